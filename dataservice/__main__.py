@@ -1,0 +1,58 @@
+"""Command line: `python -m dataservice migrate|seed|serve|up`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from dataservice.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dataservice")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply Alembic migrations to DATABASE_URL")
+    sub.add_parser("seed", help="load the sample data (idempotent)")
+    for name in ("serve", "up"):
+        p = sub.add_parser(name, help="serve the API" if name == "serve" else "migrate, seed, serve")
+        p.add_argument("--workers", type=int, default=1)
+        p.add_argument("--host", default=None)
+        p.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    log = logging.getLogger("dataservice")
+
+    if args.command in ("migrate", "up"):
+        from dataservice.migrate import upgrade
+
+        log.info("migrating %s", _safe_url(settings.database_url))
+        upgrade(settings.database_url)
+    if args.command in ("seed", "up"):
+        from dataservice import seed
+        from dataservice.db import make_engine, make_sessionmaker
+
+        engine = make_engine(settings.database_url)
+        counts = seed.run(make_sessionmaker(engine), seed.SeedContext(pepper=settings.pepper))
+        engine.dispose()
+        seed.bump_cache_versions(settings.redis_url, settings.cache_prefix)
+        log.info("seeded sample data: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if args.command in ("serve", "up"):
+        import uvicorn
+
+        if settings.using_dev_key:
+            log.warning("development API key in use: X-API-Key: %s", settings.api_keys[0])
+        uvicorn.run("dataservice.asgi:app", host=args.host or settings.host,
+                    port=args.port or settings.port, workers=args.workers,
+                    log_level="warning", access_log=False)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

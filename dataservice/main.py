@@ -1,0 +1,67 @@
+"""App factory: wires settings, database, cache, error handling and the /v1 routers."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import import_module
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from dataservice.cache import make_cache
+from dataservice.db import make_engine, make_sessionmaker
+from dataservice.errors import BodySizeLimit, install_error_handlers
+from dataservice.security import require_api_key
+from dataservice.settings import Settings
+
+log = logging.getLogger("dataservice")
+
+# Each module exposes `router`; adding a source is adding a module here.
+V1_MODULES = [
+    "services", "districts", "centers", "appointments", "applications", "tickets", "garbage",
+    "utilities", "transport",
+]
+
+
+def build_v1_router() -> APIRouter:
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    for name in V1_MODULES:
+        try:
+            module = import_module(f"dataservice.api.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"dataservice.api.{name}":
+                continue  # source not built yet
+            raise
+        v1.include_router(module.router)
+    return v1
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.using_dev_key:
+            log.warning("DATASERVICE_API_KEYS is not set: accepting only the development key")
+        yield
+        await app.state.cache.close()
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Shanghai public services data service",
+        version="1.0.0",
+        description="Government and enterprise-partner data behind the public-services chatbot. "
+        "All /v1 routes need an `X-API-Key` header. Sample data only.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.cache = make_cache(settings.redis_url, settings.cache_prefix)
+    install_error_handlers(app)
+
+    from dataservice.api import health
+
+    app.include_router(health.router)
+    app.include_router(build_v1_router())
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,58 @@
+"""All configuration of the data service, read from the environment in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "dataservice.sqlite3"
+# Only for the embedded development default; production sets DATASERVICE_API_KEYS.
+DEV_API_KEY = "dev-dataservice-key"
+DEV_PEPPER = "dev-pepper-change-me"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual postgres URL spellings and pin the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    redis_url: str | None = None
+    api_keys: tuple[str, ...] = (DEV_API_KEY,)
+    # Secret mixed into digests of verification factors and phone numbers.
+    pepper: str = DEV_PEPPER
+    cache_ttl_seconds: int = 300
+    cache_prefix: str = "ds"
+    max_body_bytes: int = 64 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+    using_dev_key: bool = field(default=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        keys = _csv(env.get("DATASERVICE_API_KEYS"))
+        return cls(
+            database_url=normalize_database_url(
+                env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+            ),
+            redis_url=env.get("REDIS_URL") or None,
+            api_keys=keys or (DEV_API_KEY,),
+            pepper=env.get("DATASERVICE_PEPPER") or DEV_PEPPER,
+            cache_ttl_seconds=int(env.get("DATASERVICE_CACHE_TTL", "300")),
+            cache_prefix=env.get("DATASERVICE_CACHE_PREFIX", "ds"),
+            max_body_bytes=int(env.get("DATASERVICE_MAX_BODY_BYTES", str(64 * 1024))),
+            host=env.get("DATASERVICE_HOST", "127.0.0.1"),
+            port=int(env.get("DATASERVICE_PORT", "8000")),
+            using_dev_key=not keys,
+        )

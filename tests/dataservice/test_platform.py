@@ -1,0 +1,62 @@
+"""Cross-cutting behaviour: health, auth, error shape, body limits, OpenAPI."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from dataservice.main import create_app
+
+
+def test_health_is_open_and_ready_checks_both_servers(anon_client: TestClient):
+    assert anon_client.get("/healthz").json() == {"status": "ok"}
+    ready = anon_client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_readyz_reports_unreachable_redis(settings):
+    from dataclasses import replace
+
+    broken = replace(settings, redis_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(broken)) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["checks"]["redis"].startswith("unavailable")
+
+
+def test_openapi_is_open_and_lists_v1(anon_client: TestClient):
+    spec = anon_client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert any(path.startswith("/v1/") for path in spec["paths"])
+
+
+def test_v1_requires_a_valid_key(anon_client: TestClient):
+    for headers in ({}, {"X-API-Key": ""}, {"X-API-Key": "wrong"}, {"X-API-Key": "test-key-0123456789x"}):
+        r = anon_client.get("/v1/services/passport", headers=headers)
+        assert r.status_code == 401, headers
+        assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_unknown_route_is_json_404(client: TestClient):
+    r = client.get("/v1/no-such-thing")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_oversized_body_is_413_without_reaching_the_app(client: TestClient):
+    r = client.post("/v1/tickets", content=b"{" + b" " * 70_000 + b"}",
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_malformed_json_is_400(client: TestClient):
+    r = client.post("/v1/tickets", content=b'{"issue_type": ', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "malformed_json"
+
+
+def test_metrics_expose_cache_counters(anon_client: TestClient, client: TestClient):
+    client.get("/v1/services/passport")
+    client.get("/v1/services/passport")
+    text = anon_client.get("/metrics").text
+    assert "dataservice_cache_hits_total" in text
