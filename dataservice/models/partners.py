@@ -17,7 +17,8 @@ class UtilityAccount(Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)  # water | electricity | gas
     partner: Mapped[str] = mapped_column(String(64))
     holder_masked: Mapped[str] = mapped_column(String(64))
-    address_masked: Mapped[str] = mapped_column(String(256))
+    address_masked: Mapped[str] = mapped_column(String(256))  # zh
+    address_masked_en: Mapped[str] = mapped_column(String(512), default="")
     verify_digest: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

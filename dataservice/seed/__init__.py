@@ -6,9 +6,10 @@ Loaders run in dependency order, each in its own transaction. Data files live in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import import_module
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,10 +23,15 @@ LOADERS = ["districts", "services", "centers", "slots", "applications", "tickets
 NAMESPACES = ["services", "districts", "centers", "slots", "garbage", "partners"]
 
 
+def shanghai_today() -> date:
+    """The city's date (the API answers in Shanghai time whatever the server's timezone)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 @dataclass
 class SeedContext:
     pepper: str
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=shanghai_today)
     slot_days: int = 14
 
 

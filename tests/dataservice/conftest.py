@@ -108,8 +108,9 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture()
-def anon_client(app) -> Iterator[TestClient]:
-    with TestClient(app) as c:
+def anon_client(settings) -> Iterator[TestClient]:
+    # Its own app: the shared app's async Redis connections belong to the `client` event loop.
+    with TestClient(create_app(settings)) as c:
         yield c
 
 

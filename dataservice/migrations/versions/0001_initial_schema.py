@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:11:48.547648
+Create Date: 2026-11-28 18:17:49.500805
 """
 from alembic import op
 import sqlalchemy as sa
@@ -91,6 +91,7 @@ def upgrade() -> None:
     sa.Column('partner', sa.String(length=64), nullable=False),
     sa.Column('holder_masked', sa.String(length=64), nullable=False),
     sa.Column('address_masked', sa.String(length=256), nullable=False),
+    sa.Column('address_masked_en', sa.String(length=512), nullable=False),
     sa.Column('verify_digest', sa.String(length=64), nullable=False),
     sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('account_no', name=op.f('pk_utility_accounts'))

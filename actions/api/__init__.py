@@ -1,0 +1,1 @@
+"""Clients for external systems, one module per system."""

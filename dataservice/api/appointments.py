@@ -1,0 +1,135 @@
+"""Appointment slots and bookings: list free slots, book (idempotent), look up and cancel."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dataservice.api.centers import cache_key, parse_day
+from dataservice.api.deps import (ClientId, Lang, LangQuery, cached_json, get_session, invalidate,
+                                  json_response)
+from dataservice.opening_hours import shanghai_now
+from dataservice.repositories import appointments as repo
+from dataservice.repositories import idempotency
+
+router = APIRouter(tags=["appointments"])
+
+MOBILE = r"^1[3-9]\d{9}$"  # mainland China mobile number
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]+$"
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: int = Field(strict=True, ge=1, le=2**31 - 1)
+    name: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)
+    phone: str = Field(pattern=MOBILE, max_length=11)
+    language: Literal["zh", "en"] = "zh"
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("name must not be blank")
+        return value
+
+
+class BookingRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    booking_no: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9]+$")
+    phone_last4: str = Field(pattern=r"^\d{4}$", max_length=4)
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+    description="Retry-safe booking: the same key from the same client returns the first "
+                "response.")]
+
+
+@router.get("/slots")
+async def free_slots(request: Request, center: str = Query(..., min_length=1, max_length=64),
+                     service: str = Query(..., min_length=1, max_length=64),
+                     date: str | None = Query(None, max_length=32), lang: Lang = LangQuery):
+    """Bookable slots (room left, not started) on a date, or over the next two weeks."""
+    day = parse_day(date) if date is not None else None
+    now = shanghai_now()
+    return await cached_json(
+        request, "slots", cache_key("free", center, service, day and day.isoformat(), lang),
+        lambda s: repo.free_slots(s, center, service, day, now, lang))
+
+
+def _book(request: Request, client: str, key: str | None,
+          body: BookingIn) -> tuple[int, dict, bool]:
+    """(status, response, replayed). The booking and its idempotency record commit together."""
+    factory, pepper = request.app.state.sessionmaker, request.app.state.settings.pepper
+    digest = idempotency.request_digest(pepper, "appointments.create", body.model_dump())
+    for attempt in range(3):
+        try:
+            with factory() as session, session.begin():
+                if key is not None:
+                    stored = idempotency.stored_response(session, client, key, digest)
+                    if stored is not None:
+                        return stored[0], stored[1], True
+                    record = idempotency.claim(session, client, key, digest)
+                result = repo.book(session, slot_id=body.slot_id, name=body.name,
+                                   phone=body.phone, pepper=pepper, now=shanghai_now(),
+                                   lang=body.language)
+                if key is not None:
+                    idempotency.complete(record, 201, result)
+                return 201, result, False
+        except IntegrityError:
+            # Usually a concurrent request with the same key committed first (the next attempt
+            # replays it); otherwise a booking-number collision, which a new attempt resolves.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@router.post("/appointments", status_code=201)
+async def create_appointment(request: Request, body: BookingIn, client: str = ClientId,
+                             idempotency_key: IdempotencyKey = None):
+    status, payload, replayed = await run_in_threadpool(_book, request, client, idempotency_key,
+                                                        body)
+    if not replayed:
+        await invalidate(request, "slots")
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return json_response(payload, status_code=status, headers=headers)
+
+
+@router.post("/appointments/lookup")
+async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
+                             session: Session = Depends(get_session)):
+    """A booking by number, verified by the phone's last 4 digits (in the body, not the URL)."""
+    pepper = request.app.state.settings.pepper
+
+    def _run() -> dict:
+        booking = repo.find_verified(session, body.booking_no.upper(), body.phone_last4, pepper)
+        return repo.booking_view(session, booking, lang)
+
+    return json_response(await run_in_threadpool(_run))
+
+
+@router.post("/appointments/cancel")
+async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
+                             session: Session = Depends(get_session)):
+    """Cancel a booking and free its seat; cancelling a cancelled booking returns it unchanged."""
+    pepper = request.app.state.settings.pepper
+
+    def _run() -> tuple[dict, bool]:
+        with session.begin():
+            booking = repo.find_verified(session, body.booking_no.upper(), body.phone_last4, pepper)
+            was_booked = booking.status == "booked"
+            booking = repo.cancel(session, booking, shanghai_now())
+            return repo.booking_view(session, booking, lang), was_booked
+
+    view, changed = await run_in_threadpool(_run)
+    if changed:
+        await invalidate(request, "slots")
+    return json_response(view)
+

@@ -1,0 +1,37 @@
+"""Applications in progress: upsert by application number.
+
+The seed file holds each (fictional) applicant's name and phone; only a masked name, a masked phone
+and an HMAC of the phone's last four digits reach the database.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from dataservice.models import Application
+from dataservice.repositories.applications import STATUSES
+from dataservice.security import mask_name, mask_phone, verification_digest
+from dataservice.seed import SeedContext, read_yaml
+
+
+def load(session: Session, ctx: SeedContext) -> int:
+    rows = read_yaml("applications.yaml")
+    for row in rows:
+        number, phone = row["application_no"], str(row["phone"])
+        history = row["history"]
+        if any(h["status"] not in STATUSES for h in history) or row["status"] not in STATUSES:
+            raise ValueError(f"application {number}: unknown status")
+        expected = row.get("expected_done_at")
+        session.merge(Application(
+            application_no=number, service_code=row["service"], center_id=row.get("center"),
+            status=row["status"], history=history,
+            applicant_name_masked=mask_name(row["applicant_name"]),
+            phone_masked=mask_phone(phone),
+            verify_digest=verification_digest(ctx.pepper, number, phone[-4:]),
+            submitted_at=datetime.fromisoformat(row["submitted_at"]),
+            updated_at=datetime.fromisoformat(history[-1]["at"]),
+            expected_done_at=datetime.fromisoformat(expected) if expected else None,
+            note_zh=row.get("note_zh", ""), note_en=row.get("note_en", ""),
+        ))
+    return len(rows)
