@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.errors import BodySizeLimit, install_error_handlers
+from dataservice.lockout import FailedAttemptLimiter
 from dataservice.security import require_api_key
 from dataservice.settings import Settings
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("DATASERVICE_API_KEYS is not set: accepting only the development key")
         yield
         await app.state.cache.close()
+        app.state.limiter.close()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.cache = make_cache(settings.redis_url, settings.cache_prefix)
+    app.state.limiter = FailedAttemptLimiter(settings.redis_url, settings.cache_prefix)
     install_error_handlers(app)
 
     from dataservice.api import health

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from dataservice.api.centers import cache_key, parse_day
 from dataservice.api.deps import (ClientId, Lang, LangQuery, cached_json, get_session, invalidate,
                                   json_response)
+from dataservice.errors import ApiError
 from dataservice.opening_hours import shanghai_now
+from dataservice.repositories.audit import record_lookup
 from dataservice.repositories import appointments as repo
 from dataservice.repositories import idempotency
 
@@ -104,26 +106,27 @@ async def create_appointment(request: Request, body: BookingIn, client: str = Cl
 
 @router.post("/appointments/lookup")
 async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
-                             session: Session = Depends(get_session)):
+                             client: str = ClientId, session: Session = Depends(get_session)):
     """A booking by number, verified by the phone's last 4 digits (in the body, not the URL)."""
     pepper = request.app.state.settings.pepper
 
     def _run() -> dict:
-        booking = repo.find_verified(session, body.booking_no.upper(), body.phone_last4, pepper)
-        return repo.booking_view(session, booking, lang)
+        with session.begin():
+            booking = _verified(request, session, client, "appointment.lookup", body, pepper)
+            return repo.booking_view(session, booking, lang)
 
-    return json_response(await run_in_threadpool(_run))
+    return json_response(await run_in_threadpool(_run), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/appointments/cancel")
 async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
-                             session: Session = Depends(get_session)):
+                             client: str = ClientId, session: Session = Depends(get_session)):
     """Cancel a booking and free its seat; cancelling a cancelled booking returns it unchanged."""
     pepper = request.app.state.settings.pepper
 
     def _run() -> tuple[dict, bool]:
         with session.begin():
-            booking = repo.find_verified(session, body.booking_no.upper(), body.phone_last4, pepper)
+            booking = _verified(request, session, client, "appointment.cancel", body, pepper)
             was_booked = booking.status == "booked"
             booking = repo.cancel(session, booking, shanghai_now())
             return repo.booking_view(session, booking, lang), was_booked
@@ -133,3 +136,23 @@ async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = La
         await invalidate(request, "slots")
     return json_response(view)
 
+
+def _verified(request: Request, session: Session, client: str, action: str, body: BookingRef,
+              pepper: str):
+    """Verify the factor under the failed-attempt limit, auditing the lookup either way.
+
+    On failure the audit row is committed in its own transaction before the 404 is raised.
+    """
+    booking_no = body.booking_no.upper()
+    limiter = request.app.state.limiter
+    limiter.check("booking", booking_no)
+    try:
+        booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
+    except ApiError:
+        limiter.failed("booking", booking_no)
+        with request.app.state.sessionmaker() as audit_session, audit_session.begin():
+            record_lookup(audit_session, client=client, action=action, record_ref=booking_no,
+                          outcome="verification_failed")
+        raise
+    record_lookup(session, client=client, action=action, record_ref=booking_no, outcome="found")
+    return booking

@@ -44,7 +44,9 @@ Q_CJK_FUZZY = 0.9  # multiplied by the similarity ratio
 Q_SHORT_TAIL = 0.9
 SECONDARY_FACTOR = 0.85  # "带身份证": a document brought along, not the service wanted
 LATIN_WEIGHT = 2.0  # one English word weighs about two Chinese characters
-MAX_LATIN_JOIN = 6  # "pu dong xin qu" -> "pudongxinqu"
+SEP = "\x1f"
+MAX_LATIN_JOIN = 6
+MAX_NEAR_POSITIONS = 16  # bounds near-miss work on long, repetitive input  # "pu dong xin qu" -> "pudongxinqu"
 
 
 @dataclass
@@ -62,13 +64,17 @@ class _Hit:
 
 @dataclass
 class _Index:
-    exact: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    # Keys are units joined by SEP; *_prefixes hold every leading run of units of a key, so a scan
+    # stops as soon as no alias can start this way.
+    exact: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    exact_prefixes: set[str] = field(default_factory=set)
     # Single short units (one CJK character, or a Latin word of <= 2 letters) would fire inside
     # every sentence: they count when they are the whole meaningful query, or (weaker) its last
     # meaningful unit, where Chinese puts the head noun ("过期的药").
     short: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
     compact: dict[str, list[tuple[int, int, float]]] = field(default_factory=lambda: defaultdict(list))
-    homophone: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    homophone: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    homophone_prefixes: set[str] = field(default_factory=set)
     # CJK parts of >= 3 characters, by character, for near-miss candidates.
     by_char: dict[str, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
     part_text: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -123,7 +129,8 @@ class AliasMatcher:
         if len(us) == 1 and ((kinds[0] == CJK) or len(us[0]) <= 2):
             ix.short[us[0]].append(pid)
             return
-        ix.exact[us].append(pid)
+        ix.exact[SEP.join(us)].append(pid)
+        ix.exact_prefixes.update(SEP.join(us[:k]) for k in range(1, len(us) + 1))
         ix.max_len = max(ix.max_len, len(us))
         if all(k == LATIN for k in kinds):
             vocab.update(us)
@@ -134,7 +141,8 @@ class AliasMatcher:
             text = "".join(us)
             ix.part_text[pid] = text
             for reading in pinyin_variants(text):
-                ix.homophone[reading].append(pid)
+                ix.homophone[SEP.join(reading)].append(pid)
+                ix.homophone_prefixes.update(SEP.join(reading[:k]) for k in range(1, len(reading) + 1))
                 ix.compact["".join(reading)].append((*pid, Q_TYPED_PINYIN))
                 vocab.add("".join(reading))
             if len(us) >= 3:
@@ -164,9 +172,15 @@ class AliasMatcher:
         ix = self._ix
         n = len(us)
         for i in range(n):
-            for j in range(i + 1, min(n, i + ix.max_len) + 1):
-                for pid in ix.exact.get(tuple(us[i:j]), ()):
+            key = us[i]
+            j = i + 1
+            while key in ix.exact_prefixes:
+                for pid in ix.exact.get(key, ()):
                     hits[pid].append(_Hit(i, j, Q_EXACT))
+                if j == n:
+                    break
+                key += SEP + us[j]
+                j += 1
         self._latin_hits(us, kinds, hits, None)
         core = [i for i in range(n) if not fill[i]] or list(range(n))
         for i in range(n):
@@ -205,7 +219,7 @@ class AliasMatcher:
                     edits = sum(cost[i:j])
                     if not edits:
                         continue
-                    found = ix.exact.get(tuple(us[i:j]))
+                    found = ix.exact.get(SEP.join(us[i:j]))
                     if found:
                         size = sum(len(u) for u in us[i:j])
                         q = max(0.0, 1.0 - edits / size)
@@ -246,10 +260,14 @@ class AliasMatcher:
         for i in range(n):
             if readings[i] is None:
                 continue
-            for j in range(i + 2, min(n, i + ix.max_len) + 1):
+            key = readings[i]
+            for j in range(i + 2, n + 1):
                 if readings[j - 1] is None:
                     break
-                found = ix.homophone.get(tuple(readings[i:j]))
+                key += SEP + readings[j - 1]
+                if key not in ix.homophone_prefixes:
+                    break
+                found = ix.homophone.get(key)
                 if not found:
                     continue
                 # A typo changes a character or two; most must be right, or any two syllables
@@ -275,18 +293,22 @@ class AliasMatcher:
         # Keys already mentioned exactly need no near misses (they would only add coverage).
         found = {self._aliases[pid[0]].key_index for pid, hs in hits.items()
                  if self._aliases[pid[0]].parts == 1 and any(h.quality >= Q_EXACT for h in hs)}
-        where: dict[tuple[int, int], list[int]] = defaultdict(list)
+        positions: dict[str, list[int]] = defaultdict(list)
         for i, u in enumerate(us):
             if run[i] >= 0:
-                for pid in ix.by_char.get(u, ()):
-                    where[pid].append(i)
-        for pid, pos in where.items():
+                positions[u].append(i)
+        shared: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for ch in positions:
+            for pid in ix.by_char.get(ch, ()):
+                shared[pid].append(ch)
+        for pid, chars in shared.items():
             text = ix.part_text[pid]
             size = len(text)
-            if self._aliases[pid[0]].key_index in found or len({us[p] for p in pos}) < max(2, len(set(text)) - 1):
+            if len(chars) < max(2, len(set(text)) - 1) or self._aliases[pid[0]].key_index in found:
                 continue
+            pos = sorted(p for ch in chars for p in positions[ch])
             best, best_span, tried, seen = 0.0, None, set(), set()
-            for p in pos:
+            for p in pos[:MAX_NEAR_POSITIONS]:
                 for s in (p - 1, p):
                     for w in (size - 1, size, size + 1):
                         e = s + w

@@ -119,14 +119,14 @@ class Fillers:
         return Fillers(self.latin | other.latin, self.cjk | other.cjk)
 
     @cached_property
-    def cjk_maxlen(self) -> int:
-        return max((len(w) for w in self.cjk), default=0)
+    def cjk_prefixes(self) -> frozenset[str]:
+        return frozenset(w[:k] for w in self.cjk for k in range(1, len(w) + 1))
 
 
 def filler_mask(us: list[str], kinds: list[str], fillers: Fillers | None = None) -> list[bool]:
     """True where a unit is filler (stopword, 请问/怎么/办理...)."""
     fillers = fillers or DEFAULT_FILLERS
-    maxlen = fillers.cjk_maxlen
+    prefixes = fillers.cjk_prefixes
     mask = [False] * len(us)
     i = 0
     n = len(us)
@@ -136,15 +136,17 @@ def filler_mask(us: list[str], kinds: list[str], fillers: Fillers | None = None)
             i += 1
             continue
         # Longest filler phrase starting here, among consecutive CJK units.
-        for size in range(maxlen, 0, -1):
-            j = i + size
-            if j <= n and all(k == CJK for k in kinds[i:j]) and "".join(us[i:j]) in fillers.cjk:
-                for p in range(i, j):
-                    mask[p] = True
-                i = j
+        phrase, j, longest = "", i, 0
+        while j < n and kinds[j] == CJK:
+            phrase += us[j]
+            if phrase not in prefixes:
                 break
-        else:
-            i += 1
+            j += 1
+            if phrase in fillers.cjk:
+                longest = j - i
+        for p in range(i, i + longest):
+            mask[p] = True
+        i += max(longest, 1)
     return mask
 
 

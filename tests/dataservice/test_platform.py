@@ -60,3 +60,19 @@ def test_metrics_expose_cache_counters(anon_client: TestClient, client: TestClie
     client.get("/v1/services/passport")
     text = anon_client.get("/metrics").text
     assert "dataservice_cache_hits_total" in text
+
+
+def test_failed_verifications_lock_the_record_without_revealing_existence(client: TestClient):
+    """Five wrong factors lock a record (existing or not) for the window: 429 with Retry-After."""
+    import uuid
+
+    for number in ("SH2026102100537", f"SH{uuid.uuid4().int % 10**13:013d}"):
+        statuses = [client.post("/v1/applications/lookup",
+                                json={"application_no": number, "phone_last4": f"{i:04d}"}).status_code
+                    for i in range(9000, 9006)]
+        assert statuses[:5] == [404] * 5, statuses
+        assert statuses[5] == 429
+    locked = client.post("/v1/applications/lookup",
+                         json={"application_no": "SH2026102100537", "phone_last4": "9000"})
+    assert locked.json()["error"]["code"] == "too_many_attempts"
+    assert int(locked.headers["Retry-After"]) > 0
