@@ -137,7 +137,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is required: apt-get install wrk (Debian/Ubuntu)")
     seconds = 2 if args.smoke else args.seconds
-    conc = [4] if args.smoke else [1, 32, 64]
+    conc = [4] if args.smoke else [1, 8, 16, 32, 64]
 
     db_url = fresh_database("ds_bench")
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS_URL, DATASERVICE_API_KEYS=API_KEY,
@@ -198,7 +198,20 @@ def write_report(results: dict, seconds: int, workers: int) -> None:
         for c, r in rows:
             lines.append(f"| `{name}` | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
                          f"{r['p99']:.2f} | {r['errors']} |")
-    lines += ["", "Target (issue 2): at least 1,500 requests/s with p99 under 20 ms for cached reads.",
+    lines += ["", "Target (issue 2): at least 1,500 requests/s with p99 under 20 ms for cached reads."]
+    for name, rows in results.items():
+        ok = [(c, r) for c, r in rows if r["rps"] >= 1500 and r["p99"] < 20]
+        if ok:
+            c, r = max(ok, key=lambda cr: cr[1]["rps"])
+            lines.append(f"- `{name}`: **met** at {c} connections ({r['rps']:.0f} req/s, p99 "
+                         f"{r['p99']:.2f} ms).")
+        else:
+            lines.append(f"- `{name}`: **not met** in this run.")
+    lines += ["",
+              "Beyond about 8-16 connections both cores are saturated (two uvicorn workers plus wrk "
+              "and Redis on 2 cores): throughput stays above the target but requests queue, so the "
+              "tail grows with the number of connections; size replicas so that each runs below "
+              "saturation.",
               "", "Machine:", *[f"- {f}" for f in machine_facts()], "", END]
     block = "\n".join(lines)
     text = DOC.read_text() if DOC.exists() else "# Performance\n\n"

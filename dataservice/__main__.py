@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     settings = Settings.from_env()
     log = logging.getLogger("dataservice")
 

@@ -3,6 +3,10 @@
 Keys are grouped in namespaces ("services", "centers", "slots", ...). Each namespace has a version
 number; a write bumps it, so every key cached under the old version is unreachable at once (and
 expires by TTL). Hit and miss counters are Prometheus counters.
+
+With Redis, each worker also keeps a small in-process copy (L1) of what it read, keyed by the same
+versioned key: a hot read then costs no network round trip at all. Versions are re-read from Redis
+at most every `version_ttl` seconds, so a write elsewhere reaches every worker within that time.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import asyncio
 import time
 from typing import Awaitable, Callable, Protocol
 
+from cachetools import TTLCache
 from prometheus_client import Counter
 
 CACHE_HITS = Counter("dataservice_cache_hits_total", "Cache hits", ["namespace"])
@@ -28,25 +33,15 @@ class Cache(Protocol):
 class MemoryCache:
     """Per-process cache for the embedded default (no Redis)."""
 
-    def __init__(self, max_items: int = 10_000):
-        self._data: dict[str, tuple[float, bytes]] = {}
+    def __init__(self, max_items: int = 10_000, ttl: int = 300):
+        self._data: TTLCache = TTLCache(maxsize=max_items, ttl=ttl)
         self._versions: dict[str, int] = {}
-        self._max = max_items
 
     async def get(self, key: str) -> bytes | None:
-        item = self._data.get(key)
-        if item is None:
-            return None
-        expires, value = item
-        if expires < time.monotonic():
-            self._data.pop(key, None)
-            return None
-        return value
+        return self._data.get(key)
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
-        if len(self._data) >= self._max:
-            self._data.clear()  # crude but bounded; the embedded mode serves few users
-        self._data[key] = (time.monotonic() + ttl, value)
+        self._data[key] = value
 
     async def version(self, namespace: str) -> int:
         return self._versions.get(namespace, 0)
@@ -64,7 +59,7 @@ class MemoryCache:
 class RedisCache:
     """Shared by every worker and replica; namespace versions live in Redis too."""
 
-    def __init__(self, url: str, prefix: str):
+    def __init__(self, url: str, prefix: str, l1_items: int = 5_000, l1_ttl: float = 5.0):
         import redis.asyncio as redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
@@ -72,15 +67,22 @@ class RedisCache:
         # Versions are read on every request; keep them locally for a moment to save a round trip.
         self._local_versions: dict[str, tuple[float, int]] = {}
         self.version_ttl = 0.5
+        self._l1: TTLCache = TTLCache(maxsize=l1_items, ttl=l1_ttl)
 
     def _k(self, key: str) -> str:
         return f"{self._prefix}:{key}"
 
     async def get(self, key: str) -> bytes | None:
-        return await self._redis.get(self._k(key))
+        value = self._l1.get(key)
+        if value is None:
+            value = await self._redis.get(self._k(key))
+            if value is not None:
+                self._l1[key] = value
+        return value
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
         await self._redis.set(self._k(key), value, ex=ttl)
+        self._l1[key] = value
 
     async def version(self, namespace: str) -> int:
         now = time.monotonic()
@@ -103,8 +105,8 @@ class RedisCache:
         await self._redis.aclose()
 
 
-def make_cache(redis_url: str | None, prefix: str) -> Cache:
-    return RedisCache(redis_url, prefix) if redis_url else MemoryCache()
+def make_cache(redis_url: str | None, prefix: str, ttl: int = 300) -> Cache:
+    return RedisCache(redis_url, prefix) if redis_url else MemoryCache(ttl=ttl)
 
 
 async def cached(cache: Cache, namespace: str, key: str, ttl: int,

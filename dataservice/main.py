@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    app.state.cache = make_cache(settings.redis_url, settings.cache_prefix)
+    app.state.cache = make_cache(settings.redis_url, settings.cache_prefix, settings.cache_ttl_seconds)
     app.state.limiter = FailedAttemptLimiter(settings.redis_url, settings.cache_prefix)
     install_error_handlers(app)
 

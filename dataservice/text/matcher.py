@@ -44,9 +44,9 @@ Q_CJK_FUZZY = 0.9  # multiplied by the similarity ratio
 Q_SHORT_TAIL = 0.9
 SECONDARY_FACTOR = 0.85  # "带身份证": a document brought along, not the service wanted
 LATIN_WEIGHT = 2.0  # one English word weighs about two Chinese characters
-SEP = "\x1f"
-MAX_LATIN_JOIN = 6
-MAX_NEAR_POSITIONS = 16  # bounds near-miss work on long, repetitive input  # "pu dong xin qu" -> "pudongxinqu"
+SEP = "\x1f"  # joins units into index keys
+MAX_LATIN_JOIN = 6  # "pu dong xin qu" -> "pudongxinqu"
+MAX_NEAR_POSITIONS = 16  # bounds near-miss work on long, repetitive input
 
 
 @dataclass
@@ -117,9 +117,9 @@ class AliasMatcher:
                 for part_no, (us, kinds) in enumerate(parts):
                     self._index_part((alias_id, part_no), us, kinds, vocab)
         self._ix.vocab = sorted(v for v in vocab if len(v) >= 5)
+        self._ix.vocab_set = frozenset(vocab)
         # Words repeat across queries ("weather", "passport"); remember their corrections.
         self._nearest_word = lru_cache(maxsize=8192)(self._nearest_word_uncached)
-        self._ix.vocab_set = frozenset(vocab)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -235,8 +235,6 @@ class AliasMatcher:
         for i, (u, k) in enumerate(zip(us, kinds)):
             if k != LATIN or fill[i] or len(u) < 5 or u in ix.vocab_set or u.isdigit():
                 continue
-            # One edit in short words, two in long ones (then the first letter must be right:
-            # people rarely mistype it, and it keeps unrelated words from "correcting").
             best = self._nearest_word(u)
             if best is not None:
                 corrected[i], cost[i] = best[0], int(best[1])

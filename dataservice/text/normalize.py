@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cached_property, lru_cache
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from itertools import product
 from typing import Iterable
 
@@ -150,12 +150,18 @@ def filler_mask(us: list[str], kinds: list[str], fillers: Fillers | None = None)
     return mask
 
 
+_DETERMINERS = frozenset("a an the my your our his her their".split())
+
+
 def secondary_mentions(us: list[str]) -> list[bool]:
-    """True at positions right after a SECONDARY_MARKERS word."""
+    """True at positions right after a SECONDARY_MARKERS word ("with my" counts as "with")."""
     out = [False] * len(us)
     for i in range(1, len(us)):
-        pair = us[i - 2] + us[i - 1] if i > 1 else ""
-        out[i] = pair in SECONDARY_MARKERS or (us[i - 1] in SECONDARY_MARKERS and pair not in _NOT_MARKERS)
+        prev, before = us[i - 1], us[i - 2] if i > 1 else ""
+        pair = before + prev
+        out[i] = (pair in SECONDARY_MARKERS
+                  or (prev in SECONDARY_MARKERS and pair not in _NOT_MARKERS)
+                  or (prev in _DETERMINERS and before in SECONDARY_MARKERS))
     return out
 
 
@@ -165,7 +171,11 @@ DEFAULT_FILLERS = Fillers.of(_EN_STOPWORDS.split() + _ZH_FILLERS.split())
 @lru_cache(maxsize=65536)
 def primary_pinyin(char: str) -> str:
     """The most common toneless reading of one character (the query side of homophone matching)."""
-    return pinyin(char, style=Style.NORMAL, errors="ignore")[0][0] if _IS_CJK.match(char) else char
+    if not _IS_CJK.match(char):
+        return char
+    readings = pinyin(char, style=Style.NORMAL, errors="ignore")
+    # Rare characters have no reading: the character itself then only meets itself.
+    return readings[0][0] if readings and readings[0] and readings[0][0] else char
 
 
 def pinyin_variants(chars: str, cap: int = 64) -> set[tuple[str, ...]]:
