@@ -70,7 +70,9 @@ def service_detail(session: Session, code: str, lang: str) -> dict:
 
 
 def resolver_rows(session: Session):
-    return session.execute(select(Service.code, Service.name_zh, Service.name_en, Service.aliases)).all()
+    # The code itself is an alias too: bot buttons send it back as the entity value.
+    return [(code, zh, en, [code, *aliases]) for code, zh, en, aliases in session.execute(
+        select(Service.code, Service.name_zh, Service.name_en, Service.aliases))]
 
 
 # -- routes ------------------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""Which language a message is mostly in, and which language a citizen asks for.
+
+The rule (docs/assistant.md): Chinese characters against English words, identifiers and numbers
+neutral. "can I pay my 电费 online?" is English, "我的 passport 快过期了怎么办" is Chinese.
+A message with no language signal ("1", "SH2026110500123", an emoji) keeps the current language.
+"""
+from __future__ import annotations
+
+import re
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Words of 2+ ASCII letters without digits: identifiers like SH2026... or AP26... are neutral.
+_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z'’]+(?![A-Za-z0-9])")
+# A Chinese word is about 1.7 characters long on average.
+_CHARS_PER_WORD = 1.7
+
+_WANT_EN = re.compile(r"english|英文|英语|英語", re.I)
+_WANT_ZH = re.compile(r"chinese|mandarin|中文|汉语|漢語|普通话|華語|华语", re.I)
+
+
+def detect(text: str, current: str = "zh") -> str:
+    cjk = len(_CJK.findall(text or ""))
+    words = len(_WORD.findall(text or ""))
+    if cjk == 0 and words == 0:
+        return current
+    return "zh" if cjk / _CHARS_PER_WORD >= words else "en"
+
+
+def requested(text: str, current: str) -> str:
+    """The language asked for in a change_language message; else the other one."""
+    wants_en, wants_zh = bool(_WANT_EN.search(text or "")), bool(_WANT_ZH.search(text or ""))
+    if wants_en and not wants_zh:
+        return "en"
+    if wants_zh and not wants_en:
+        return "zh"
+    return "en" if current == "zh" else "zh"

@@ -1,0 +1,74 @@
+"""action_extract_context: language, service, district and date slots after a user turn."""
+from __future__ import annotations
+
+import pytest
+
+from actions.context import ActionExtractContext
+from tests.actions.conftest import entity, make_tracker, slot_events
+
+pytestmark = pytest.mark.asyncio
+DOMAIN: dict = {}
+
+
+async def run(tracker, dispatcher):
+    return slot_events(await ActionExtractContext().run(dispatcher, tracker, DOMAIN))
+
+
+@pytest.mark.parametrize("text,current,expected", [
+    ("can I pay my 电费 online?", "zh", "en"),
+    ("我的 passport 快过期了怎么办", "en", "zh"),
+    ("how long does a Shanghai residence permit take", "zh", "en"),
+    ("居住证要带什么材料？", "en", "zh"),
+    ("SH2026110500123", "en", None),  # identifiers carry no language: unchanged
+    ("1", "zh", None),
+])
+async def test_language_follows_the_latest_message(text, current, expected, dispatcher):
+    slots = await run(make_tracker(text, slots={"language": current}), dispatcher)
+    assert slots.get("language") == expected
+
+
+async def test_change_language_sticks(dispatcher):
+    slots = await run(make_tracker("please reply in English", intent="change_language",
+                                   slots={"language": "zh"}), dispatcher)
+    assert slots["language"] == "en" and slots["language_pinned"] is True
+    later = await run(make_tracker("居住证要带什么材料", slots={"language": "en",
+                                                           "language_pinned": True}), dispatcher)
+    assert "language" not in later
+
+
+async def test_metadata_hint_decides_when_the_text_does_not(dispatcher):
+    slots = await run(make_tracker("SH2026110500123", metadata={"language": "en"},
+                                   slots={"language": "zh"}), dispatcher)
+    assert slots["language"] == "en"
+
+
+@pytest.mark.parametrize("span,code", [("居住证", "residence_permit"), ("passport", "passport"),
+                                       ("護照", "passport"), ("公积金", "housing_fund_withdrawal")])
+async def test_service_span_resolves_to_a_code(span, code, dispatcher):
+    slots = await run(make_tracker(f"{span}要什么材料", intent="ask_service_requirements",
+                                   entities=[entity("service", span)]), dispatcher)
+    assert slots["service"] == code
+    assert slots["question"] == "ask_service_requirements"
+
+
+@pytest.mark.parametrize("span", ["浦东", "Pudong New Area", "pu dong"])
+async def test_district_span_resolves_to_a_code(span, dispatcher):
+    slots = await run(make_tracker(f"{span} centre", entities=[entity("district", span)]), dispatcher)
+    assert slots["district"] == "pudong"
+
+
+async def test_requested_slot_resolves_the_whole_answer(dispatcher):
+    tracker = make_tracker("我想办护照", slots={"requested_slot": "service"},
+                           active_loop="appointment_form")
+    assert (await run(tracker, dispatcher))["service"] == "passport"
+
+
+async def test_date_span_becomes_an_iso_date(dispatcher):
+    slots = await run(make_tracker("2026-12-05", entities=[entity("date", "2026-12-05")]), dispatcher)
+    assert slots["date"] == "2026-12-05"
+
+
+async def test_outage_leaves_slots_alone(down_client, dispatcher):
+    slots = await run(make_tracker("passport fee", entities=[entity("service", "passport")],
+                                   slots={"service": "resident_id_card"}), dispatcher)
+    assert "service" not in slots
