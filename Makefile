@@ -5,7 +5,7 @@ DS_PY  := .venv/dataservice/bin/python
 RASA_PY := .venv/rasa/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa run dataservice migrate seed test test-dataservice bench bench-smoke regen-migration docker-check
+.PHONY: help setup setup-dataservice setup-rasa run migrate seed train test test-dataservice test-assistant evaluate bench bench-smoke regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -28,14 +28,23 @@ seed: migrate
 	@echo "==> loading sample data"
 	@$(DS_PY) -m dataservice seed
 
-run: setup seed
-	@echo "==> data service on http://$${DATASERVICE_HOST:-127.0.0.1}:$${DATASERVICE_PORT:-8000}  (OpenAPI: /docs, /openapi.json)"
-	@echo "    try: curl -H 'X-API-Key: $${DATASERVICE_API_KEYS:-dev-dataservice-key}' 'http://127.0.0.1:8000/v1/services/resolve?q=护照'"
-	@$(DS_PY) -m dataservice serve
+run: setup seed train
+	@bash scripts/run_backend.sh
 
-test: setup
+train: setup-rasa
+	@bash scripts/train.sh
+
+test: test-dataservice test-assistant
+
+test-dataservice: setup-dataservice
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
 	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy
+
+test-assistant: setup train
+	@bash scripts/test_assistant.sh
+
+evaluate: setup train
+	@bash scripts/evaluate_nlu.sh
 
 bench: setup seed
 	@$(DS_PY) bench/dataservice_bench.py

@@ -81,24 +81,26 @@ class BodySizeLimit:
             if too_big:
                 return await self._reject(send, 413, "payload_too_large",
                                           f"Request body is larger than {self.max_bytes} bytes.")
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)  # no body is read on these routes
+        # Chunked bodies declare no length: read them here (at most the limit) and replay them.
+        chunks: list[bytes] = []
         received = 0
-        rejected = False
-
-        async def limited_receive():
-            nonlocal received, rejected
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    rejected = True
-                    raise _BodyTooLarge()
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reject(send, 413, "payload_too_large",
-                               f"Request body is larger than {self.max_bytes} bytes.")
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message]), send)
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                return await self._reject(send, 413, "payload_too_large",
+                                          f"Request body is larger than {self.max_bytes} bytes.")
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        return await self.app(scope, _replay([{"type": "http.request", "body": body,
+                                               "more_body": False}], receive), send)
 
     @staticmethod
     async def _reject(send, status: int, code: str, message: str) -> None:
@@ -111,5 +113,15 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _replay(messages: list[dict], then=None):
+    """An ASGI receive() that yields the buffered messages, then defers to the real one."""
+    queue = list(messages)
+
+    async def receive():
+        if queue:
+            return queue.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

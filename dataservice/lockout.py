@@ -53,9 +53,10 @@ class FailedAttemptLimiter:
         key = self._key(scope, ref)
         if self._redis is not None:
             try:
+                # SET NX EX starts the window once (EXPIRE NX needs Redis 7).
                 pipe = self._redis.pipeline()
+                pipe.set(key, 0, ex=self.window, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
                 pipe.execute()
             except Exception:
                 pass

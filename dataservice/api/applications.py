@@ -23,7 +23,7 @@ def _strip(value):
 
 
 def _normalize(value):
-    return value.strip().upper() if isinstance(value, str) else value
+    return "".join(value.split()).upper() if isinstance(value, str) else value
 
 
 class ApplicationLookupIn(BaseModel):

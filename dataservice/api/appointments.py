@@ -20,7 +20,7 @@ from dataservice.repositories import idempotency
 
 router = APIRouter(tags=["appointments"])
 
-MOBILE = r"^1[3-9]\d{9}$"  # mainland China mobile number
+MOBILE = r"^1[3-9][0-9]{9}$"  # mainland mobile; [0-9] because \d also takes full-width digits
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]+$"
 
 
@@ -45,7 +45,7 @@ class BookingRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     booking_no: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9]+$")
-    phone_last4: str = Field(pattern=r"^\d{4}$", max_length=4)
+    phone_last4: str = Field(pattern=r"^[0-9]{4}$", max_length=4)
 
 
 IdempotencyKey = Annotated[str | None, Header(

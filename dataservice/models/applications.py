@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dataservice.models.base import Base, utcnow
+from dataservice.models.base import Base, UTCDateTime, utcnow
 
 
 class Application(Base):
@@ -21,9 +21,9 @@ class Application(Base):
     applicant_name_masked: Mapped[str] = mapped_column(String(64))
     phone_masked: Mapped[str] = mapped_column(String(32))
     verify_digest: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expected_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expected_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     note_zh: Mapped[str] = mapped_column(Text, default="")
     note_en: Mapped[str] = mapped_column(Text, default="")
 
@@ -32,7 +32,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     client: Mapped[str] = mapped_column(String(64))  # API client id, never the key itself
     action: Mapped[str] = mapped_column(String(64))
     record_ref: Mapped[str] = mapped_column(String(128))

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String
+from sqlalchemy import Date, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dataservice.models.base import Base
+from dataservice.models.base import Base, UTCDateTime
 
 
 class UtilityAccount(Base):
@@ -20,7 +20,7 @@ class UtilityAccount(Base):
     address_masked: Mapped[str] = mapped_column(String(256))  # zh
     address_masked_en: Mapped[str] = mapped_column(String(512), default="")
     verify_digest: Mapped[str] = mapped_column(String(64))
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UtilityBill(Base):
@@ -43,7 +43,7 @@ class TransportCard(Base):
     partner: Mapped[str] = mapped_column(String(64))
     balance_cny: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     status: Mapped[str] = mapped_column(String(16))  # active | lost | expired
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TransportTrip(Base):
@@ -51,7 +51,7 @@ class TransportTrip(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_no: Mapped[str] = mapped_column(ForeignKey("transport_cards.card_no"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     mode: Mapped[str] = mapped_column(String(16))  # metro | bus | ferry
     line_zh: Mapped[str] = mapped_column(String(64))
     line_en: Mapped[str] = mapped_column(String(128))

@@ -339,3 +339,11 @@ def test_reseeding_slots_keeps_bookings(client: TestClient, db, settings):
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Slot)) == before
     assert booked(db, slot["slot_id"]) == slot["capacity"] - slot["remaining"] + 1
+
+
+def test_full_width_digits_are_not_a_phone_number(client):
+    """\\d would accept full-width digits, and the booking could never be looked up again."""
+    slots = client.get("/v1/centers", params={"service": "passport"}).json()["items"]
+    assert slots
+    r = client.post("/v1/appointments", json={"slot_id": 1, "name": "王小明", "phone": "13８１２３４５６７８"})
+    assert r.status_code == 422

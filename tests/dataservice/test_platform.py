@@ -62,17 +62,48 @@ def test_metrics_expose_cache_counters(anon_client: TestClient, client: TestClie
     assert "dataservice_cache_hits_total" in text
 
 
-def test_failed_verifications_lock_the_record_without_revealing_existence(client: TestClient):
+def test_failed_verifications_lock_the_record_without_revealing_existence(settings):
     """Five wrong factors lock a record (existing or not) for the window: 429 with Retry-After."""
     import uuid
+    from dataclasses import replace
 
-    for number in ("SH2026102100537", f"SH{uuid.uuid4().int % 10**13:013d}"):
-        statuses = [client.post("/v1/applications/lookup",
-                                json={"application_no": number, "phone_last4": f"{i:04d}"}).status_code
-                    for i in range(9000, 9006)]
-        assert statuses[:5] == [404] * 5, statuses
-        assert statuses[5] == 429
-    locked = client.post("/v1/applications/lookup",
-                         json={"application_no": "SH2026102100537", "phone_last4": "9000"})
+    from tests.dataservice.conftest import API_KEY
+
+    # Its own counter namespace, so other tests can still look this application up.
+    isolated = replace(settings, cache_prefix=f"lockout-{uuid.uuid4().hex[:8]}")
+    with TestClient(create_app(isolated), headers={"X-API-Key": API_KEY}) as c:
+        for number in ("SH2026102100537", f"SH{uuid.uuid4().int % 10**13:013d}"):
+            statuses = [c.post("/v1/applications/lookup",
+                               json={"application_no": number, "phone_last4": f"{i:04d}"}).status_code
+                        for i in range(9000, 9006)]
+            assert statuses[:5] == [404] * 5, statuses
+            assert statuses[5] == 429
+        locked = c.post("/v1/applications/lookup",
+                        json={"application_no": "SH2026102100537", "phone_last4": "9000"})
     assert locked.json()["error"]["code"] == "too_many_attempts"
     assert int(locked.headers["Retry-After"]) > 0
+
+
+def test_oversized_chunked_body_is_413(client: TestClient):
+    def chunks():
+        for _ in range(80):
+            yield b" " * 1024
+
+    r = client.post("/v1/tickets", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_timestamps_keep_their_instant_on_every_backend(client: TestClient):
+    """Seeded 2026-11-12 14:02+08:00 must read back as 06:02 UTC on SQLite and PostgreSQL alike."""
+    from datetime import datetime
+
+    from dataservice.seed import read_yaml
+
+    row = next(a for a in read_yaml("applications.yaml") if a["application_no"] == "SH2026111200086")
+    seeded = row["submitted_at"]
+    seeded = seeded if isinstance(seeded, datetime) else datetime.fromisoformat(str(seeded))
+    r = client.post("/v1/applications/lookup",
+                    json={"application_no": "sh 2026 1112 00086", "phone_last4": row["phone"][-4:]})
+    assert r.status_code == 200, r.text
+    assert datetime.fromisoformat(r.json()["submitted_at"]) == seeded

@@ -1,0 +1,198 @@
+"""Status of the citizen's own application (application_status_form).
+
+Application number (SH + 13 digits) -> last 4 digits of the phone given when applying ->
+`POST /v1/applications/lookup?lang=` -> status, service, latest progress note, expected completion
+and centre, in the citizen's language. An unknown number and wrong digits get the same neutral
+answer with a "try again" button; a locked number (429) is said so. Both slots are cleared after
+every lookup, so a later lookup asks for the digits again.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import dates
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.appointments import (AskText, CityFormValidation, day_label, extract_last4,
+                                  is_payload, latest_entities, latest_text, locked_message,
+                                  normalize, validate_last4)
+from actions.i18n import lang_of, t, unavailable
+
+FORM = "application_status_form"
+_APPLICATION_NO = re.compile(r"(?<![A-Za-z0-9])[Ss]\s*[Hh][\s-]*((?:\d[\s-]*){12}\d)(?!\d)")
+_BARE_DIGITS = re.compile(r"(?:\d[\s-]*){12}\d")
+OPEN_STATUSES = {"submitted", "under_review", "need_more_documents", "approved", "ready_for_pickup"}
+
+
+def application_reset() -> list[dict[str, Any]]:
+    return [SlotSet("application_no", None), SlotSet("phone_last4", None)]
+
+
+def find_application_no(text: str, answering: bool) -> str | None:
+    """"SH2026110500123", "sh 2026 1105 00123"; when answering the question also the 13 digits
+    alone."""
+    text = normalize(text)
+    if is_payload(text):
+        return None
+    if m := _APPLICATION_NO.search(text):
+        return "SH" + re.sub(r"\D", "", m[1])
+    if answering and _BARE_DIGITS.fullmatch(text):
+        return "SH" + re.sub(r"\D", "", text)
+    return None
+
+
+class ValidateApplicationStatusForm(CityFormValidation):
+    form = FORM
+
+    def name(self) -> str:
+        return "validate_application_status_form"
+
+    own_intents = frozenset({"check_application_status"})
+    hints = {
+        "application_no": ("受理编号为 SH 加 13 位数字，例如 SH2026110500123，印在受理回执上。",
+                           "The application number is SH followed by 13 digits, e.g. "
+                           "SH2026110500123; it is printed on your receipt."),
+        "phone_last4": ("请发送申请时所留手机号的后四位数字，例如 5590。",
+                        "Please send the last 4 digits of the mobile number given on the "
+                        "application, e.g. 5590."),
+    }
+
+    def reset_events(self) -> list[dict[str, Any]]:
+        return application_reset()
+
+    async def extract_application_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        if self.mode(tracker) == "resume" or latest_entities(tracker, "application_no"):
+            return {}
+        answering = self.answering(tracker, "application_no")
+        found = find_application_no(latest_text(tracker), answering)
+        if found:
+            return {"application_no": found}
+        return {"application_no": None} if answering and not self.interrupted(tracker) else {}
+
+    async def validate_application_no(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        number = re.sub(r"[\s-]", "", normalize(value)).upper()
+        if re.fullmatch(r"SH\d{13}", number) and number.isascii():
+            return {"application_no": number}
+        dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["application_no"]))
+        return {"application_no": None}
+
+    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        return extract_last4(self, tracker)
+
+    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return validate_last4(self, value, dispatcher, tracker)
+
+
+class ActionAskApplicationNo(AskText):
+    zh = "请问受理编号是多少？编号为 SH 加 13 位数字（例如 SH2026110500123），印在受理回执上。"
+    en = ("What is the application number? It is SH followed by 13 digits (e.g. SH2026110500123) "
+          "and is printed on your acceptance receipt.")
+
+    def name(self) -> str:
+        return "action_ask_application_no"
+
+
+class ActionAskApplicationFormPhoneLast4(AskText):
+    zh = "为保护您的隐私，请提供申请时所留手机号的后四位。"
+    en = ("To protect your privacy: what are the last 4 digits of the mobile number given on the "
+          "application?")
+
+    def name(self) -> str:
+        return "action_ask_application_status_form_phone_last4"
+
+
+def _moment(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(dates.SHANGHAI) if moment.tzinfo else moment
+
+
+def status_message(data: dict, lang: str) -> str:
+    service = (data.get("service") or {}).get("name") or (data.get("service") or {}).get("code", "")
+    status = data.get("status") or {}
+    history = data.get("history") or []
+    latest = history[-1] if history else None
+    lines = [t(lang, f"受理编号 {data['application_no']}（{service}）",
+               f"Application {data['application_no']} ({service})"),
+             t(lang, f"当前状态：{status.get('label', '')}", f"Status: {status.get('label', '')}")]
+    if latest and latest.get("note"):
+        at = _moment(latest.get("at"))
+        when = f"{day_label(at.date(), lang)} {at:%H:%M}" if at else ""
+        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
+                       f"Latest update ({when}): {latest['note']}"))
+    expected = _moment(data.get("expected_done_at"))
+    if expected and status.get("code") in OPEN_STATUSES:
+        lines.append(t(lang, f"预计办结：{day_label(expected.date(), lang)}",
+                       f"Expected completion: {day_label(expected.date(), lang)}"))
+    center = data.get("center")
+    if center:
+        phone = center.get("phone")
+        lines.append(t(lang,
+                       f"受理地点：{center['name']}（{center['address']}"
+                       + (f"，电话 {phone}）" if phone else "）"),
+                       f"Centre: {center['name']} ({center['address']}"
+                       + (f", tel. {phone})" if phone else ")")))
+    note = data.get("note")
+    if note and (not latest or note != latest.get("note")):
+        lines.append(t(lang, f"说明：{note}", f"Note: {note}"))
+    return "\n".join(lines)
+
+
+class ActionCheckApplicationStatus(Action):
+    """Submit of application_status_form."""
+
+    def name(self) -> str:
+        return "action_check_application_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        lang = lang_of(tracker)
+        number, last4 = tracker.get_slot("application_no"), tracker.get_slot("phone_last4")
+        done = application_reset()  # whatever happens: the next lookup asks again
+        if not (number and last4):
+            return done
+        try:
+            data = await get_client().post("/v1/applications/lookup",
+                                           {"application_no": number, "phone_last4": last4},
+                                           params={"lang": lang})
+        except (NotFound, Rejected) as exc:
+            if isinstance(exc, Rejected) and exc.status == 429:
+                dispatcher.utter_message(text=locked_message(lang))
+                return done
+            # One answer for "no such number" and "wrong digits": existence is never revealed.
+            dispatcher.utter_message(
+                text=t(lang, "没有查到与该受理编号和手机尾号相符的申请。请核对受理回执上的编号和申请时所留的手机号后再试。",
+                       "I couldn't find an application matching that number and phone digits. "
+                       "Please check the number on your receipt and the mobile number you gave "
+                       "when applying, then try again."),
+                buttons=[{"title": t(lang, "重新查询", "Try again"),
+                          "payload": "/check_application_status"}])
+            return done
+        except DataServiceUnavailable:
+            dispatcher.utter_message(text=unavailable(lang))
+            return done
+        dispatcher.utter_message(text=status_message(data, lang))
+        return done
+
+
+class ActionResetApplicationStatusForm(Action):
+    def name(self) -> str:
+        return "action_reset_application_status_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        return application_reset()

@@ -1,0 +1,538 @@
+"""12345 hotline: report a city problem (report_issue_form) and follow a ticket (ticket_status_form).
+
+The issue type is mapped to the data service's fixed vocabulary (`GET /v1/tickets/issue-types`):
+a button payload carries the code, free text goes through a small bilingual keyword table, and
+anything unclear is asked again with one button per type. The citizen confirms a summary before
+`POST /v1/tickets`; the answer quotes the ticket number and the expected response time from the API.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.base import DataAction
+from actions.i18n import lang_of, t, unavailable
+from actions.resolution import resolve
+
+SHANGHAI = timezone(timedelta(hours=8))
+FORM = "report_issue_form"
+REPORT_SLOTS = ["issue_type", "issue_location", "issue_description", "report_confirmed"]
+TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
+DESCRIPTION_MAX = 1000
+# Intents that are never an answer to a form question: stop, help, a garbage question.
+NOT_ANSWERS = {"deny", "help", "ask_garbage_sorting"}
+UNRESOLVED = "?unresolved:"
+LOCATION_MAX = 200
+
+# Words that say "I want to report something" without saying what: a first message made only of
+# them (plus the issue-type word) does not describe the problem yet.
+_GENERIC = re.compile(
+    r"我要|我想|想要|投诉|投訴|举报|舉報|反映|反應|报修|報修|报个修|一下|这个|那个|问题|問題|打|帮我|请问|"
+    r"怎么|怎样|找谁|热线|市民|诉求|你好|您好|有人|能不能|管管|12345|"
+    r"\b(i|want|would|like|to|need|a|an|the|report|complaint|complain|file|make|about|problem|issue|"
+    r"please|can|how|do|hotline|city|hi|hello|there|is|it|there's)\b",
+    re.I)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Mainland mobile numbers in free text are masked before they reach a slot or the ticket.
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{2})(\d{2})(?![0-9])")
+
+# Free text -> issue-type code. Longer (more specific) keywords weigh more; a tie is "unclear".
+ISSUE_KEYWORDS: dict[str, list[str]] = {
+    "noise": ["噪音", "噪声", "吵", "扰民", "擾民", "广场舞", "施工", "打桩", "装修", "狗叫", "半夜",
+              "夜里", "noise", "noisy", "loud", "construction", "square danc", "barking", "music"],
+    "road_damage": ["坑", "路面", "塌陷", "破损", "地砖", "马路", "道路", "路破", "pothole", "road",
+                    "pavement", "paving", "tiles", "collapsed", "crack"],
+    "streetlight": ["路灯", "路燈", "灯不亮", "灯坏", "streetlight", "street light", "street lamp",
+                    "road light", "lamp"],
+    "garbage_collection": ["垃圾", "清运", "垃圾桶", "垃圾厢房", "garbage", "trash", "rubbish", "bins",
+                           "overflowing"],
+    "illegal_parking": ["停车", "停車", "违停", "違停", "乱停", "parking", "parked", "park "],
+    "water_supply": ["停水", "自来水", "水发黄", "水压", "没水", "供水", "tap water", "water supply",
+                     "no water", "yellow water", "water pressure"],
+    "drainage": ["下水道", "排水", "积水", "堵", "淹", "drain", "flood", "sewer", "waterlogged"],
+    "greenery": ["树", "樹", "绿化", "草坪", "tree", "greenery", "grass", "branch"],
+    "public_facility": ["井盖", "窨井", "站牌", "红绿灯", "紅綠燈", "信号灯", "护栏", "座椅", "设施",
+                        "manhole", "bus stop", "traffic light", "bench", "railing", "facility"],
+    "pollution": ["油烟", "油煙", "污染", "废水", "偷排", "臭", "异味", "废气", "pollution", "smoke",
+                  "smell", "fumes", "waste water", "discharg"],
+    "other": ["其他", "其它", "other"],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested without the data service)
+
+def mask_mobiles(text: str) -> str:
+    return _MOBILE.sub(lambda m: m[1] + "******" + m[4], text)
+
+
+def _keyword_hit(text: str, keyword: str) -> bool:
+    if keyword.isascii():
+        return re.search(r"(?<![a-z])" + re.escape(keyword), text) is not None
+    return keyword in text
+
+
+def match_issue_type(text: str, types: list[dict] | None = None) -> str | None:
+    """The issue-type code a citizen's words point to, or None when unclear.
+
+    `types` is the data service's vocabulary ({"code", "label"}); codes outside it are dropped.
+    """
+    value = " ".join((text or "").split()).lower()
+    if not value:
+        return None
+    known = {t_["code"] for t_ in types} if types else set(ISSUE_KEYWORDS)
+    if value in known:  # a button payload carries the code itself
+        return value
+    for item in types or []:
+        if value == str(item.get("label", "")).lower():
+            return item["code"]
+    scores: dict[str, int] = {}
+    for code, keywords in ISSUE_KEYWORDS.items():
+        if code not in known:
+            continue
+        score = sum(len(k) for k in keywords if _keyword_hit(value, k))
+        if score:
+            scores[code] = score
+    if not scores:
+        return None
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def describes_problem(text: str) -> bool:
+    """Whether a first message says what is wrong (not just "I want to report something")."""
+    rest = _GENERIC.sub(" ", text or "")
+    cjk = len(_CJK.findall(rest))
+    words = len(_LATIN_WORD.findall(rest))
+    return cjk >= 5 or words >= 4 or (cjk >= 3 and words >= 2)
+
+
+def local_time(iso: str | None, lang: str) -> str:
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def find_ticket_no(text: str) -> str | None:
+    m = TICKET_NO.search((text or "").upper())
+    return m[0] if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-service look-ups shared by the actions
+
+async def fetch_issue_types(lang: str) -> list[dict]:
+    data = await get_client().get("/v1/tickets/issue-types", params={"lang": lang})
+    return data.get("issue_types", [])
+
+
+async def fetch_districts(lang: str) -> list[dict]:
+    data = await get_client().get("/v1/districts", params={"lang": lang})
+    return data.get("items", [])
+
+
+def issue_type_buttons(types: list[dict]) -> list[dict]:
+    return [{"title": item["label"], "payload": f'/inform{{"issue_type": "{item["code"]}"}}'}
+            for item in types]
+
+
+# ---------------------------------------------------------------------------------------------
+# report_issue_form
+
+def _activation(tracker: Tracker) -> bool:
+    """The form validates its prefilled slots when a new report starts (nothing requested yet)."""
+    return tracker.get_slot("requested_slot") is None
+
+
+def _named(tracker: Tracker, entity_name: str) -> bool:
+    return any(e.get("entity") == entity_name for e in tracker.latest_message.get("entities", []))
+
+
+def _district_given_now(tracker: Tracker) -> bool:
+    if _activation(tracker):
+        return _named(tracker, "district")
+    return "district" in tracker.slots_to_validate()
+
+
+class ValidateReportIssueForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_report_issue_form"
+
+    async def extract_issue_type(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: dict) -> dict[str, Any]:
+        # At activation the entity may be missing although the message names the problem
+        # ("我想举报有人乱倒建筑垃圾"): try the whole first message.
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (tracker.get_slot("issue_type") or tracker.get_slot("requested_slot")
+                or intent != "report_issue"):
+            return {}
+        code = match_issue_type(tracker.latest_message.get("text") or "")
+        return {"issue_type": code} if code else {}
+
+    async def validate_issue_type(self, value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: dict) -> dict[str, Any]:
+        lang = lang_of(tracker)
+        try:
+            types = await fetch_issue_types(lang)
+        except DataServiceUnavailable:
+            types = None
+        activation = _activation(tracker)
+        # At activation a value the message did not name is left from an earlier report.
+        code = (match_issue_type(str(value or ""), types)
+                if not activation or _named(tracker, "issue_type") else None)
+        if not code and activation:
+            # No span, or an unclear one ("小广告"): the whole first message may say more.
+            code = match_issue_type(tracker.latest_message.get("text") or "", types)
+        if code:
+            return {"issue_type": code}
+        if tracker.get_slot("requested_slot") == "issue_type":
+            dispatcher.utter_message(text=t(
+                lang, "抱歉，我没能确定这属于哪一类问题。",
+                "Sorry, I couldn't tell which kind of problem that is."))
+        return {"issue_type": None}
+
+    async def validate_issue_location(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict) -> dict[str, Any]:
+        lang = lang_of(tracker)
+        if _activation(tracker) and not _named(tracker, "location"):
+            return {"issue_location": None}  # left from an earlier report
+        location = mask_mobiles(" ".join(str(value or "").split()))[:LOCATION_MAX]
+        if len(location.replace(" ", "")) < 2:
+            dispatcher.utter_message(text=t(
+                lang, "请告诉我具体位置，比如路名和门牌号，或者两条路的路口。",
+                "Please tell me where exactly, e.g. a street and number, or a junction."))
+            return {"issue_location": None}
+        result: dict[str, Any] = {"issue_location": location}
+        # "浦东新区张杨路500号" already says which district: no need to ask. It also wins over a
+        # district left from an earlier question, but not over one given in this same message.
+        if not _district_given_now(tracker):
+            try:
+                found = await resolve(get_client(), "districts", location, lang)
+            except DataServiceUnavailable:
+                found = None
+            if found and found.code:
+                result["district"] = found.code
+        return result
+
+    async def extract_district(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict) -> dict[str, Any]:
+        # action_extract_context resolves the answer to a district code. When it could not,
+        # hand the words to validate_district so the citizen hears why and gets the buttons
+        # (instead of the form being rejected). "算了"/help/garbage questions stay rejected.
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (tracker.get_slot("requested_slot") != "district" or tracker.get_slot("district")
+                or intent in NOT_ANSWERS):
+            return {}
+        return {"district": UNRESOLVED + (tracker.latest_message.get("text") or "")[:40]}
+
+    async def validate_district(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if _activation(tracker) and not _named(tracker, "district"):
+            # A district from an earlier question (say, about a service centre) is not where
+            # this problem is - unless the location just named one.
+            resolved = tracker.get_slot("district")
+            return {"district": resolved if resolved != value else None}
+        # The context action resolves it to a code; anything else is asked again.
+        if isinstance(value, str) and re.fullmatch(r"[a-z_]{2,32}", value):
+            return {"district": value}
+        if isinstance(value, str) and value.startswith(UNRESOLVED):
+            dispatcher.utter_message(text=t(
+                lang_of(tracker), f"抱歉，我没认出“{value[len(UNRESOLVED):]}”是上海的哪个区。",
+                f"Sorry, I couldn't tell which Shanghai district \"{value[len(UNRESOLVED):]}\" is."))
+        return {"district": None}
+
+    async def validate_issue_description(self, value: Any, dispatcher: CollectingDispatcher,
+                                         tracker: Tracker, domain: dict) -> dict[str, Any]:
+        lang = lang_of(tracker)
+        text = mask_mobiles(" ".join(str(value or "").split()))[:DESCRIPTION_MAX]
+        if tracker.get_slot("requested_slot") != "issue_description":
+            # The first message: keep it only if it already says what is wrong.
+            return {"issue_description": text if describes_problem(text) else None}
+        if len(text.replace(" ", "")) < 5:
+            dispatcher.utter_message(text=t(
+                lang, "请再多说几句，比如发生了什么、持续多久了，方便相关部门处理。",
+                "Please add a few more words - what is happening and for how long - so the "
+                "department can act on it."))
+            return {"issue_description": None}
+        return {"issue_description": text}
+
+    async def validate_report_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
+                                        tracker: Tracker, domain: dict) -> dict[str, Any]:
+        return {"report_confirmed": True if value is True else None}
+
+
+class ActionAskIssueType(Action):
+    def name(self) -> str:
+        return "action_ask_report_issue_form_issue_type"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        text = t(lang, "请问是哪一类问题？请选择最接近的一项（都不符合就选“其他问题”）。",
+                 "What kind of problem is it? Please pick the closest one (or \"Other\").")
+        try:
+            dispatcher.utter_message(text=text, buttons=issue_type_buttons(
+                await fetch_issue_types(lang)))
+        except DataServiceUnavailable:
+            dispatcher.utter_message(text=text)
+        return []
+
+
+class ActionAskIssueLocation(Action):
+    def name(self) -> str:
+        return "action_ask_report_issue_form_issue_location"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        dispatcher.utter_message(text=t(
+            lang_of(tracker),
+            "问题发生在哪里？请告诉我具体位置，比如路名门牌号或路口，例如“漕溪北路和南丹路路口”。",
+            "Where exactly is the problem? Please give a street and number or a junction, e.g. "
+            "\"Caoxi North Road and Nandan Road\"."))
+        return []
+
+
+class ActionAskIssueDescription(Action):
+    def name(self) -> str:
+        return "action_ask_report_issue_form_issue_description"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        dispatcher.utter_message(text=t(
+            lang_of(tracker),
+            "请简单描述一下问题：发生了什么、持续多久了、造成了什么影响。",
+            "Please describe the problem in a sentence or two: what is happening, since when, "
+            "and how it affects people."))
+        return []
+
+
+class ActionAskDistrict(Action):
+    def name(self) -> str:
+        return "action_ask_report_issue_form_district"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        text = t(lang, "这个位置在哪个区？", "Which district is that in?")
+        try:
+            districts = await fetch_districts(lang)
+        except DataServiceUnavailable:
+            districts = []
+        buttons = [{"title": d["name"], "payload": f'/inform{{"district": "{d["code"]}"}}'}
+                   for d in districts]
+        dispatcher.utter_message(text=text, buttons=buttons or None)
+        return []
+
+
+class ActionAskReportConfirmed(Action):
+    """The summary the citizen confirms before anything is submitted."""
+
+    def name(self) -> str:
+        return "action_ask_report_issue_form_report_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        code, district = tracker.get_slot("issue_type"), tracker.get_slot("district")
+        type_label, district_name = code, district
+        try:
+            type_label = next((i["label"] for i in await fetch_issue_types(lang)
+                               if i["code"] == code), code)
+            district_name = next((d["name"] for d in await fetch_districts(lang)
+                                  if d["code"] == district), district)
+        except DataServiceUnavailable:
+            pass
+        location = tracker.get_slot("issue_location")
+        description = tracker.get_slot("issue_description")
+        text = t(
+            lang,
+            f"请确认您要向 12345 反映的问题：\n- 类型：{type_label}\n- 区：{district_name}\n"
+            f"- 位置：{location}\n- 描述：{description}\n"
+            "确认提交吗？如需修改，直接告诉我，比如“区是徐汇区”“地址是漕溪北路100号”。",
+            f"Please check your report to 12345:\n- Type: {type_label}\n- District: {district_name}\n"
+            f"- Location: {location}\n- Description: {description}\n"
+            "Shall I submit it? To change something just tell me, e.g. \"the district is Xuhui\".")
+        dispatcher.utter_message(text=text, buttons=[
+            {"title": t(lang, "确认提交", "Submit"), "payload": "/affirm"},
+            {"title": t(lang, "不提交了", "Don't submit"), "payload": "/deny"},
+        ])
+        return []
+
+
+class ActionSubmitReportIssue(DataAction):
+    def name(self) -> str:
+        return "action_submit_report_issue"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        try:
+            return await self.answer(dispatcher, tracker, domain, lang)
+        except DataServiceUnavailable:
+            # Nothing was filed: keep what the citizen said so a retry only needs a confirmation.
+            dispatcher.utter_message(text=unavailable(lang))
+            return [SlotSet("report_confirmed", None)]
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict, lang: str) -> list[dict]:
+        body = {
+            "issue_type": tracker.get_slot("issue_type"),
+            "description": tracker.get_slot("issue_description"),
+            "location": tracker.get_slot("issue_location"),
+            "district": tracker.get_slot("district"),
+            "language": lang,
+        }
+        clear = [SlotSet(slot, None) for slot in REPORT_SLOTS]
+        if not all(body.values()) or tracker.get_slot("report_confirmed") is not True:
+            dispatcher.utter_message(text=t(
+                lang, "抱歉，信息还不完整，没有提交。请再说一次您要反映的问题。",
+                "Sorry, some details were missing, so nothing was submitted. Please tell me "
+                "the problem again."))
+            return clear
+        try:
+            ticket = await self.client.post("/v1/tickets", body)
+        except Rejected:
+            dispatcher.utter_message(text=t(
+                lang, "抱歉，系统没有接受这条诉求，没有提交成功。您可以换个说法再试，或直接拨打 12345 市民服务热线反映。",
+                "Sorry, the report was not accepted, so nothing was filed. Please try again in "
+                "other words, or call the 12345 citizen hotline."))
+            return clear
+        expected = ticket.get("expected_response") or {}
+        number = ticket["ticket_no"]
+        dispatcher.utter_message(text=t(
+            lang,
+            f"已提交！您的 12345 工单号是 {number}（状态：{ticket.get('status_label', '已受理')}）。\n"
+            f"{expected.get('zh') or expected.get('text', '')}\n"
+            f"请保存好工单号。想了解进度，随时对我说“查询工单 {number}”，或拨打 12345 市民服务热线。",
+            f"Submitted! Your 12345 ticket number is {number} "
+            f"(status: {ticket.get('status_label', 'Received')}).\n"
+            f"{expected.get('en') or expected.get('text', '')}\n"
+            f"Please keep the number. To follow up, just ask me \"status of ticket {number}\" "
+            "or call the 12345 citizen hotline."))
+        return clear + [SlotSet("last_ticket_no", number)]
+
+
+class ActionResetReportIssueForm(Action):
+    """After the citizen stops the form: forget the half-filled report."""
+
+    def name(self) -> str:
+        return "action_reset_report_issue_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+# ---------------------------------------------------------------------------------------------
+# ticket_status_form
+
+class ValidateTicketStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_status_form"
+
+    async def validate_ticket_no(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: dict) -> dict[str, Any]:
+        number = find_ticket_no(str(value or ""))
+        if number:
+            return {"ticket_no": number}
+        if tracker.get_slot("requested_slot") == "ticket_no":
+            dispatcher.utter_message(text=t(
+                lang_of(tracker),
+                "这个号码好像不是工单号。12345 工单号的格式类似 12345-20261128-7K3QXM。",
+                "That doesn't look like a ticket number. A 12345 ticket number looks like "
+                "12345-20261128-7K3QXM."))
+        return {"ticket_no": None}
+
+
+class ActionAskTicketNo(Action):
+    def name(self) -> str:
+        return "action_ask_ticket_status_form_ticket_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        last = tracker.get_slot("last_ticket_no")
+        text = t(lang,
+                 "请告诉我工单号（格式类似 12345-20261128-7K3QXM，提交诉求时会告诉您）。"
+                 "找不到工单号的话，可以拨打 12345 热线，用登记的电话查询。",
+                 "What is the ticket number? It looks like 12345-20261128-7K3QXM and was given "
+                 "when you reported. If you can't find it, call the 12345 hotline with the phone "
+                 "number you gave.")
+        buttons = ([{"title": t(lang, f"刚才提交的 {last}", f"The one I just filed: {last}"),
+                     "payload": f'/inform{{"ticket_no": "{last}"}}'}] if last else None)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionCheckTicketStatus(DataAction):
+    def name(self) -> str:
+        return "action_check_ticket_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        return await super().run(dispatcher, tracker, domain) + [SlotSet("ticket_no", None)]
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict, lang: str) -> list[dict]:
+        number = find_ticket_no(tracker.get_slot("ticket_no") or "")
+        if not number:
+            dispatcher.utter_message(text=t(
+                lang, "请提供工单号，格式类似 12345-20261128-7K3QXM。",
+                "Please give me the ticket number, e.g. 12345-20261128-7K3QXM."))
+            return []
+        try:
+            ticket = await self.client.get(f"/v1/tickets/{number}", params={"lang": lang})
+        except (NotFound, Rejected):
+            dispatcher.utter_message(text=t(
+                lang,
+                f"没有找到工单号 {number} 的记录。请核对一下号码（注意字母和数字），"
+                "或拨打 12345 市民服务热线查询。",
+                f"I couldn't find a ticket with the number {number}. Please check it (letters "
+                "and digits), or call the 12345 citizen hotline."))
+            return []
+        dispatcher.utter_message(text=render_ticket(ticket, lang))
+        return []
+
+
+def render_ticket(ticket: dict, lang: str) -> str:
+    status = ticket.get("status") or {}
+    district = (ticket.get("district") or {}).get("name") or ""
+    kind = (ticket.get("issue_type") or {}).get("label") or ""
+    history = ticket.get("history") or []
+    latest = history[-1] if history else {}
+    lines = [t(lang,
+               f"工单 {ticket['ticket_no']}（{kind}，{district}）当前状态：{status.get('label', '')}。",
+               f"Ticket {ticket['ticket_no']} ({kind}, {district}) is now: {status.get('label', '')}.")]
+    if latest.get("note"):
+        when = local_time(latest.get("at"), lang)
+        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
+                       f"Latest update ({when}): {latest['note']}"))
+    expected = ticket.get("expected_response") or {}
+    if status.get("code") in ("resolved", "closed"):
+        lines.append(t(lang, "如对处理结果不满意，可以拨打 12345 市民服务热线反映。",
+                       "If you are not satisfied with the outcome, call the 12345 citizen hotline."))
+    elif expected.get("respond_by"):
+        overdue = expected["respond_by"] < datetime.now(SHANGHAI).date().isoformat()
+        if overdue:
+            lines.append(t(lang,
+                           f"已超过预计答复日期（{expected['respond_by']}），您可以拨打 12345 市民服务热线催办。",
+                           f"The expected reply date ({expected['respond_by']}) has passed; you can "
+                           "call the 12345 citizen hotline to chase it."))
+        elif expected.get("text"):
+            lines.append(expected["text"])
+    return "\n".join(lines)

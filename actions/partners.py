@@ -1,0 +1,405 @@
+"""Enterprise partner data: utility bills (utility_bill_form) and the transport card
+(transport_card_form).
+
+Every answer says whose data it is and as of when (the `provenance` block of the data service).
+The verification factor (last four digits of the phone registered with the utility) is cleared
+as soon as the look-up has run, whatever its outcome.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.dataservice import NotFound, Rejected
+from actions.base import DataAction
+from actions.i18n import lang_of, t
+
+SHANGHAI = timezone(timedelta(hours=8))
+UTILITY_SLOTS = ["utility_kind", "utility_account_no", "utility_phone_last4"]
+KINDS = ("water", "electricity", "gas")
+KIND_LABELS = {"water": ("水费", "water"), "electricity": ("电费", "electricity"),
+               "gas": ("燃气费", "gas")}
+BILLS_SHOWN = 3
+TRIPS_SHOWN = 3
+LOW_BALANCE_CNY = 5.0
+
+# Utility words -> kind. Gas first: 燃气/煤气/天然气 never mean water or power.
+_KIND_PATTERNS = [
+    ("gas", re.compile(r"燃气|煤气|天然气|天然氣|瓦斯|\bgas\b|natural gas", re.I)),
+    ("electricity", re.compile(r"电|電|electric|\bpower\b|kwh", re.I)),
+    ("water", re.compile(r"水|water", re.I)),
+]
+_NOT_UTILITY = re.compile(r"电话|電話|手机|手機|水电煤|水電煤")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers
+
+def match_utility_kind(text: str) -> str | None:
+    """water | electricity | gas, or None when the words name none or several ("水电煤")."""
+    value = (text or "").strip().lower()
+    if value in KINDS:
+        return value
+    if re.search(r"水电煤|水電煤|utilit", value):
+        return None
+    value = _NOT_UTILITY.sub(" ", value)
+    found = [kind for kind, pattern in _KIND_PATTERNS if pattern.search(value)]
+    return found[0] if len(found) == 1 else None
+
+
+def digits_of(text: str) -> str:
+    return "".join(ch for ch in (text or "") if ch.isascii() and ch.isdigit())
+
+
+def account_number(text: str) -> str | None:
+    """6-20 digits (spaces and dashes allowed between them), as the utilities print them."""
+    value = str(text or "").strip()
+    if not re.fullmatch(r"[0-9][0-9 \-]*[0-9]", value):
+        m = re.search(r"(?<![0-9])[0-9][0-9 \-]{4,24}[0-9](?![0-9])", value)
+        if not m:
+            return None
+        value = m[0]
+    digits = digits_of(value)
+    return digits if 6 <= len(digits) <= 20 else None
+
+
+def phone_last4(text: str) -> str | None:
+    """Four digits; a whole mainland mobile number gives its last four."""
+    text = str(text or "")
+    runs = re.findall(r"(?<![0-9])[0-9]{4}(?![0-9])", text)
+    if len(runs) == 1:
+        return runs[0]
+    digits = digits_of(text)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits[-4:]
+    return digits if len(digits) == 4 else None
+
+
+def card_number(text: str) -> str | None:
+    """The 11 printed digits of a transport card (spaces and dashes allowed between them)."""
+    for m in re.finditer(r"(?<![0-9])[0-9][0-9 \-]{9,16}[0-9](?![0-9])", str(text or "")):
+        if len(digits_of(m[0])) == 11:
+            return digits_of(m[0])
+    m = re.search(r"(?<![0-9])[0-9]{11}(?![0-9])", str(text or ""))
+    return m[0] if m else None
+
+
+def money(value: Any) -> str:
+    return f"{float(value):.2f}"
+
+
+def local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def provenance_line(answer: dict, lang: str) -> str:
+    prov = answer.get("provenance") or {}
+    partner, as_of = prov.get("partner", ""), local_time(prov.get("as_of"))
+    sample = prov.get("sample_data")
+    return t(lang,
+             f"数据来源：{partner}，数据更新于 {as_of}（北京时间）"
+             + ("，为示例数据。" if sample else "。"),
+             f"Source: {partner}, data as of {as_of} (Beijing time)"
+             + (", sample data." if sample else "."))
+
+
+# ---------------------------------------------------------------------------------------------
+# utility_bill_form
+
+class ValidateUtilityBillForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_utility_bill_form"
+
+    async def extract_utility_kind(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: dict) -> dict[str, Any]:
+        # "上个月用了多少电" without an entity: the first message still names the utility.
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (tracker.get_slot("utility_kind") or tracker.get_slot("requested_slot")
+                or intent != "check_utility_bill"):
+            return {}
+        kind = match_utility_kind(tracker.latest_message.get("text") or "")
+        return {"utility_kind": kind} if kind else {}
+
+    async def validate_utility_kind(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: dict) -> dict[str, Any]:
+        kind = match_utility_kind(str(value or ""))
+        if not kind and tracker.get_slot("requested_slot") == "utility_kind":
+            dispatcher.utter_message(text=t(
+                lang_of(tracker), "请选择要查询的是水费、电费还是燃气费。",
+                "Please choose water, electricity or gas."))
+        return {"utility_kind": kind}
+
+    async def validate_utility_account_no(self, value: Any, dispatcher: CollectingDispatcher,
+                                          tracker: Tracker, domain: dict) -> dict[str, Any]:
+        number = account_number(str(value or ""))
+        if not number:
+            dispatcher.utter_message(text=t(
+                lang_of(tracker), "户号应为 6 到 20 位数字，可以在纸质账单或缴费记录上找到，请再核对一下。",
+                "An account number has 6 to 20 digits; you'll find it on a paper bill or a "
+                "payment record. Please check it."))
+        return {"utility_account_no": number}
+
+    async def validate_utility_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
+                                           tracker: Tracker, domain: dict) -> dict[str, Any]:
+        last4 = phone_last4(str(value or ""))
+        if not last4:
+            dispatcher.utter_message(text=t(
+                lang_of(tracker), "请输入在该公司登记的手机号码的后四位数字。",
+                "Please type the last four digits of the phone number registered with the company."))
+        return {"utility_phone_last4": last4}
+
+
+class ActionAskUtilityKind(Action):
+    def name(self) -> str:
+        return "action_ask_utility_bill_form_utility_kind"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        dispatcher.utter_message(
+            text=t(lang, "请问要查询哪一项账单？", "Which bill would you like to check?"),
+            buttons=[{"title": KIND_LABELS[kind][0] if lang == "zh" else KIND_LABELS[kind][1].title(),
+                      "payload": f'/inform{{"utility_kind": "{kind}"}}'} for kind in KINDS])
+        return []
+
+
+class ActionAskUtilityAccountNo(Action):
+    def name(self) -> str:
+        return "action_ask_utility_bill_form_utility_account_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        lang = lang_of(tracker)
+        kind = tracker.get_slot("utility_kind")
+        zh_label, en_label = KIND_LABELS.get(kind, ("", ""))
+        en_label = f" {en_label}" if en_label else ""
+        dispatcher.utter_message(text=t(
+            lang, f"请提供{zh_label}户号（印在账单或缴费记录上，一般是 10 位数字）。",
+            f"What is your{en_label} account number? It is printed on your bill or payment "
+            "record (usually 10 digits)."))
+        return []
+
+
+class ActionAskUtilityPhoneLast4(Action):
+    def name(self) -> str:
+        return "action_ask_utility_bill_form_utility_phone_last4"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        dispatcher.utter_message(text=t(
+            lang_of(tracker),
+            "为核实身份，请输入在缴费单位登记的手机号码后四位。这个号码只用于本次查询，不会保存。",
+            "To check it's your account, please type the last 4 digits of the phone number "
+            "registered with the company. They are used for this look-up only and not kept."))
+        return []
+
+
+class ActionCheckUtilityBill(DataAction):
+    def name(self) -> str:
+        return "action_check_utility_bill"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        # The verification factor never outlives the look-up, whatever happened.
+        return await super().run(dispatcher, tracker, domain) + [
+            SlotSet(slot, None) for slot in UTILITY_SLOTS]
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict, lang: str) -> list[dict]:
+        kind = tracker.get_slot("utility_kind")
+        account = tracker.get_slot("utility_account_no")
+        last4 = tracker.get_slot("utility_phone_last4")
+        if kind not in KINDS or not account or not last4:
+            dispatcher.utter_message(text=t(
+                lang, "信息不完整，请再说一次要查询的账单。",
+                "Some details were missing; please ask for the bill again."))
+            return []
+        label = KIND_LABELS[kind][0 if lang == "zh" else 1]
+        try:
+            answer = await self.client.post(
+                "/v1/utilities/bills/lookup",
+                {"kind": kind, "account_no": account, "verification": last4},
+                params={"lang": lang})
+        except NotFound:
+            dispatcher.utter_message(text=t(
+                lang,
+                f"没有查到与户号 {account} 和手机后四位相符的{label}账户。请核对账单上的户号，"
+                "以及在缴费单位登记的手机号码，然后再试一次。",
+                f"I couldn't find a {label} account matching number {account} and those phone "
+                "digits. Please check the account number on your bill and the phone number "
+                "registered with the company, then try again."))
+            return []
+        except Rejected as exc:
+            if exc.status == 429:
+                dispatcher.utter_message(text=t(
+                    lang,
+                    "这个户号的验证失败次数过多，为保护账户安全，查询已暂时锁定，请稍后再试。"
+                    "也可以直接联系缴费单位的客服，或拨打 12345 市民服务热线。",
+                    "There have been too many failed verification attempts for this account, so "
+                    "look-ups are paused for a while to protect it. Please try again later, or "
+                    "contact the company's customer service or the 12345 citizen hotline."))
+            else:
+                dispatcher.utter_message(text=t(
+                    lang, "户号或验证信息的格式不正确，请核对后再试。",
+                    "The account number or verification digits are not in the right format; "
+                    "please check them and try again."))
+            return []
+        dispatcher.utter_message(text=render_bills(answer, lang))
+        return []
+
+
+def render_bills(answer: dict, lang: str) -> str:
+    acc = answer.get("account") or {}
+    bills = answer.get("bills") or []
+    shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.get("status") != "paid"]
+    partner = (answer.get("provenance") or {}).get("partner", "")
+    head = t(lang,
+             f"{partner} {acc.get('kind_label', '')}账户 {acc.get('account_no', '')}"
+             f"（{acc.get('holder_masked', '')}，{acc.get('address_masked', '')}）最近的账单：",
+             f"{acc.get('kind_label', '')} account {acc.get('account_no', '')} "
+             f"({acc.get('holder_masked', '')}, {acc.get('address_masked', '')}) with {partner}. "
+             "Latest bills:")
+    lines = [head]
+    for b in shown:
+        usage = f"{float(b['usage']):g} {b.get('unit', '')}".strip()
+        lines.append(t(lang,
+                       f"- {b['period']}：用量 {usage}，{money(b['amount_cny'])} 元，"
+                       f"{b['status_label']}（缴费截止 {b['due_date']}）",
+                       f"- {b['period']}: {usage}, CNY {money(b['amount_cny'])}, "
+                       f"{b['status_label']} (due {b['due_date']})"))
+    unpaid = [b for b in bills if b.get("status") != "paid"]
+    total = float(answer.get("total_unpaid_cny") or 0)
+    if unpaid and total > 0:
+        due = min(b["due_date"] for b in unpaid)
+        overdue = any(b.get("status") == "overdue" for b in unpaid)
+        lines.append(t(lang,
+                       f"待缴合计：{money(total)} 元，最早缴费截止日 {due}。"
+                       + ("其中有账单已逾期，请尽快缴纳。" if overdue else ""),
+                       f"Unpaid in total: CNY {money(total)}, earliest due date {due}."
+                       + (" A bill is overdue - please pay it soon." if overdue else "")))
+        lines.append(t(lang,
+                       "缴费方式：可以在随申办、支付宝或微信的“生活缴费”中按户号缴纳，也可以到缴费单位营业厅缴纳。",
+                       "How to pay: in the Suishenban, Alipay or WeChat app under utility payments "
+                       "(\"生活缴费\") with your account number, or at the company's service hall."))
+    else:
+        lines.append(t(lang, "目前没有待缴费用。", "Nothing is unpaid at the moment."))
+    lines.append(provenance_line(answer, lang))
+    return "\n".join(lines)
+
+
+class ActionResetUtilityBillForm(Action):
+    """After the citizen stops the form: forget the account and the verification digits."""
+
+    def name(self) -> str:
+        return "action_reset_utility_bill_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        return [SlotSet(slot, None) for slot in UTILITY_SLOTS]
+
+
+# ---------------------------------------------------------------------------------------------
+# transport_card_form
+
+class ValidateTransportCardForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_transport_card_form"
+
+    async def validate_card_no(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: dict) -> dict[str, Any]:
+        number = card_number(str(value or ""))
+        if not number:
+            dispatcher.utter_message(text=t(
+                lang_of(tracker), "交通卡号是卡片背面的 11 位数字，请再核对一下。",
+                "A transport card number is the 11-digit number on the back of the card. "
+                "Please check it."))
+        return {"card_no": number}
+
+
+class ActionAskCardNo(Action):
+    def name(self) -> str:
+        return "action_ask_transport_card_form_card_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        dispatcher.utter_message(text=t(
+            lang_of(tracker), "请告诉我交通卡卡号（卡片背面的 11 位数字）。",
+            "What is your transport card number? It's the 11-digit number on the back of the card."))
+        return []
+
+
+class ActionCheckTransportCard(DataAction):
+    def name(self) -> str:
+        return "action_check_transport_card"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        return await super().run(dispatcher, tracker, domain) + [SlotSet("card_no", None)]
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict, lang: str) -> list[dict]:
+        number = card_number(tracker.get_slot("card_no") or "")
+        if not number:
+            dispatcher.utter_message(text=t(
+                lang, "请告诉我交通卡背面的 11 位卡号。",
+                "Please tell me the 11-digit number on the back of your transport card."))
+            return []
+        try:
+            card = await self.client.get(f"/v1/transport-cards/{number}", params={"lang": lang})
+        except (NotFound, Rejected):
+            dispatcher.utter_message(text=t(
+                lang, f"没有找到卡号为 {number} 的交通卡，请核对卡片背面的 11 位卡号。",
+                f"I couldn't find a transport card numbered {number}. Please check the 11-digit "
+                "number on the back of the card."))
+            return []
+        dispatcher.utter_message(text=render_card(card, lang))
+        return []
+
+
+def render_card(card: dict, lang: str) -> str:
+    balance = float(card.get("balance_cny") or 0)
+    lines = [t(lang,
+               f"交通卡 {card['card_no']} 余额 {money(balance)} 元，卡片状态：{card.get('status_label', '')}。",
+               f"Transport card {card['card_no']}: balance CNY {money(balance)}, "
+               f"status: {card.get('status_label', '')}.")]
+    status = card.get("status")
+    if status == "lost":
+        lines.append(t(lang, "这张卡已挂失，无法再刷卡乘车；余额可凭挂失凭证到交通卡服务网点办理。",
+                       "This card has been reported lost and can no longer be used; the balance "
+                       "can be handled at a transport card service point with the loss receipt."))
+    elif status == "expired":
+        lines.append(t(lang, "这张卡已过期，请到交通卡服务网点办理。",
+                       "This card has expired; please visit a transport card service point."))
+    elif balance < LOW_BALANCE_CNY:
+        lines.append(t(lang, "余额不多了，建议尽快充值（地铁站、便利店或交通卡 App）。",
+                       "The balance is low; consider topping up (metro stations, convenience "
+                       "stores or the transport card app)."))
+    trips = (card.get("trips") or [])[:TRIPS_SHOWN]
+    if trips:
+        lines.append(t(lang, "最近的乘车记录：", "Latest trips:"))
+        for trip in trips:
+            when = local_time(trip.get("at"))
+            stations = " → ".join(s for s in (trip.get("entry_station"), trip.get("exit_station")) if s)
+            # The line already says the mode ("地铁2号线", "Bus Route 71 (BRT)").
+            where = (trip.get("line") or trip.get("mode_label") or "") + (f" {stations}" if stations else "")
+            lines.append(t(lang, f"- {when} {where}，{money(trip['fare_cny'])} 元",
+                           f"- {when} {where}, CNY {money(trip['fare_cny'])}"))
+    else:
+        lines.append(t(lang, "最近没有乘车记录。", "No recent trips."))
+    lines.append(provenance_line(card, lang))
+    return "\n".join(lines)

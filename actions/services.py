@@ -1,0 +1,143 @@
+"""Service questions: what a service needs, what it costs, how long it takes.
+
+`action_answer_service_question` answers the `question` slot (set by action_extract_context when a
+question intent arrives) for the `service` slot from `GET /v1/services/{code}`, so the answer to a
+"which service?" clarification still answers the original question. Without a service it asks
+which one: the ambiguous candidates (`service_options`) when there are some, else popular services.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.dataservice import DataServiceUnavailable, NotFound, get_client
+from actions.base import DataAction
+from actions.i18n import bullet_list, lang_of, t
+
+REQUIREMENTS, FEE, TIME = "ask_service_requirements", "ask_service_fee", "ask_processing_time"
+QUESTIONS = (REQUIREMENTS, FEE, TIME)
+# Offered when the citizen names no service: the most asked-about ones.
+POPULAR = ("residence_permit", "passport", "social_security_card", "hk_macau_permit",
+           "resident_id_card", "housing_fund_withdrawal")
+MAX_OPTIONS = 4
+
+_TOPIC = {REQUIREMENTS: ("办理条件和材料", "requirements"), FEE: ("费用", "fee"),
+          TIME: ("办理时限", "processing time")}
+
+
+def current_question(tracker: Tracker) -> str:
+    """The question of the latest message if it is one, else the one remembered in `question`."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent in QUESTIONS:
+        return intent
+    remembered = tracker.get_slot("question")
+    return remembered if remembered in QUESTIONS else REQUIREMENTS
+
+
+def payload(intent: str, service: str) -> str:
+    return f"/{intent}{json.dumps({'service': service})}"
+
+
+async def service_names(lang: str) -> dict[str, str]:
+    data = await get_client().get("/v1/services", params={"lang": lang})
+    return {item["code"]: item["name"] for item in data.get("items", [])}
+
+
+async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
+                            button_intent: str = "inform", prefix: str = "") -> None:
+    """Buttons of the ambiguous candidates, else of popular services (titles in `lang`)."""
+    options = [o for o in (tracker.get_slot("service_options") or [])
+               if isinstance(o, dict) and o.get("code")][:MAX_OPTIONS]
+    try:
+        names = await service_names(lang)
+    except DataServiceUnavailable:
+        names = {}
+    topic_zh, topic_en = _TOPIC[current_question(tracker)]
+    if options:
+        text = t(lang, f"有几项业务比较接近，您想了解的是哪一项的{topic_zh}？",
+                 f"A few services match. Which one would you like the {topic_en} for?")
+        choices = [(o["code"], names.get(o["code"]) or o.get("name") or o["code"]) for o in options]
+    else:
+        text = t(lang, f"请问您想了解哪项业务的{topic_zh}？可以点选常见事项，或直接告诉我事项名称（如“居住证”）。",
+                 f"Which service would you like the {topic_en} for? Pick a common one below or "
+                 "type its name (e.g. \"residence permit\").")
+        choices = [(code, names[code]) for code in POPULAR if code in names]
+    buttons = [{"title": name, "payload": payload(button_intent, code)} for code, name in choices]
+    dispatcher.utter_message(text=prefix + text, buttons=buttons)
+
+
+def format_answer(data: dict, question: str, lang: str) -> str:
+    name = data.get("name") or data.get("code")
+    if question == FEE:
+        return t(lang, f"「{name}」的费用：{data.get('fee')}", f"{name}, fee: {data.get('fee')}")
+    if question == TIME:
+        return t(lang, f"「{name}」的办理时限：{data.get('processing_time')}",
+                 f"{name}, processing time: {data.get('processing_time')}")
+    lines = [t(lang, f"「{name}」办理指南", f"{name}: what you need"),
+             t(lang, f"申请条件：{data.get('eligibility')}", f"Who can apply: {data.get('eligibility')}")]
+    documents = data.get("documents") or []
+    if documents:
+        lines += [t(lang, "所需材料：", "Documents:"), bullet_list(documents)]
+    if data.get("online"):
+        lines.append(t(lang, f"网上办理：{data['online']}", f"Apply online: {data['online']}"))
+    if data.get("online_url"):
+        lines.append(t(lang, f"办理入口：{data['online_url']}", f"Link: {data['online_url']}"))
+    if data.get("department"):
+        lines.append(t(lang, f"受理部门：{data['department']}", f"Handled by: {data['department']}"))
+    return "\n".join(lines)
+
+
+def follow_up_buttons(code: str, question: str, lang: str) -> list[dict]:
+    """The other questions about the same service, and where to go."""
+    titles = {REQUIREMENTS: t(lang, "所需材料", "Documents needed"), FEE: t(lang, "费用", "Fee"),
+              TIME: t(lang, "办理时限", "Processing time"),
+              "find_service_center": t(lang, "去哪里办", "Where to apply")}
+    return [{"title": titles[intent], "payload": payload(intent, code)}
+            for intent in (*QUESTIONS, "find_service_center") if intent != question]
+
+
+class ActionAnswerServiceQuestion(DataAction):
+    def name(self) -> str:
+        return "action_answer_service_question"
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+        question = current_question(tracker)
+        service = tracker.get_slot("service")
+        # Asked here only outside service_question_form (e.g. a digression in another form): the
+        # buttons repeat the question itself, so a click answers it wherever the dialogue is.
+        if not service:
+            await ask_which_service(dispatcher, tracker, lang, button_intent=question)
+            return []
+        try:
+            data = await self.client.get(f"/v1/services/{service}", params={"lang": lang})
+        except NotFound:
+            await ask_which_service(dispatcher, tracker, lang, button_intent=question)
+            return [SlotSet("service", None)]
+        dispatcher.utter_message(text=format_answer(data, question, lang),
+                                 buttons=follow_up_buttons(data.get("code", service), question, lang))
+        return [SlotSet("service_options", None)]
+
+
+class ActionAskServiceQuestionFormService(Action):
+    """service_question_form's "which service?": candidates or popular services as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_service_question_form_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        lang = lang_of(tracker)
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        other = [e for e in latest.get("entities") or [] if e.get("entity") != "service"]
+        prefix = ""
+        # An answer to "which service?" that matched none (ambiguous ones get the candidates).
+        if intent == "inform" and not other and not tracker.get_slot("service_options"):
+            prefix = t(lang, "抱歉，没能确定是哪项业务。", "Sorry, I couldn't tell which service that is. ")
+        await ask_which_service(dispatcher, tracker, lang, prefix=prefix)
+        return []

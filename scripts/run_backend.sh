@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Run the whole backend on its embedded defaults: data service (8000), action server (5055),
+# Rasa server (5005, channels rest + socketio, HTTP API behind RASA_AUTH_TOKEN).
+# Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var/log
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1
+export DATASERVICE_URL="${DATASERVICE_URL:-http://127.0.0.1:8000}"
+export DATASERVICE_API_KEY="${DATASERVICE_API_KEY:-${DATASERVICE_API_KEYS:-dev-dataservice-key}}"
+export DATASERVICE_API_KEY="${DATASERVICE_API_KEY%%,*}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  RASA_AUTH_TOKEN="dev-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  export RASA_AUTH_TOKEN
+  echo "==> RASA_AUTH_TOKEN not set: generated a development token for this run"
+fi
+
+pids=()
+cleanup() { trap - INT TERM EXIT; echo; echo "==> stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup INT TERM EXIT
+
+wait_http() {  # name url seconds
+  local name=$1 url=$2 secs=$3
+  for _ in $(seq "$secs"); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then echo "    $name is up"; return 0; fi
+    sleep 1
+  done
+  echo "error: $name did not start; see var/log/" >&2; exit 1
+}
+
+echo "==> starting the data service on :8000 (log: var/log/dataservice.log)"
+.venv/dataservice/bin/python -m dataservice serve --port 8000 >var/log/dataservice.log 2>&1 &
+pids+=($!)
+echo "==> starting the action server on :5055 (log: var/log/actions.log)"
+.venv/rasa/bin/rasa run actions --actions actions --port 5055 >var/log/actions.log 2>&1 &
+pids+=($!)
+echo "==> starting Rasa on :5005 (log: var/log/rasa.log; loading the model takes a little while)"
+.venv/rasa/bin/rasa run --model models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  --port 5005 --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" >var/log/rasa.log 2>&1 &
+pids+=($!)
+
+wait_http "data service" http://127.0.0.1:8000/readyz 60
+wait_http "action server" http://127.0.0.1:5055/health 120
+wait_http "Rasa" http://127.0.0.1:5005/status?token="$RASA_AUTH_TOKEN" 300
+
+cat <<MSG
+
+The backend is running. Chat with it:
+  curl -s -XPOST http://127.0.0.1:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{"sender": "me", "message": "居住证要带什么材料？"}'
+  curl -s -XPOST http://127.0.0.1:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{"sender": "me2", "message": "how long does a Shanghai residence permit take"}'
+  or a web widget on socket.io at http://127.0.0.1:5005 (e.g. rasa-webchat)
+Rasa HTTP API (internal only): token $RASA_AUTH_TOKEN
+Data service: http://127.0.0.1:8000/docs  (X-API-Key: $DATASERVICE_API_KEY)
+Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "error: a service exited; see var/log/" >&2
+exit 1

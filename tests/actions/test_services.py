@@ -1,0 +1,182 @@
+"""Service questions against the real data service: requirements, fee, processing time, the
+"which service?" clarification (candidates or popular services), unknown codes and an outage."""
+from __future__ import annotations
+
+import pytest
+
+from actions.services import ActionAnswerServiceQuestion, ActionAskServiceQuestionFormService
+from tests.actions.conftest import entity, make_tracker, slot_events, texts
+
+pytestmark = pytest.mark.asyncio
+DOMAIN: dict = {}
+
+
+async def answer(tracker, dispatcher):
+    return await ActionAnswerServiceQuestion().run(dispatcher, tracker, DOMAIN)
+
+
+async def ask(tracker, dispatcher):
+    return await ActionAskServiceQuestionFormService().run(dispatcher, tracker, DOMAIN)
+
+
+def buttons(dispatcher) -> list[dict]:
+    return [b for m in dispatcher.messages for b in m.get("buttons") or []]
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+async def test_requirements_zh_lists_eligibility_documents_and_online(dispatcher):
+    tracker = make_tracker("护照怎么办理", intent="ask_service_requirements",
+                           entities=[entity("service", "护照")],
+                           slots={"service": "passport", "question": "ask_service_requirements"})
+    events = await answer(tracker, dispatcher)
+    [text] = texts(dispatcher)
+    assert "「普通护照」" in text
+    assert "申请条件：" in text and "- 居民身份证" in text
+    assert "随申办" in text and "一网通办" in text and "https://" in text
+    assert slot_events(events) == {"service_options": None}
+    payloads = [b["payload"] for b in buttons(dispatcher)]
+    assert '/ask_service_fee{"service": "passport"}' in payloads
+    assert '/find_service_center{"service": "passport"}' in payloads
+    assert not any(p.startswith("/ask_service_requirements") for p in payloads)
+
+
+async def test_requirements_en(dispatcher):
+    tracker = make_tracker("what documents do I need for a residence permit",
+                           intent="ask_service_requirements",
+                           slots={"service": "residence_permit", "language": "en",
+                                  "question": "ask_service_requirements"})
+    await answer(tracker, dispatcher)
+    [text] = texts(dispatcher)
+    assert "Shanghai Residence Permit" in text
+    assert "Who can apply:" in text and "Documents:" in text and "- Resident ID card" in text
+    assert "Suishenban" in text and "Apply online:" in text
+    assert {b["title"] for b in buttons(dispatcher)} == {"Fee", "Processing time", "Where to apply"}
+
+
+@pytest.mark.parametrize("lang,expected", [("zh", "「普通护照」的费用：每本120元。"),
+                                           ("en", "Ordinary Passport, fee: CNY 120 per passport.")])
+async def test_fee(lang, expected, dispatcher):
+    tracker = make_tracker("passport fee", intent="ask_service_fee",
+                           slots={"service": "passport", "language": lang, "question": "ask_service_fee"})
+    await answer(tracker, dispatcher)
+    assert texts(dispatcher) == [expected]
+
+
+@pytest.mark.parametrize("lang,expected", [("zh", "7个工作日"), ("en", "7 working days")])
+async def test_processing_time(lang, expected, dispatcher):
+    tracker = make_tracker("护照要多久", intent="ask_processing_time",
+                           slots={"service": "passport", "language": lang,
+                                  "question": "ask_processing_time"})
+    await answer(tracker, dispatcher)
+    [text] = texts(dispatcher)
+    assert expected in text
+    assert ("办理时限" if lang == "zh" else "processing time") in text
+
+
+async def test_clarification_answers_the_original_question(dispatcher):
+    """The citizen asked the fee, then picked the service: the answer is the fee."""
+    tracker = make_tracker('/inform{"service": "business_license"}', intent="inform",
+                           entities=[entity("service", "business_license")],
+                           slots={"service": "business_license", "question": "ask_service_fee",
+                                  "service_options": [{"code": "business_license", "name": "x"}]},
+                           active_loop="service_question_form")
+    events = await answer(tracker, dispatcher)
+    [text] = texts(dispatcher)
+    assert text.startswith("「企业设立登记（营业执照）」的费用：免费")
+    assert slot_events(events)["service_options"] is None
+
+
+async def test_latest_question_wins_over_the_remembered_one(dispatcher):
+    tracker = make_tracker("要多久", intent="ask_processing_time",
+                           slots={"service": "passport", "question": "ask_service_fee"})
+    await answer(tracker, dispatcher)
+    assert "办理时限" in texts(dispatcher)[0]
+
+
+# -- which service? ------------------------------------------------------------------------------
+
+async def test_without_service_answer_asks_with_question_buttons(dispatcher):
+    """Outside the service form (e.g. a digression in center_form) the buttons repeat the question."""
+    tracker = make_tracker("要多少钱", intent="ask_service_fee",
+                           slots={"question": "ask_service_fee"}, active_loop="center_form")
+    events = await answer(tracker, dispatcher)
+    assert events == []
+    assert "哪项业务的费用" in texts(dispatcher)[0]
+    found = buttons(dispatcher)
+    assert len(found) == 6
+    assert {"title": "普通护照", "payload": '/ask_service_fee{"service": "passport"}'} in found
+
+
+async def test_form_asks_among_the_candidates_zh(dispatcher):
+    tracker = make_tracker("营业执照怎么收费", intent="ask_service_fee",
+                           entities=[entity("service", "营业执照")],
+                           slots={"question": "ask_service_fee", "service_options": [
+                               {"code": "business_license", "name": "企业设立登记（营业执照）"},
+                               {"code": "individual_business_license", "name": "个体工商户登记（营业执照）"}]})
+    await ask(tracker, dispatcher)
+    assert "哪一项的费用" in texts(dispatcher)[0]
+    assert buttons(dispatcher) == [
+        {"title": "企业设立登记（营业执照）", "payload": '/inform{"service": "business_license"}'},
+        {"title": "个体工商户登记（营业执照）",
+         "payload": '/inform{"service": "individual_business_license"}'}]
+
+
+async def test_form_asks_among_the_candidates_with_english_titles(dispatcher):
+    """The candidates' names follow the reply language, whatever language they were resolved in."""
+    tracker = make_tracker("business licence fee", intent="ask_service_fee",
+                           slots={"language": "en", "question": "ask_service_fee", "service_options": [
+                               {"code": "business_license", "name": "企业设立登记（营业执照）"},
+                               {"code": "individual_business_license", "name": "个体工商户登记（营业执照）"}]})
+    await ask(tracker, dispatcher)
+    assert texts(dispatcher)[0].startswith("A few services match. Which one would you like the fee for?")
+    assert [b["title"] for b in buttons(dispatcher)][0] == "Business Licence (company registration)"
+
+
+@pytest.mark.parametrize("lang,title,phrase", [
+    ("zh", "上海市居住证", "哪项业务的办理条件和材料"),
+    ("en", "Shanghai Residence Permit", "Which service would you like the requirements for?")])
+async def test_form_offers_popular_services(lang, title, phrase, dispatcher):
+    tracker = make_tracker("要带什么材料", intent="ask_service_requirements",
+                           slots={"language": lang, "question": "ask_service_requirements"})
+    await ask(tracker, dispatcher)
+    assert phrase in texts(dispatcher)[0]
+    found = buttons(dispatcher)
+    assert len(found) == 6
+    assert {"title": title, "payload": '/inform{"service": "residence_permit"}'} in found
+
+
+async def test_form_says_when_the_answer_was_not_recognised(dispatcher):
+    tracker = make_tracker("就是那个", intent="inform", slots={"question": "ask_service_fee",
+                                                             "requested_slot": "service"},
+                           active_loop="service_question_form")
+    await ask(tracker, dispatcher)
+    assert texts(dispatcher)[0].startswith("抱歉，没能确定是哪项业务。请问您想了解哪项业务的费用？")
+
+
+async def test_unknown_code_asks_again(dispatcher):
+    tracker = make_tracker("fee", intent="ask_service_fee",
+                           slots={"service": "no_such_service", "language": "en"})
+    events = await answer(tracker, dispatcher)
+    assert slot_events(events) == {"service": None}
+    assert "Which service would you like the fee for?" in texts(dispatcher)[0]
+    assert buttons(dispatcher)
+
+
+# -- outage ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang,phrase", [("zh", "系统暂时无法查询"), ("en", "can't look that up")])
+async def test_outage_is_a_polite_reply_with_12345(down_client, lang, phrase, dispatcher):
+    tracker = make_tracker("passport fee", intent="ask_service_fee",
+                           slots={"service": "passport", "language": lang})
+    assert await answer(tracker, dispatcher) == []
+    [text] = texts(dispatcher)
+    assert phrase in text and "12345" in text
+
+
+async def test_outage_still_asks_which_service(down_client, dispatcher):
+    tracker = make_tracker("what do I need", intent="ask_service_requirements",
+                           slots={"language": "en"})
+    await ask(tracker, dispatcher)
+    assert "Which service" in texts(dispatcher)[0]
+    assert buttons(dispatcher) == []
