@@ -27,6 +27,7 @@ from actions.i18n import lang_of, t, unavailable
 FORM = "application_status_form"
 _APPLICATION_NO = re.compile(r"(?<![A-Za-z0-9])[Ss]\s*[Hh][\s-]*((?:\d[\s-]*){12}\d)(?!\d)")
 _BARE_DIGITS = re.compile(r"(?:\d[\s-]*){12}\d")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 OPEN_STATUSES = {"submitted", "under_review", "need_more_documents", "approved", "ready_for_pickup"}
 
 
@@ -131,7 +132,8 @@ def status_message(data: dict, lang: str) -> str:
              t(lang, f"当前状态：{status.get('label', '')}", f"Status: {status.get('label', '')}")]
     if latest and latest.get("note"):
         at = _moment(latest.get("at"))
-        when = f"{day_label(at.date(), lang)} {at:%H:%M}" if at else ""
+        when = t(lang, f"{at.month}月{at.day}日 {at:%H:%M}",
+                 f"{at.day} {MONTHS_EN[at.month - 1]} {at:%H:%M}") if at else ""
         lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
                        f"Latest update ({when}): {latest['note']}"))
     expected = _moment(data.get("expected_done_at"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -35,6 +36,8 @@ from actions import secrets as pii
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
+
+log = logging.getLogger(__name__)
 
 APPOINTMENT_FORM = "appointment_form"
 CANCEL_FORM = "cancel_appointment_form"
@@ -103,6 +106,17 @@ def set_this_turn(tracker: Tracker, slot: str) -> tuple[bool, Any]:
         if event.get("event") == "slot" and event.get("name") == slot:
             found, value = True, event.get("value")
     return found, value
+
+
+def set_before_form(tracker: Tracker, slot: str, form: str) -> bool:
+    """Was the slot filled from this turn's message (mappings run before the form action)?"""
+    for event in events_this_turn(tracker):
+        if event.get("event") == "action" and event.get("name") == form:
+            return False
+        if event.get("event") == "slot" and event.get("name") == slot \
+                and event.get("value") is not None:
+            return True
+    return False
 
 
 def turn_mode(tracker: Tracker, form: str) -> str:
@@ -241,7 +255,9 @@ class CityFormValidation(FormValidationAction):
             events = await super().run(dispatcher, tracker, domain)
             if mode != "resume" and not self.interrupted(tracker):
                 events += await self.settle(dispatcher, tracker, domain, lang, events)
-        except DataServiceUnavailable:
+        except (DataServiceUnavailable, Rejected) as exc:
+            if isinstance(exc, Rejected):
+                log.warning("%s: data service refused a request (%s)", self.name(), exc.code)
             dispatcher.utter_message(text=unavailable(lang))
             return self.stop(required, requested)
         if (requested and not self.interrupted(tracker)
@@ -266,7 +282,9 @@ class AskAction(Action, ABC):
         lang = lang_of(tracker)
         try:
             return await self.ask(dispatcher, tracker, domain, lang)
-        except DataServiceUnavailable:
+        except (DataServiceUnavailable, Rejected) as exc:
+            if isinstance(exc, Rejected):
+                log.warning("%s: data service refused a request (%s)", self.name(), exc.code)
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet(REQUESTED_SLOT, None)]
 
@@ -346,7 +364,7 @@ def day_label(day: date | str, lang: str) -> str:
 
 
 def when_label(slot: dict, lang: str) -> str:
-    return t(lang, f"{day_label(slot['date'], lang)} {slot['start']}–{slot['end']}",
+    return t(lang, f"{day_label(slot['date'], lang)}{slot['start']}–{slot['end']}",
              f"{day_label(slot['date'], lang)}, {slot['start']}–{slot['end']}")
 
 
@@ -1135,7 +1153,11 @@ class ValidateCancelAppointmentForm(CityFormValidation):
 
 
 def extract_last4(form: CityFormValidation, tracker: Tracker) -> dict[str, Any]:
-    """phone_last4 from the text (an entity is mapped by the domain)."""
+    """phone_last4 from the text (an entity is mapped by the domain).
+
+    The digits are a verification factor: a lookup uses only digits given for it. Digits left
+    over from an abandoned form are dropped when a form starts without new ones.
+    """
     mode = form.mode(tracker)
     if mode == "resume" or latest_entities(tracker, "phone_last4"):
         return {}
@@ -1143,6 +1165,9 @@ def extract_last4(form: CityFormValidation, tracker: Tracker) -> dict[str, Any]:
     digits = find_last4(latest_text(tracker), answering)
     if digits:
         return {"phone_last4": digits}
+    if (mode == "activation" and tracker.get_slot("phone_last4")
+            and not set_before_form(tracker, "phone_last4", form.form)):
+        return {"phone_last4": None}
     return {"phone_last4": None} if answering and not form.interrupted(tracker) else {}
 
 
@@ -1151,7 +1176,8 @@ def validate_last4(form: CityFormValidation, value: Any, dispatcher: CollectingD
     digits = last4_of(value)
     if digits:
         return {"phone_last4": digits}
-    dispatcher.utter_message(text=t(lang_of(tracker), *form.hints["phone_last4"]))
+    if value is not None or form.mode(tracker) != "activation":
+        dispatcher.utter_message(text=t(lang_of(tracker), *form.hints["phone_last4"]))
     return {"phone_last4": None}
 
 

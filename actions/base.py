@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,9 +14,13 @@ from actions.i18n import lang_of, unavailable
 log = logging.getLogger(__name__)
 
 
-class DataAction(Action):
-    """Subclasses implement `answer`; the data service being down never leaves the citizen in silence."""
+class DataAction(Action, ABC):
+    """Subclasses implement `answer`; the data service being down never leaves the citizen in silence.
 
+    Abstract, so the action server's package scan does not register it as an action itself.
+    """
+
+    @abstractmethod
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         raise NotImplementedError

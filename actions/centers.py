@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -284,6 +284,19 @@ class ActionAnswerCenterQuestion(DataAction):
         items = (await self.client.get("/v1/districts", params={"lang": lang})).get("items", [])
         return next((d["name"] for d in items if d.get("code") == code), code)
 
+    @staticmethod
+    def _day(tracker: Tracker, what: Asked) -> tuple[date, Holiday | None]:
+        """The day asked about: the `date` slot if this question named a date the context action
+        could parse, else a holiday named ("国庆节"), else today (an old date never leaks in)."""
+        spans = what.mentioned("date")
+        if any(dates.parse(span) for span in spans) and tracker.get_slot("date"):
+            try:
+                return date.fromisoformat(tracker.get_slot("date")), None
+            except ValueError:
+                pass
+        holiday = next(filter(None, (holiday_date(span) for span in spans)), None)
+        return (holiday.day, holiday) if holiday else (dates.today(), None)
+
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         done = [SlotSet("date", None)]  # a date belongs to one question: never leak it to the next
@@ -292,15 +305,7 @@ class ActionAnswerCenterQuestion(DataAction):
         district = tracker.get_slot("district")
         service = what.service(tracker)
 
-        day, holiday = dates.today(), None
-        if what.mentioned("date") and tracker.get_slot("date"):
-            try:
-                day = date.fromisoformat(tracker.get_slot("date"))
-            except ValueError:
-                pass
-        elif what.mentioned("date"):
-            holiday = next(filter(None, (holiday_date(s) for s in what.mentioned("date"))), None)
-            day = holiday.day if holiday else day
+        day, holiday = self._day(tracker, what)
 
         if not district and not service:  # center_form normally makes sure of one of them
             await ActionAskCenterFormDistrict().run(dispatcher, tracker, domain)

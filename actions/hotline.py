@@ -21,19 +21,19 @@ from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
 SHANGHAI = timezone(timedelta(hours=8))
-FORM = "report_issue_form"
 REPORT_SLOTS = ["issue_type", "issue_location", "issue_description", "report_confirmed"]
 TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
-DESCRIPTION_MAX = 1000
+DESCRIPTION_MAX = 1000  # limits of POST /v1/tickets
+LOCATION_MAX = 200
 # Intents that are never an answer to a form question: stop, help, a garbage question.
 NOT_ANSWERS = {"deny", "help", "ask_garbage_sorting"}
+# Marks an answer to "which district?" that the context action could not resolve.
 UNRESOLVED = "?unresolved:"
-LOCATION_MAX = 200
 
 # Words that say "I want to report something" without saying what: a first message made only of
 # them (plus the issue-type word) does not describe the problem yet.
 _GENERIC = re.compile(
-    r"我要|我想|想要|投诉|投訴|举报|舉報|反映|反應|报修|報修|报个修|一下|这个|那个|问题|問題|打|帮我|请问|"
+    r"我要|我想|想要|投诉|投訴|举报|舉報|反映|反應|报修|報修|报个修|一下|这个|那个|问题|問題|打电话|帮我|请问|"
     r"怎么|怎样|找谁|热线|市民|诉求|你好|您好|有人|能不能|管管|12345|"
     r"\b(i|want|would|like|to|need|a|an|the|report|complaint|complain|file|make|about|problem|issue|"
     r"please|can|how|do|hotline|city|hi|hello|there|is|it|there's)\b",
@@ -46,7 +46,8 @@ _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\
 # Free text -> issue-type code. Longer (more specific) keywords weigh more; a tie is "unclear".
 ISSUE_KEYWORDS: dict[str, list[str]] = {
     "noise": ["噪音", "噪声", "吵", "扰民", "擾民", "广场舞", "施工", "打桩", "装修", "狗叫", "半夜",
-              "夜里", "noise", "noisy", "loud", "construction", "square danc", "barking", "music"],
+              "夜里", "noise", "noisy", "loud", "construction site", "drilling", "piling", "square danc",
+              "barking", "music"],
     "road_damage": ["坑", "路面", "塌陷", "破损", "地砖", "马路", "道路", "路破", "pothole", "road",
                     "pavement", "paving", "tiles", "collapsed", "crack"],
     "streetlight": ["路灯", "路燈", "灯不亮", "灯坏", "streetlight", "street light", "street lamp",
@@ -116,7 +117,7 @@ def describes_problem(text: str) -> bool:
     return cjk >= 5 or words >= 4 or (cjk >= 3 and words >= 2)
 
 
-def local_time(iso: str | None, lang: str) -> str:
+def local_time(iso: str | None) -> str:
     if not iso:
         return ""
     try:
@@ -167,6 +168,17 @@ def _district_given_now(tracker: Tracker) -> bool:
     if _activation(tracker):
         return _named(tracker, "district")
     return "district" in tracker.slots_to_validate()
+
+
+async def _district_of(location: str | None, lang: str) -> str | None:
+    """The district a location names ("浦东新区张杨路500号"), when the resolver is confident."""
+    if not location:
+        return None
+    try:
+        found = await resolve(get_client(), "districts", location, lang)
+    except DataServiceUnavailable:
+        return None
+    return found.code
 
 
 class ValidateReportIssueForm(FormValidationAction):
@@ -221,12 +233,9 @@ class ValidateReportIssueForm(FormValidationAction):
         # "浦东新区张杨路500号" already says which district: no need to ask. It also wins over a
         # district left from an earlier question, but not over one given in this same message.
         if not _district_given_now(tracker):
-            try:
-                found = await resolve(get_client(), "districts", location, lang)
-            except DataServiceUnavailable:
-                found = None
-            if found and found.code:
-                result["district"] = found.code
+            code = await _district_of(location, lang)
+            if code:
+                result["district"] = code
         return result
 
     async def extract_district(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -244,9 +253,9 @@ class ValidateReportIssueForm(FormValidationAction):
                                 tracker: Tracker, domain: dict) -> dict[str, Any]:
         if _activation(tracker) and not _named(tracker, "district"):
             # A district from an earlier question (say, about a service centre) is not where
-            # this problem is - unless the location just named one.
-            resolved = tracker.get_slot("district")
-            return {"district": resolved if resolved != value else None}
+            # this problem is - unless the location just named one (validated before this).
+            return {"district": await _district_of(tracker.get_slot("issue_location"),
+                                                   lang_of(tracker))}
         # The context action resolves it to a code; anything else is asked again.
         if isinstance(value, str) and re.fullmatch(r"[a-z_]{2,32}", value):
             return {"district": value}
@@ -519,7 +528,7 @@ def render_ticket(ticket: dict, lang: str) -> str:
                f"工单 {ticket['ticket_no']}（{kind}，{district}）当前状态：{status.get('label', '')}。",
                f"Ticket {ticket['ticket_no']} ({kind}, {district}) is now: {status.get('label', '')}.")]
     if latest.get("note"):
-        when = local_time(latest.get("at"), lang)
+        when = local_time(latest.get("at"))
         lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
                        f"Latest update ({when}): {latest['note']}"))
     expected = ticket.get("expected_response") or {}

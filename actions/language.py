@@ -19,6 +19,8 @@ _WANT_ZH = re.compile(r"chinese|mandarin|中文|汉语|漢語|普通话|華語|�
 
 
 def detect(text: str, current: str = "zh") -> str:
+    if (text or "").lstrip().startswith("/"):
+        return current  # a button payload such as /inform{"service": "passport"}
     cjk = len(_CJK.findall(text or ""))
     words = len(_WORD.findall(text or ""))
     if cjk == 0 and words == 0:

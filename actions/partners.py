@@ -121,6 +121,13 @@ def provenance_line(answer: dict, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # utility_bill_form
 
+def _stale(tracker: Tracker, entity_name: str) -> bool:
+    """At activation (nothing requested yet) the form validates every prefilled slot; a value
+    this message did not name was left by an earlier, unfinished look-up."""
+    return tracker.get_slot("requested_slot") is None and not any(
+        e.get("entity") == entity_name for e in tracker.latest_message.get("entities", []))
+
+
 class ValidateUtilityBillForm(FormValidationAction):
     def name(self) -> str:
         return "validate_utility_bill_form"
@@ -137,6 +144,8 @@ class ValidateUtilityBillForm(FormValidationAction):
 
     async def validate_utility_kind(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if _stale(tracker, "utility_kind"):
+            return {"utility_kind": match_utility_kind(tracker.latest_message.get("text") or "")}
         kind = match_utility_kind(str(value or ""))
         if not kind and tracker.get_slot("requested_slot") == "utility_kind":
             dispatcher.utter_message(text=t(
@@ -146,6 +155,8 @@ class ValidateUtilityBillForm(FormValidationAction):
 
     async def validate_utility_account_no(self, value: Any, dispatcher: CollectingDispatcher,
                                           tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if _stale(tracker, "account_no"):
+            return {"utility_account_no": None}
         number = account_number(str(value or ""))
         if not number:
             dispatcher.utter_message(text=t(
@@ -156,6 +167,8 @@ class ValidateUtilityBillForm(FormValidationAction):
 
     async def validate_utility_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
                                            tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if _stale(tracker, "phone_last4"):
+            return {"utility_phone_last4": None}
         last4 = phone_last4(str(value or ""))
         if not last4:
             dispatcher.utter_message(text=t(

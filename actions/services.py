@@ -28,6 +28,10 @@ MAX_OPTIONS = 4
 _TOPIC = {REQUIREMENTS: ("办理条件和材料", "requirements"), FEE: ("费用", "fee"),
           TIME: ("办理时限", "processing time")}
 
+_EXAMPLE = {REQUIREMENTS: ("居住证要什么材料", "residence permit documents"),
+            FEE: ("居住证要多少钱", "residence permit fee"),
+            TIME: ("居住证要多久", "how long does a residence permit take")}
+
 
 def current_question(tracker: Tracker) -> str:
     """The question of the latest message if it is one, else the one remembered in `question`."""
@@ -62,9 +66,13 @@ async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, 
                  f"A few services match. Which one would you like the {topic_en} for?")
         choices = [(o["code"], names.get(o["code"]) or o.get("name") or o["code"]) for o in options]
     else:
-        text = t(lang, f"请问您想了解哪项业务的{topic_zh}？可以点选常见事项，或直接告诉我事项名称（如“居住证”）。",
+        if button_intent == "inform":  # inside service_question_form: a bare name answers
+            example_zh, example_en = "居住证", "residence permit"
+        else:  # no form waits for a bare name: ask for the whole question
+            example_zh, example_en = _EXAMPLE[button_intent]
+        text = t(lang, f"请问您想了解哪项业务的{topic_zh}？可以点选常见事项，或直接告诉我（如“{example_zh}”）。",
                  f"Which service would you like the {topic_en} for? Pick a common one below or "
-                 "type its name (e.g. \"residence permit\").")
+                 f"type it (e.g. \"{example_en}\").")
         choices = [(code, names[code]) for code in POPULAR if code in names]
     buttons = [{"title": name, "payload": payload(button_intent, code)} for code, name in choices]
     dispatcher.utter_message(text=prefix + text, buttons=buttons)

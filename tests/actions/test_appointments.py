@@ -167,6 +167,10 @@ class Conversation:
                          "entities": entities or [], "metadata": {}}
         self._turn = [{"event": "user", "text": text, "parse_data": self._message}]
         context = await ActionExtractContext().run(CollectingDispatcher(), self._tracker(), {})
+        if text.startswith("/"):
+            # A button payload carries no language; action_extract_context currently reads
+            # '/inform{"slot_id": ...}' as English (see test_a_button_click_keeps_the_language).
+            context = [e for e in context if e.get("name") != "language"]
         self._apply(context)
         if self.active:
             requested = self.slots.get("requested_slot")
@@ -236,3 +240,558 @@ class Conversation:
             if not follow:
                 return
             await self._activate(follow[-1]["name"])
+
+
+# ==============================================================================================
+# Helpers
+# ==============================================================================================
+
+PHONE = "13817265590"
+
+
+def button_message(button: dict) -> tuple[str, str, list[dict]]:
+    """A clicked button as Rasa's NLU hands it over: text, intent and entities of the payload."""
+    payload = button["payload"]
+    intent, _, body = payload[1:].partition("{")
+    values = json.loads("{" + body) if body else {}
+    return payload, intent, [entity(k, str(v)) for k, v in values.items()]
+
+
+async def click(conv: Conversation, button: dict) -> str:
+    return await conv.say(*button_message(button))
+
+
+def assert_no_clear_phone(conv: Conversation, phone: str = PHONE) -> None:
+    held = json.dumps({k: v for k, v in conv.slots.items()}, ensure_ascii=False, default=str)
+    assert phone not in held
+
+
+async def free(center: str, service: str, lang: str = "zh") -> list[dict]:
+    data = await get_client().get("/v1/slots", params={"center": center, "service": service,
+                                                       "lang": lang})
+    return data["items"]
+
+
+async def book_directly(slot_id: int, phone: str = "13900001111", name: str = "测试") -> dict:
+    return await get_client().post("/v1/appointments", {"slot_id": slot_id, "name": name,
+                                                        "phone": phone, "language": "zh"},
+                                   idempotency_key=f"test-{uuid.uuid4().hex}")
+
+
+def confirmed_tracker(info: dict, sender: str, attempt: str = "attempt-1", lang: str = "zh",
+                      phone: str = PHONE, name: str = "张伟明") -> Tracker:
+    """The tracker action_book_appointment gets after "yes" (the form has just completed)."""
+    slots = {"language": lang, "booking_service": info["service"], "booking_district": None,
+             "booking_center": info["center"], "booking_slot_id": info["slot_id"],
+             "booking_slot_info": info, "contact_name": name,
+             "contact_phone": pii.encrypt(phone), "contact_phone_last4": phone[-4:],
+             "booking_confirmed": True, "booking_attempt": attempt, "requested_slot": None}
+    latest = {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []}
+    return Tracker(sender, slots, latest, [{"event": "user", "text": "yes", "parse_data": latest}],
+                   False, None, {}, "appointment_form")
+
+
+def info_of(item: dict, center: str, service: str) -> dict:
+    return {"slot_id": str(item["slot_id"]), "date": item["date"], "start": item["start"],
+            "end": item["end"], "center": center, "service": service}
+
+
+async def run_action(name: str, tracker: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await ACTIONS[name].run(dispatcher, tracker, DOMAIN)
+    return events, dispatcher.messages
+
+
+def slot_values(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+# ==============================================================================================
+# Booking
+# ==============================================================================================
+
+async def test_book_end_to_end_zh():
+    conv = Conversation(sender=f"zh-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("我想预约明天去浦东办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "浦东"), entity("date", "明天")])
+    # One passport hall in Pudong: picked and named, then real free slots as buttons.
+    assert conv.slots["booking_service"] == "passport"
+    assert conv.slots["booking_center"] == "pudong-exit-entry"
+    assert any("上海市公安局出入境管理局出入境接待大厅" in t for t in conv.texts)
+    assert conv.slots["requested_slot"] == "booking_slot_id"
+    assert conv.slots["booking_date"] == (date.fromisoformat(conv.slots["date"])).isoformat()
+    buttons = conv.buttons
+    assert 1 <= len(buttons) <= 6
+    assert all(b["payload"].startswith('/inform{"slot_id": "') for b in buttons)
+    listed = {str(s["slot_id"]): s for s in await free("pudong-exit-entry", "passport")}
+    _, _, ents = button_message(buttons[0])
+    assert ents[0]["value"] in listed  # a REAL free slot
+
+    await click(conv, buttons[0])
+    assert conv.slots["booking_slot_id"] == ents[0]["value"]
+    assert conv.slots["requested_slot"] == "contact_name"
+    assert "姓名" in conv.texts[-1]
+
+    await conv.say("我叫张伟明")
+    assert conv.slots["contact_name"] == "张伟明"
+    assert conv.slots["requested_slot"] == "contact_phone"
+
+    await conv.say("138 1726 5590")
+    assert conv.slots["contact_phone_last4"] == "5590"
+    assert pii.decrypt(conv.slots["contact_phone"]) == PHONE
+    assert_no_clear_phone(conv)
+    summary = conv.texts[-1]
+    for part in ("普通护照", "上海市公安局出入境管理局出入境接待大厅", "民生路1500号", "张伟明",
+                 "尾号 5590", listed[ents[0]["value"]]["start"]):
+        assert part in summary, part
+    assert [b["payload"] for b in conv.buttons] == ["/affirm", "/deny"]
+
+    await conv.say("确认", "affirm")
+    done = conv.texts[-1]
+    assert done.startswith("预约成功！预约号：AP")
+    assert "请携带：" in done and "- 居民身份证" in done and "尾号 5590" in done
+    number = done.split("预约号：")[1].split("\n")[0]
+    view = await get_client().post("/v1/appointments/lookup",
+                                   {"booking_no": number, "phone_last4": "5590"})
+    assert view["status"] == "booked" and str(view["slot"]["slot_id"]) == ents[0]["value"]
+    # The form's slots are cleared, the phone was never held in the clear.
+    assert conv.slots["booking_slot_id"] is None and conv.slots["contact_phone"] is None
+    assert_no_clear_phone(conv)
+
+
+async def test_book_end_to_end_en_with_a_choice_of_centres():
+    conv = Conversation(sender=f"en-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("I need an appointment for my social security card", "book_appointment",
+                   [entity("service", "social security card")])
+    assert conv.slots["booking_service"] == "social_security_card"
+    assert conv.slots["requested_slot"] == "booking_district"
+    assert "Which district" in conv.texts[-1]
+
+    await conv.say("Pudong", "inform", [entity("district", "Pudong")])
+    assert conv.slots["booking_district"] == "pudong"
+    assert conv.slots["requested_slot"] == "booking_center"
+    ids = [button_message(b)[2][0]["value"] for b in conv.buttons]
+    assert "pudong-lujiazui" in ids and len(ids) > 1
+    assert "places in Pudong New Area handle Social Security Card" in conv.texts[-1]
+
+    # A typed choice works too: the number in the list.
+    position = ids.index("pudong-lujiazui") + 1
+    await conv.say(str(position))
+    assert conv.slots["booking_center"] == "pudong-lujiazui"
+    assert conv.slots["requested_slot"] == "booking_slot_id"
+    assert conv.texts[-1].startswith("Free times for Social Security Card at ")
+
+    await click(conv, conv.buttons[-1])
+    await conv.say("my name is Li Wei")
+    assert conv.slots["contact_name"] == "Li Wei"
+    await conv.say("+86 139-2233-4455")
+    assert "Shall I book it?" in conv.texts[-1] and "mobile ending 4455" in conv.texts[-1]
+    await conv.say("yes", "affirm")
+    done = conv.texts[-1]
+    assert done.startswith("You're booked! Booking number: AP")
+    assert "Please bring:" in done and "ending 4455" in done
+    assert_no_clear_phone(conv, "13922334455")
+
+
+async def test_typed_day_and_time_pick_the_matching_free_slot():
+    items = await free("pudong-exit-entry", "passport")
+    target = items[len(items) // 2]
+    conv = Conversation(sender=f"typed-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book a passport appointment in Pudong", "book_appointment",
+                   [entity("service", "passport"), entity("district", "Pudong")])
+    assert conv.slots["requested_slot"] == "booking_slot_id"
+    await conv.say(f"{target['date']} at {target['start']}", "inform",
+                   [entity("date", target["date"])])
+    assert conv.slots["booking_slot_id"] == str(target["slot_id"])
+    assert conv.slots["requested_slot"] == "contact_name"
+
+
+async def test_a_named_day_offers_that_days_slots():
+    items = await free("pudong-exit-entry", "passport")
+    day = items[-1]["date"]
+    conv = Conversation(sender=f"day-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("预约浦东办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "浦东")])
+    await conv.say(day, "inform", [entity("date", day)])
+    assert conv.slots["booking_slot_id"] is None and conv.slots["booking_date"] == day
+    days = {json.loads(b["payload"][len("/inform"):])["slot_id"] for b in conv.buttons}
+    by_id = {str(s["slot_id"]): s["date"] for s in items}
+    assert days and {by_id[i] for i in days} == {day}
+
+
+async def test_idempotent_retry_of_the_confirmation_gives_the_same_booking():
+    items = await free("xuhui-exit-entry", "passport")
+    item = items[0]
+    info = info_of(item, "xuhui-exit-entry", "passport")
+    tracker = confirmed_tracker(info, sender="retry-user")
+    events1, messages1 = await run_action("action_book_appointment", tracker)
+    events2, messages2 = await run_action("action_book_appointment", tracker)
+    first, second = messages1[0]["text"], messages2[0]["text"]
+    assert first.startswith("预约成功") and first == second  # same booking number, same answer
+    after = {s["slot_id"]: s["remaining"] for s in await free("xuhui-exit-entry", "passport")}
+    assert after.get(item["slot_id"], 0) == item["remaining"] - 1  # one place taken, not two
+    assert slot_values(events1)["booking_confirmed"] is None  # form slots cleared
+
+
+async def test_a_new_attempt_after_cancelling_books_again():
+    item = (await free("xuhui-exit-entry", "passport"))[1]
+    info = info_of(item, "xuhui-exit-entry", "passport")
+    _, messages = await run_action("action_book_appointment",
+                                   confirmed_tracker(info, "again-user", attempt="a1"))
+    number = messages[0]["text"].split("预约号：")[1].split("\n")[0]
+    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5590"})
+    _, messages = await run_action("action_book_appointment",
+                                   confirmed_tracker(info, "again-user", attempt="a2"))
+    assert number not in messages[0]["text"] and messages[0]["text"].startswith("预约成功")
+
+
+async def test_slot_full_says_so_and_offers_other_slots():
+    items = await free("jingan-marriage", "marriage_registration")
+    item = items[-1]
+    conv = Conversation(sender=f"full-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book marriage registration in Jing'an", "book_appointment",
+                   [entity("service", "marriage registration"), entity("district", "Jing'an")])
+    assert conv.slots["booking_center"] == "jingan-marriage"
+    await conv.say(f"/inform{{\"slot_id\": \"{item['slot_id']}\"}}", "inform",
+                   [entity("slot_id", str(item["slot_id"]))])
+    await conv.say("Wang Fang")
+    await conv.say("13611112222")
+    # Meanwhile other citizens take every place of that slot.
+    for _ in range(item["remaining"]):
+        await book_directly(item["slot_id"])
+    await conv.say("yes", "affirm")
+    assert any("just been fully booked" in t for t in conv.texts)
+    # Back in the form, asking for another time; the full slot is not offered.
+    assert conv.active == "appointment_form" and conv.slots["requested_slot"] == "booking_slot_id"
+    offered = [button_message(b)[2][0]["value"] for b in conv.buttons]
+    assert offered and str(item["slot_id"]) not in offered
+    assert conv.slots["contact_name"] == "Wang Fang"  # nothing else is asked again
+    await click(conv, conv.buttons[0])
+    assert conv.slots["requested_slot"] == "booking_confirmed"
+    await conv.say("yes", "affirm")
+    assert conv.texts[-1].startswith("You're booked!")
+
+
+async def test_a_new_district_resets_the_centre_and_slot():
+    conv = Conversation(sender=f"fix-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book social security card in Pudong", "book_appointment",
+                   [entity("service", "social security card"), entity("district", "Pudong")])
+    await click(conv, conv.buttons[0])  # a Pudong centre
+    assert conv.slots["booking_center"].startswith("pudong-")
+    await click(conv, conv.buttons[0])  # a slot there
+    assert conv.slots["booking_slot_id"] and conv.slots["requested_slot"] == "contact_name"
+    # Said while the name is asked: a correction, not a name.
+    await conv.say("actually make it Xuhui", "inform", [entity("district", "Xuhui")])
+    assert conv.slots["contact_name"] is None
+    assert conv.slots["booking_district"] == "xuhui"
+    assert conv.slots["booking_center"] is None and conv.slots.get("booking_slot_id") is None
+    assert conv.slots["requested_slot"] == "booking_center"
+    assert all(button_message(b)[2][0]["value"].startswith("xuhui-") for b in conv.buttons)
+
+
+async def test_a_new_service_keeps_a_centre_that_handles_it_and_drops_the_slot():
+    conv = Conversation(sender=f"svc-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("预约浦东办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "浦东")])
+    await click(conv, conv.buttons[0])
+    assert conv.slots["booking_slot_info"]["service"] == "passport"
+    await conv.say("不是护照，是港澳通行证", "deny", [entity("service", "港澳通行证")])
+    assert conv.slots["booking_service"] == "hk_macau_permit"
+    assert conv.slots["booking_center"] == "pudong-exit-entry"  # also handles HK/Macau permits
+    assert conv.slots["booking_slot_id"] is None
+    assert conv.slots["requested_slot"] == "booking_slot_id"
+
+
+async def test_a_district_without_the_service_lists_where_it_is():
+    conv = Conversation(sender=f"where-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("在静安预约办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "静安")])
+    assert any("静安区没有可以办理普通护照的地点" in t and "浦东新区" in t and "徐汇区" in t
+               for t in conv.texts)
+    assert conv.slots["booking_district"] is None
+    assert conv.slots["requested_slot"] == "booking_district"
+    assert {button_message(b)[2][0]["value"] for b in conv.buttons} == {"pudong", "xuhui"}
+
+
+async def test_an_ambiguous_or_unknown_service_is_asked_with_buttons():
+    conv = Conversation(sender=f"amb-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("我要预约", "book_appointment")
+    assert conv.slots["requested_slot"] == "booking_service"
+    assert len(conv.buttons) == 6
+    await conv.say("办个什么东西吧")
+    assert "没能确定您要办理的业务" in conv.texts[0]
+    assert conv.slots["requested_slot"] == "booking_service" and conv.buttons
+    await conv.say("居住证")  # no entity from the NLU: the answer is resolved as a whole
+    assert conv.slots["booking_service"] in ("residence_permit", None)
+    if conv.slots["booking_service"] is None:  # ambiguous: the candidates as buttons
+        assert any("residence_permit" in b["payload"] for b in conv.buttons)
+
+
+async def test_a_digression_is_rejected_and_the_booking_is_kept():
+    conv = Conversation(sender=f"dig-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("预约浦东办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "浦东")])
+    await click(conv, conv.buttons[0])
+    assert conv.slots["requested_slot"] == "contact_name"
+    # "How much is an ID card?" is answered by a rule, and it does not change the booking.
+    outcome = await conv.say("身份证要多少钱", "ask_service_fee", [entity("service", "身份证")])
+    assert outcome == "rejected" and conv.messages == []
+    assert conv.slots["service"] == "resident_id_card"
+    await conv.resume()
+    assert conv.slots["booking_service"] == "passport"
+    assert conv.slots["requested_slot"] == "contact_name" and "姓名" in conv.texts[-1]
+
+
+@pytest.mark.parametrize("text,intent", [("算了", "deny"), ("never mind", "deny"),
+                                         ("What time do you open?", "ask_office_hours"),
+                                         ("help", "help")])
+async def test_stop_and_digressions_extract_nothing(text, intent):
+    conv = Conversation(sender=f"rej-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book a passport appointment in Pudong", "book_appointment",
+                   [entity("service", "passport"), entity("district", "Pudong")])
+    assert await conv.say(text, intent) == "rejected"
+    assert conv.slots["booking_center"] == "pudong-exit-entry"
+
+
+async def test_a_typed_stop_word_ends_the_form_even_without_deny():
+    conv = Conversation(sender=f"stop-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book a passport appointment in Pudong", "book_appointment",
+                   [entity("service", "passport"), entity("district", "Pudong")])
+    await click(conv, conv.buttons[0])
+    await conv.say("stop", "out_of_scope")
+    assert {"response": "utter_form_stopped"}.items() <= conv.messages[0].items()
+    assert conv.active is None and conv.slots["booking_service"] is None
+    assert conv.slots["contact_name"] is None
+
+
+async def test_reset_after_stop_clears_the_booking_slots():
+    events, _ = await run_action("action_reset_appointment_form",
+                                 confirmed_tracker({"slot_id": "1", "center": "c", "service": "s",
+                                                    "date": "2026-12-01", "start": "09:00",
+                                                    "end": "10:00"}, "reset-user"))
+    values = slot_values(events)
+    assert set(appointments.BOOKING_SLOTS) <= set(values) and not any(values.values())
+
+
+async def test_phone_is_validated_and_can_come_with_the_name():
+    conv = Conversation(sender=f"ph-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say("预约浦东办护照", "book_appointment",
+                   [entity("service", "护照"), entity("district", "浦东")])
+    await click(conv, conv.buttons[0])
+    await conv.say("李娜")
+    await conv.say("12345")
+    assert "不是有效的手机号码" in conv.texts[0]
+    assert conv.slots["contact_phone"] is None and conv.slots["requested_slot"] == "contact_phone"
+    await conv.say("23817265590")  # not a mainland mobile number
+    assert conv.slots["contact_phone"] is None
+
+    other = Conversation(sender=f"ph2-{uuid.uuid4().hex[:8]}", lang="zh")
+    await other.say("预约浦东办护照", "book_appointment",
+                    [entity("service", "护照"), entity("district", "浦东")])
+    await click(other, other.buttons[0])
+    await other.say(f"张伟 {PHONE}")
+    assert other.slots["contact_name"] == "张伟"
+    assert other.slots["contact_phone_last4"] == "5590"
+    assert other.slots["requested_slot"] == "booking_confirmed"
+    assert_no_clear_phone(other)
+
+
+async def test_phone_digits_are_an_answer_whatever_the_intent():
+    conv = Conversation(sender=f"ph3-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("book a passport appointment in Pudong", "book_appointment",
+                   [entity("service", "passport"), entity("district", "Pudong")])
+    await click(conv, conv.buttons[0])
+    await conv.say("Li Lei")
+    assert await conv.say(PHONE, "check_transport_card") == "ok"
+    assert conv.slots["contact_phone_last4"] == "5590"
+
+
+async def test_an_expired_or_foreign_phone_token_asks_again():
+    item = (await free("xuhui-exit-entry", "hk_macau_permit"))[0]
+    tracker = confirmed_tracker(info_of(item, "xuhui-exit-entry", "hk_macau_permit"), "tok-user")
+    tracker.slots["contact_phone"] = "not-a-token"
+    events, messages = await run_action("action_book_appointment", tracker)
+    assert "重新提供一次手机号码" in messages[0]["text"]
+    assert {"event": "followup", "name": "appointment_form"}.items() <= events[-1].items()
+
+
+async def test_booking_outage_keeps_the_attempt_for_a_safe_retry(down_client):
+    info = {"slot_id": "1", "date": "2026-12-01", "start": "09:00", "end": "10:00",
+            "center": "xuhui-exit-entry", "service": "passport"}
+    events, messages = await run_action("action_book_appointment",
+                                        confirmed_tracker(info, "down-user", lang="en"))
+    assert "you won't be booked twice" in messages[0]["text"] and "12345" in messages[0]["text"]
+    assert slot_values(events) == {"booking_confirmed": None}
+
+
+async def test_outage_during_the_form_is_polite_and_ends_it(down_client):
+    conv = Conversation(sender="down-form", lang="zh",
+                        slots={"service": "passport", "district": "pudong"})
+    await conv.say("预约", "book_appointment")
+    assert any("12345" in t and "稍后再试" in t for t in conv.texts)
+    assert conv.active is None
+
+
+# ==============================================================================================
+# Cancelling
+# ==============================================================================================
+
+async def a_booking(phone: str = "13512348888") -> dict:
+    item = (await free("pudong-hukou", "resident_id_card"))[-1]
+    return await book_directly(item["slot_id"], phone=phone)
+
+
+async def test_cancel_end_to_end_zh():
+    booking = await a_booking()
+    number = booking["booking_no"]
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="zh")
+    await conv.say(f"帮我取消{number}", "cancel_appointment", [entity("booking_no", number)])
+    assert conv.slots["booking_no"] == number
+    assert conv.slots["requested_slot"] == "phone_last4" and "后四位" in conv.texts[-1]
+    await conv.say("8888")
+    ask = conv.texts[-1]
+    assert number in ask and "居民身份证" in ask and "确定要取消" in ask
+    assert [b["payload"] for b in conv.buttons] == ["/affirm", "/deny"]
+    await conv.say("是的", "affirm")
+    assert conv.texts[-1].startswith(f"已为您取消预约 {number}") and "名额已释放" in conv.texts[-1]
+    view = await get_client().post("/v1/appointments/lookup",
+                                   {"booking_no": number, "phone_last4": "8888"})
+    assert view["status"] == "cancelled"
+    assert all(conv.slots[s] is None for s in appointments.CANCEL_SLOTS)
+
+
+async def test_cancel_in_one_message_en():
+    booking = await a_booking(phone="13512347777")
+    number = booking["booking_no"]
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say(f"cancel booking {number.lower()}, phone ends in 7777", "cancel_appointment")
+    assert conv.slots["booking_no"] == number and conv.slots["phone_last4"] == "7777"
+    assert "Do you want to cancel it?" in conv.texts[-1] and "Resident ID Card" in conv.texts[-1]
+    await conv.say("yes", "affirm")
+    assert conv.texts[-1].startswith(f"Booking {number} is cancelled")
+
+
+async def test_digits_left_from_another_lookup_are_not_reused():
+    booking = await a_booking(phone="13512344444")
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="zh",
+                        slots={"phone_last4": "4444"})  # from an abandoned status lookup
+    await conv.say(f"取消{booking['booking_no']}", "cancel_appointment",
+                   [entity("booking_no", booking["booking_no"])])
+    assert conv.slots["phone_last4"] is None and conv.slots["requested_slot"] == "phone_last4"
+    assert conv.texts == ["为核实身份，请提供预约时所留手机号的后四位。"]
+
+
+async def test_cancel_wrong_digits_and_unknown_number_get_the_same_answer():
+    booking = await a_booking(phone="13512346666")
+    answers = []
+    for number in (booking["booking_no"], "AP261130ZZZZZZZZ"):
+        conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
+        await conv.say(f"cancel {number}", "cancel_appointment", [entity("booking_no", number)])
+        await conv.say("1234")
+        answers.append(conv.texts[0])
+        assert conv.slots["booking_no"] is None and conv.slots["phone_last4"] is None
+        assert conv.slots["requested_slot"] == "booking_no"  # asked again
+    assert answers[0] == answers[1] and "couldn't find a booking" in answers[0]
+
+
+async def test_cancel_too_many_attempts():
+    number = f"AP2611{uuid.uuid4().hex[:10].upper()}"[:16]
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="zh")
+    for _ in range(5):
+        await conv.say(f"取消预约 {number}", "cancel_appointment", [entity("booking_no", number)])
+        await conv.say("0000")
+        assert "没有找到" in conv.texts[0]
+        conv.active = None
+    await conv.say(f"取消预约 {number}", "cancel_appointment", [entity("booking_no", number)])
+    await conv.say("0000")
+    assert "核对失败次数过多" in conv.texts[0] and "12345" in conv.texts[0]
+    assert conv.active is None
+
+
+async def test_cancel_an_already_cancelled_booking():
+    booking = await a_booking(phone="13512345555")
+    number = booking["booking_no"]
+    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5555"})
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say(f"cancel {number}", "cancel_appointment", [entity("booking_no", number)])
+    await conv.say("the last 4 digits are 5555")
+    assert "already cancelled" in conv.texts[0] and conv.active is None
+
+
+async def test_cancel_needs_a_plausible_booking_number():
+    conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
+    await conv.say("cancel my appointment", "cancel_appointment")
+    assert conv.slots["requested_slot"] == "booking_no"
+    await conv.say("the one on Friday")
+    assert "starts with AP" in conv.texts[0] and conv.slots["requested_slot"] == "booking_no"
+
+
+async def test_cancel_outage(down_client):
+    tracker = Tracker("down-c", {"language": "en", "booking_no": "AP261130ZZZZZZZZ",
+                                 "phone_last4": "1234", "cancel_confirmed": True}, {}, [],
+                      False, None, {}, "cancel_appointment_form")
+    events, messages = await run_action("action_cancel_appointment", tracker)
+    assert "12345" in messages[0]["text"] and slot_values(events) == {"cancel_confirmed": None}
+
+
+# ==============================================================================================
+# Small pieces
+# ==============================================================================================
+
+@pytest.mark.xfail(reason="action_extract_context detects English in button payloads such as "
+                          "/inform{\"slot_id\": \"1\"} (actions/language.py); reported to the lead",
+                   strict=False)
+async def test_a_button_click_keeps_the_language():
+    latest = {"text": '/inform{"slot_id": "14983"}', "intent": {"name": "inform"},
+              "entities": [entity("slot_id", "14983")], "metadata": {}}
+    tracker = Tracker("lang-user", {"language": "zh"}, latest,
+                      [{"event": "user", "text": latest["text"], "parse_data": latest}],
+                      False, None, {"name": "appointment_form"}, "action_listen")
+    events = await ActionExtractContext().run(CollectingDispatcher(), tracker, {})
+    assert slot_values(events).get("language", "zh") == "zh"
+
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("10:00", (10, 0)), ("上午10点", (10, None)), ("下午三点半", (15, 30)), ("3pm", (15, None)),
+    ("2点", (14, None)), ("9 am", (9, None)), ("明天", None), ('/inform{"slot_id": "12"}', None),
+])
+def test_parse_time(text, expected):
+    assert appointments.parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text,answering,expected", [
+    ("5590", True, "5590"), ("5590", False, None), ("尾号5590", False, "5590"),
+    ("phone ends with 5590", False, "5590"), ("13817265590", False, "5590"),
+    ("１３８１７２６５５９０", True, "5590"), ("SH2026110500123", True, None),
+])
+def test_find_last4(text, answering, expected):
+    assert appointments.find_last4(text, answering) == expected
+
+
+def test_idempotency_key_is_stable_and_opaque():
+    key = appointments.idempotency_key("user-1", "42", "abc")
+    assert key == appointments.idempotency_key("user-1", "42", "abc")
+    assert key != appointments.idempotency_key("user-1", "43", "abc")
+    assert key != appointments.idempotency_key("user-1", "42", "abd")
+    assert "user-1" not in key and len(key) <= 128
+
+
+def test_pick_slots_spreads_over_days():
+    days = ["2026-12-01", "2026-12-02", "2026-12-03"]
+    items = [{"slot_id": i * 10 + h, "date": d, "start": f"{9 + h:02d}:00", "end": ""}
+             for i, d in enumerate(days) for h in range(8)]
+    chosen = appointments.pick_slots(items, date(2026, 12, 1), whole_day=False)
+    assert len(chosen) == 6 and {c["date"] for c in chosen} == set(days[:2])
+    assert [c["start"] for c in chosen[:3]] == ["09:00", "13:00", "16:00"]
+    whole = appointments.pick_slots(items, date(2026, 12, 3), whole_day=True)
+    assert len(whole) == 6 and {c["date"] for c in whole} == {"2026-12-03"}
+
+
+def test_secrets_round_trip_and_refuse_tampering(monkeypatch):
+    monkeypatch.setenv("PII_SECRET_KEY", "test-secret")
+    token = pii.encrypt(PHONE)
+    assert PHONE not in token and pii.decrypt(token) == PHONE
+    assert pii.decrypt(token[:-2] + "AA") is None
+    monkeypatch.setenv("PII_SECRET_KEY", "another-secret")
+    assert pii.decrypt(token) is None

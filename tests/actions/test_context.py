@@ -72,3 +72,17 @@ async def test_outage_leaves_slots_alone(down_client, dispatcher):
     slots = await run(make_tracker("passport fee", entities=[entity("service", "passport")],
                                    slots={"service": "resident_id_card"}), dispatcher)
     assert "service" not in slots
+
+
+async def test_button_payload_keeps_the_language(dispatcher):
+    slots = await run(make_tracker('/inform{"service": "passport"}', slots={"language": "zh"},
+                                   entities=[entity("service", "passport")]), dispatcher)
+    assert "language" not in slots and slots["service"] == "passport"
+
+
+def test_action_server_registers_every_action():
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert "action_extract_context" in executor.actions

@@ -14,7 +14,7 @@ from actions.partners import (
     ActionCheckTransportCard, ActionCheckUtilityBill, ActionResetUtilityBillForm,
     ValidateTransportCardForm, ValidateUtilityBillForm, account_number, card_number,
     match_utility_kind, phone_last4)
-from tests.actions.conftest import make_tracker, slot_events, texts
+from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +24,9 @@ CLEARED = {"utility_kind": None, "utility_account_no": None, "utility_phone_last
 
 def form_tracker(text: str, intent: str = "inform", *, candidates: dict | None = None,
                  requested: str | None = None, slots: dict | None = None,
-                 form: str = "utility_bill_form"):
-    tracker = make_tracker(text, intent=intent, slots={**(slots or {}), "requested_slot": requested},
+                 form: str = "utility_bill_form", entities: list | None = None):
+    tracker = make_tracker(text, intent=intent, entities=entities,
+                           slots={**(slots or {}), "requested_slot": requested},
                            active_loop=form if requested else None)
     tracker.add_slots([SlotSet(k, v) for k, v in (candidates or {}).items()])
     return tracker
@@ -95,9 +96,18 @@ async def test_activation_reads_the_kind_from_the_message(dispatcher):
 
 async def test_activation_with_entities(dispatcher):
     tracker = form_tracker("户号3102987654的燃气账单", "check_utility_bill",
+                           entities=[entity("utility_kind", "燃气"), entity("account_no", "3102987654")],
                            candidates={"utility_kind": "燃气", "utility_account_no": "3102987654"})
     assert await validate(tracker, dispatcher) == {"utility_kind": "gas",
                                                    "utility_account_no": "3102987654"}
+
+
+async def test_activation_forgets_an_unfinished_look_up(dispatcher):
+    tracker = form_tracker("查一下电费", "check_utility_bill",
+                           slots={"utility_kind": "water", "utility_account_no": "1020384756"},
+                           candidates={"utility_kind": "water", "utility_account_no": "1020384756"})
+    assert await validate(tracker, dispatcher) == {"utility_kind": "electricity",
+                                                   "utility_account_no": None}
 
 
 async def test_unclear_kind_is_asked_again(dispatcher):

@@ -102,7 +102,7 @@ async def test_without_service_answer_asks_with_question_buttons(dispatcher):
                            slots={"question": "ask_service_fee"}, active_loop="center_form")
     events = await answer(tracker, dispatcher)
     assert events == []
-    assert "哪项业务的费用" in texts(dispatcher)[0]
+    assert "哪项业务的费用" in texts(dispatcher)[0] and "“居住证要多少钱”" in texts(dispatcher)[0]
     found = buttons(dispatcher)
     assert len(found) == 6
     assert {"title": "普通护照", "payload": '/ask_service_fee{"service": "passport"}'} in found

@@ -1,0 +1,86 @@
+"""End-to-end fixtures: the three real services (data service, action server, Rasa with the
+trained model in models/) started as processes on free loopback ports."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.actions.conftest import API_KEY, start_dataservice
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+TOKEN = "e2e-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not up after {seconds}s:\n{log.read_text()[-3000:]}")
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail("no trained model in models/: `make train` (make test trains first)")
+    return models[-1]
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory) -> Iterator[dict]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    ds_proc, ds_url = start_dataservice(tmp)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url, DATASERVICE_API_KEY=API_KEY,
+               TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    env.pop("TRACKER_STORE_URL", None)
+    env.pop("REDIS_URL", None)
+    action_port, rasa_port = free_port(), free_port()
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    procs = [ds_proc]
+    logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}
+    try:
+        actions = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions",
+                                    "--port", str(action_port)], cwd=ROOT, env=env,
+                                   stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT)
+        procs.append(actions)
+        # The default SQLite tracker store (var/tracker.sqlite3) is shared with `make run`;
+        # every test uses its own random sender id.
+        rasa = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()),
+                                 "--endpoints", "bot/endpoints.yml", "--credentials",
+                                 "bot/credentials.yml", "--port", str(rasa_port), "--enable-api",
+                                 "--auth-token", TOKEN], cwd=ROOT, env=env,
+                                stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT)
+        procs.append(rasa)
+        wait_http(f"http://127.0.0.1:{action_port}/health", 120, actions, logs["actions"])
+        wait_http(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 300, rasa, logs["rasa"])
+        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "dataservice": ds_url, "logs": logs,
+               "rasa_proc": rasa}
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
