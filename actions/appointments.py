@@ -181,10 +181,6 @@ def inform(entity: str, value: str) -> str:
     return "/inform" + json.dumps({entity: value}, ensure_ascii=False)
 
 
-YES_NO = {"zh": [{"title": "确认", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}],
-          "en": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]}
-
-
 def locked_message(lang: str) -> str:
     return t(lang,
              "核对失败次数过多，为保护您的信息，该号码暂时无法查询。请稍后再试，或拨打 12345 市民服务热线。",
@@ -491,7 +487,8 @@ class ValidateAppointmentForm(CityFormValidation):
         "booking_district": ("抱歉，没有识别出是哪个区。", "Sorry, I couldn't tell which district."),
         "booking_center": ("请从下面的地点中选择一个。", "Please choose one of the places below."),
         "booking_slot_id": ("请点选下面的时间，或告诉我想要的日期（例如“下周一”）。",
-                            "Please pick a time below, or tell me another day (e.g. \"next Monday\")."),
+                            "Please pick a time below, or tell me another day "
+                            "(e.g. \"next Monday\")."),
         "contact_name": ("请告诉我预约人的姓名。", "Please tell me the name for the booking."),
         "booking_confirmed": ("请回复“确认”完成预约，或“不用了”放弃。",
                               "Please reply \"yes\" to book it, or \"no\" to drop it."),
@@ -610,7 +607,8 @@ class ValidateAppointmentForm(CityFormValidation):
         if when and center and service:
             start = (day or self._start_day(tracker)).isoformat()
             items = (await free_slots(center, service, lang_of(tracker))).get("items", [])
-            match = next((s for s in items if s["date"] >= start and slot_matches(s, day, when)), None)
+            match = next((s for s in items
+                          if s["date"] >= start and slot_matches(s, day, when)), None)
             if match:
                 return {"booking_slot_id": str(match["slot_id"])}
         return {"booking_slot_id": None}  # validate_booking_slot_id moves the offer to that day
@@ -634,10 +632,10 @@ class ValidateAppointmentForm(CityFormValidation):
                 out["booking_date"] = day.isoformat()
             if when and tracker.get_slot("booking_center"):
                 hhmm = f"{when[0]:02d}:{when[1] or 0:02d}"
-                on = day_label(day, lang) if day else ""
-                dispatcher.utter_message(text=t(lang, f"抱歉，{on} {hhmm} 没有可预约的空位。".replace("， ", "，"),
-                                                f"Sorry, there is no free slot at {hhmm}"
-                                                + (f" on {on}." if on else ".")))
+                dispatcher.utter_message(text=t(
+                    lang, f"抱歉，{day_label(day, 'zh') if day else ''}{hhmm} 没有可预约的空位。",
+                    f"Sorry, there is no free slot at {hhmm}"
+                    + (f" on {day_label(day, 'en')}." if day else ".")))
             return out
         center, service = tracker.get_slot("booking_center"), tracker.get_slot("booking_service")
         if not (center and service):

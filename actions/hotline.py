@@ -393,9 +393,9 @@ class ActionSubmitReportIssue(DataAction):
         try:
             return await self.answer(dispatcher, tracker, domain, lang)
         except DataServiceUnavailable:
-            # Nothing was filed: keep what the citizen said so a retry only needs a confirmation.
+            # Not filed (as far as we know): the citizen hears so and starts again later.
             dispatcher.utter_message(text=unavailable(lang))
-            return [SlotSet("report_confirmed", None)]
+            return [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:

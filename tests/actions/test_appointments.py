@@ -1,7 +1,7 @@
 """appointment_form and cancel_appointment_form against the REAL data service.
 
-The `Conversation` driver below stands in for Rasa's form machinery (tests/actions/test_applications.py
-uses it too): per user message it runs action_extract_context, applies the slot mappings of
+The `Conversation` driver below stands in for Rasa's form machinery (test_applications.py uses
+it too): per user message it runs action_extract_context, applies the slot mappings of
 bot/domain/appointments.yml and applications.yml (from_entity, from_text, from_intent with their
 conditions), calls validate_<form> with the candidates (the pre-filled slots at activation), asks
 for the next empty required slot with action_ask_<slot> / action_ask_<form>_<slot>, and runs the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
@@ -167,10 +167,6 @@ class Conversation:
                          "entities": entities or [], "metadata": {}}
         self._turn = [{"event": "user", "text": text, "parse_data": self._message}]
         context = await ActionExtractContext().run(CollectingDispatcher(), self._tracker(), {})
-        if text.startswith("/"):
-            # A button payload carries no language; action_extract_context currently reads
-            # '/inform{"slot_id": ...}' as English (see test_a_button_click_keeps_the_language).
-            context = [e for e in context if e.get("name") != "language"]
         self._apply(context)
         if self.active:
             requested = self.slots.get("requested_slot")
@@ -738,9 +734,6 @@ async def test_cancel_outage(down_client):
 # Small pieces
 # ==============================================================================================
 
-@pytest.mark.xfail(reason="action_extract_context detects English in button payloads such as "
-                          "/inform{\"slot_id\": \"1\"} (actions/language.py); reported to the lead",
-                   strict=False)
 async def test_a_button_click_keeps_the_language():
     latest = {"text": '/inform{"slot_id": "14983"}', "intent": {"name": "inform"},
               "entities": [entity("slot_id", "14983")], "metadata": {}}
