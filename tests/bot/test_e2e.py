@@ -61,7 +61,7 @@ def test_socketio_widget_conversation_in_both_languages(backend):
     sio = socketio.Client()
     got: list[dict] = []
     sio.on("bot_uttered", lambda data: got.append(data))
-    sio.connect(backend["rasa"], socketio_path="/socket.io", transports=["websocket", "polling"])
+    sio.connect(backend["rasa"], socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
     try:
         session = uuid.uuid4().hex
         sio.emit("session_request", {"session_id": session})
