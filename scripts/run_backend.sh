@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole backend on its embedded defaults: data service (8000), action server (5055),
-# Rasa server (5005, channels rest + socketio, HTTP API behind RASA_AUTH_TOKEN).
+# Rasa server (5005, channels: authenticated integrator REST webhook + socketio, HTTP API behind
+# RASA_AUTH_TOKEN).
 # Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,14 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   export RASA_AUTH_TOKEN
   echo "==> RASA_AUTH_TOKEN not set: generated a development token for this run"
 fi
+# The REST webhook (bot/channels/integrator_rest.py) needs an integrator key: docs/integrators.md.
+if [ -z "${INTEGRATOR_API_KEYS:-}" ]; then
+  INTEGRATOR_API_KEYS="dev:dev-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  echo "==> INTEGRATOR_API_KEYS not set: generated a development integrator key for this run"
+fi
+export INTEGRATOR_API_KEYS
+DEV_INTEGRATOR_KEY="${INTEGRATOR_API_KEYS%%,*}"
+DEV_INTEGRATOR_KEY="${DEV_INTEGRATOR_KEY#*:}"
 
 pids=()
 cleanup() { trap - INT TERM EXIT; echo; echo "==> stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -46,11 +55,14 @@ wait_http "Rasa" http://127.0.0.1:5005/status?token="$RASA_AUTH_TOKEN" 300
 
 cat <<MSG
 
-The backend is running. Chat with it:
+The backend is running. Chat with it (integrator key: $DEV_INTEGRATOR_KEY):
   curl -s -XPOST http://127.0.0.1:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-       -d '{"sender": "me", "message": "居住证要带什么材料？"}'
+       -H "Authorization: Bearer $DEV_INTEGRATOR_KEY" \\
+       -d '{"sender": "me", "message": "居住证要带什么材料？", "metadata": {"language": "zh"}}'
   curl -s -XPOST http://127.0.0.1:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -H "Authorization: Bearer $DEV_INTEGRATOR_KEY" \\
        -d '{"sender": "me2", "message": "how long does a Shanghai residence permit take"}'
+  Integrator guide: docs/integrators.md (OpenAPI: http://127.0.0.1:5005/webhooks/rest/openapi.yaml)
   or a web widget on socket.io at http://127.0.0.1:5005 (e.g. rasa-webchat)
 Rasa HTTP API (internal only): token $RASA_AUTH_TOKEN
 Data service: http://127.0.0.1:8000/docs  (X-API-Key: $DATASERVICE_API_KEY)

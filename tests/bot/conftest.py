@@ -17,6 +17,7 @@ from tests.actions.conftest import API_KEY, start_dataservice
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 TOKEN = "e2e-test-token"
+INTEGRATOR_KEY = "e2e-integrator-key"  # the REST webhook needs `Authorization: Bearer <key>`
 
 
 def free_port() -> int:
@@ -53,6 +54,7 @@ def backend(tmp_path_factory) -> Iterator[dict]:
                TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.pop("TRACKER_STORE_URL", None)
     env.pop("REDIS_URL", None)
+    env["INTEGRATOR_API_KEYS"] = f"e2e:{INTEGRATOR_KEY}"
     action_port, rasa_port = free_port(), free_port()
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
     procs = [ds_proc]

@@ -12,11 +12,15 @@ import requests
 import socketio
 
 from tests.actions.conftest import API_KEY
+from tests.bot.conftest import INTEGRATOR_KEY
+
+AUTH = {"Authorization": f"Bearer {INTEGRATOR_KEY}"}
 
 
 def rest(backend, text: str, sender: str | None = None) -> list[dict]:
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook",
-                      json={"sender": sender or uuid.uuid4().hex, "message": text}, timeout=30)
+                      json={"sender": sender or uuid.uuid4().hex, "message": text}, headers=AUTH,
+                      timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -92,7 +96,7 @@ def _wait(sio, got: list, n: int, seconds: float = 30) -> None:
                                   "护照" * 3000])
 def test_bad_input_gets_a_sensible_answer_and_the_server_survives(backend, text):
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook",
-                      json={"sender": uuid.uuid4().hex, "message": text}, timeout=60)
+                      json={"sender": uuid.uuid4().hex, "message": text}, headers=AUTH, timeout=60)
     assert r.status_code < 500, r.text
     assert backend["rasa_proc"].poll() is None
     health = rest(backend, "hello")

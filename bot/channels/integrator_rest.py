@@ -1,0 +1,639 @@
+"""Authenticated REST webhook for integrators (city portal, 随申办 app backend, 12345 hotline).
+
+A drop-in replacement for Rasa's built-in `rest` channel: same path (POST /webhooks/rest/webhook),
+same request body (`sender`, `message`, optional `metadata`) and same response (a list of
+messages with `recipient_id`, `text`, `buttons`, `image`, `custom`), plus authentication, request
+signing, per-integrator conversation isolation, limits, rate limiting, idempotency, a language hint
+and asynchronous delivery to a callback URL. The integrator's guide is docs/integrators.md; the
+contract is docs/integrator-webhook.openapi.yaml (also served at GET /webhooks/rest/openapi.yaml).
+
+Configuration comes from the environment only (bot/credentials.yml enables the channel by class
+path and holds no secrets):
+
+- INTEGRATOR_API_KEYS         `portal:KEY1,hotline:KEY2` (an integrator may appear twice to rotate keys)
+- INTEGRATOR_SIGNING_SECRETS  `portal:SECRET`: these integrators MUST sign every request
+- INTEGRATOR_CALLBACKS        `portal:https://portal.example/cb`: allows `"mode": "async"`
+- INTEGRATOR_ALWAYS_ASYNC     `portal,hotline`: always answer asynchronously (callback required)
+- INTEGRATOR_MAX_BODY_BYTES (16384), INTEGRATOR_MAX_MESSAGE_CHARS (2000)
+- INTEGRATOR_RATE_PER_MINUTE (600) / INTEGRATOR_BURST (60): token bucket per integrator
+- INTEGRATOR_SENDER_RATE_PER_MINUTE (30) / INTEGRATOR_SENDER_BURST (10): per (integrator, sender)
+- INTEGRATOR_RATE_OVERRIDES   `hotline:1200/120` per-integrator rate/burst
+- INTEGRATOR_SIGNATURE_WINDOW (300 s), INTEGRATOR_IDEMPOTENCY_TTL (86400 s)
+- INTEGRATOR_CALLBACK_RETRIES (5), INTEGRATOR_CALLBACK_BACKOFF (1.0 s, doubled each retry)
+- REDIS_URL (rate limits, replay protection, idempotency shared by every Rasa worker; in-memory
+  otherwise) and INTEGRATOR_REDIS_PREFIX (`shps:integrator:`).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import inspect
+import json
+import logging
+import math
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from bot.privacy import redact_text
+
+logger = logging.getLogger(__name__)
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "integrator-webhook.openapi.yaml"
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+MESSAGE_ID_MAX = 128
+LANGUAGES = ("zh", "en")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def _pairs(raw: str | None) -> list[tuple[str, str]]:
+    """`name:value,name2:value2` -> [(name, value), ...] (the value may itself contain ':')."""
+    out = []
+    for item in (raw or "").split(","):
+        item = item.strip()
+        if not item or ":" not in item:
+            continue
+        name, value = item.split(":", 1)
+        if name.strip() and value.strip():
+            out.append((name.strip(), value.strip()))
+    return out
+
+
+def _num(env: dict, name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return value
+
+
+@dataclass
+class Limits:
+    rate_per_minute: float
+    burst: float
+
+
+@dataclass
+class Settings:
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    callbacks: dict[str, str] = field(default_factory=dict)
+    always_async: set[str] = field(default_factory=set)
+    max_body: int = 16 * 1024
+    max_message: int = 2000
+    integrator_limits: Limits = field(default_factory=lambda: Limits(600, 60))
+    sender_limits: Limits = field(default_factory=lambda: Limits(30, 10))
+    overrides: dict[str, Limits] = field(default_factory=dict)
+    signature_window: int = 300
+    idempotency_ttl: int = 86400
+    callback_retries: int = 5
+    callback_backoff: float = 1.0
+    redis_url: str | None = None
+    redis_prefix: str = "shps:integrator:"
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        overrides = {}
+        for name, value in _pairs(env.get("INTEGRATOR_RATE_OVERRIDES")):
+            rate, _, burst = value.partition("/")
+            try:
+                overrides[name] = Limits(float(rate), float(burst or rate))
+            except ValueError:
+                raise ValueError("INTEGRATOR_RATE_OVERRIDES: use name:rate_per_minute/burst") from None
+        return cls(
+            keys=_pairs(env.get("INTEGRATOR_API_KEYS")),
+            secrets=dict(_pairs(env.get("INTEGRATOR_SIGNING_SECRETS"))),
+            callbacks=dict(_pairs(env.get("INTEGRATOR_CALLBACKS"))),
+            always_async={n.strip() for n in (env.get("INTEGRATOR_ALWAYS_ASYNC") or "").split(",")
+                          if n.strip()},
+            max_body=int(_num(env, "INTEGRATOR_MAX_BODY_BYTES", 16 * 1024)),
+            max_message=int(_num(env, "INTEGRATOR_MAX_MESSAGE_CHARS", 2000)),
+            integrator_limits=Limits(_num(env, "INTEGRATOR_RATE_PER_MINUTE", 600),
+                                     _num(env, "INTEGRATOR_BURST", 60)),
+            sender_limits=Limits(_num(env, "INTEGRATOR_SENDER_RATE_PER_MINUTE", 30),
+                                 _num(env, "INTEGRATOR_SENDER_BURST", 10)),
+            overrides=overrides,
+            signature_window=int(_num(env, "INTEGRATOR_SIGNATURE_WINDOW", 300)),
+            idempotency_ttl=int(_num(env, "INTEGRATOR_IDEMPOTENCY_TTL", 86400)),
+            callback_retries=int(_num(env, "INTEGRATOR_CALLBACK_RETRIES", 5)),
+            callback_backoff=_num(env, "INTEGRATOR_CALLBACK_BACKOFF", 1.0),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("INTEGRATOR_REDIS_PREFIX") or "shps:integrator:",
+        )
+
+    def callback_secret(self, integrator: str) -> str:
+        """Callbacks are signed with the integrator's signing secret, else with its first API key."""
+        if integrator in self.secrets:
+            return self.secrets[integrator]
+        return next(key for name, key in self.keys if name == integrator)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex HMAC-SHA256 of "<timestamp>." + body>` (requests and callbacks alike)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+# --------------------------------------------------------------------------- state backends
+
+# Token buckets for every key at once: either all take a token, or none does and the longest
+# wait is returned (milliseconds). Server time keeps several Rasa workers consistent.
+_BUCKET_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tokens = {}
+local wait = 0
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+  local tk = tonumber(s[1])
+  local ts = tonumber(s[2])
+  if tk == nil or ts == nil then tk = burst; ts = now end
+  tk = math.min(burst, tk + math.max(0, now - ts) * rate)
+  tokens[i] = tk
+  if tk < 1 then
+    local w = math.ceil((1 - tk) / rate)
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return {0, wait} end
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate) + 1000)
+end
+return {1, 0}
+"""
+
+
+class MemoryState:
+    """Single-process fallback (no REDIS_URL): same semantics as RedisState."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._values: dict[str, tuple[str, float]] = {}
+        self._lock = asyncio.Lock()
+
+    def _get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None or item[1] < time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return item[0]
+
+    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
+        """0 if a token was taken from every bucket, else the seconds to wait."""
+        async with self._lock:
+            now = time.monotonic()
+            states, wait = [], 0.0
+            for key, lim in buckets:
+                rate = lim.rate_per_minute / 60.0
+                tokens, ts = self._buckets.get(key, (lim.burst, now))
+                tokens = min(lim.burst, tokens + max(0.0, now - ts) * rate)
+                states.append(tokens)
+                if tokens < 1:
+                    wait = max(wait, (1 - tokens) / rate)
+            if wait > 0:
+                return wait
+            for (key, _), tokens in zip(buckets, states):
+                self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > 100_000:  # forget idle buckets (they are full again anyway)
+                self._buckets = dict(list(self._buckets.items())[-50_000:])
+            return 0.0
+
+    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
+        async with self._lock:
+            if self._get(key) is not None:
+                return False
+            self._values[key] = (value, time.monotonic() + ttl)
+            if len(self._values) > 100_000:
+                now = time.monotonic()
+                self._values = {k: v for k, v in self._values.items() if v[1] >= now}
+            return True
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        async with self._lock:
+            self._values[key] = (value, time.monotonic() + ttl)
+
+    async def get(self, key: str) -> str | None:
+        return self._get(key)
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
+
+class RedisState:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                             socket_connect_timeout=5)
+        self._script = self.redis.register_script(_BUCKET_LUA)
+
+    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
+        args: list[Any] = []
+        for _, lim in buckets:
+            args += [lim.rate_per_minute / 60000.0, lim.burst]
+        allowed, wait_ms = await self._script(keys=[k for k, _ in buckets], args=args)
+        return 0.0 if int(allowed) else int(wait_ms) / 1000.0
+
+    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
+        return bool(await self.redis.set(key, value, nx=True, px=int(ttl * 1000)))
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self.redis.set(key, value, px=int(ttl * 1000))
+
+    async def get(self, key: str) -> str | None:
+        return await self.redis.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self.redis.delete(key)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _dumps(body: Any, **_: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """JSON in readable UTF-8 (Chinese text unescaped)."""
+    return response.json(body, status=status, headers=headers, dumps=_dumps)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+    def response(self) -> HTTPResponse:
+        return _json({"error": {"code": self.code, "message": self.message}},
+                             status=self.status, headers=self.headers)
+
+
+def error(status: int, code: str, message: str, **headers: str) -> ApiError:
+    return ApiError(status, code, message, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+# --------------------------------------------------------------------------- the channel
+
+_FALLBACK = {
+    "zh": "抱歉，我没能理解这条消息。请换个说法再试一次，或拨打 12345 市民服务热线。",
+    "en": "Sorry, I could not understand that message. Please rephrase it, or call the 12345 "
+          "citizen hotline.",
+}
+
+
+@dataclass
+class Incoming:
+    integrator: str
+    sender: str
+    message: str
+    metadata: dict
+    message_id: str | None
+    mode: str
+
+
+def fallback_message(inc: "Incoming") -> dict:
+    language = inc.metadata.get("language")
+    text = _FALLBACK[language] if language in _FALLBACK else _FALLBACK["zh"] + "\n" + _FALLBACK["en"]
+    return {"recipient_id": inc.sender, "text": text}
+
+
+class IntegratorRestInput(InputChannel):
+    """POST /webhooks/rest/webhook with `Authorization: Bearer <integrator key>`."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"  # the same path as Rasa's built-in REST channel (which must not be enabled)
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "IntegratorRestInput":
+        return cls(Settings.from_env())
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._state: MemoryState | RedisState | None = None
+        self._memory = MemoryState()
+        self._tasks: set[asyncio.Task] = set()
+        if not self.settings.keys:
+            logger.warning("integrator webhook: INTEGRATOR_API_KEYS is empty, every request is refused")
+        for name in self.settings.always_async:
+            if name not in self.settings.callbacks:
+                raise ValueError(f"INTEGRATOR_ALWAYS_ASYNC: {name} has no INTEGRATOR_CALLBACKS entry")
+
+    # state: Redis when configured (created lazily, inside Sanic's event loop)
+    def state(self) -> MemoryState | RedisState:
+        if self._state is None:
+            self._state = RedisState(self.settings.redis_url) if self.settings.redis_url else self._memory
+        return self._state
+
+    async def _with_state(self, op: str, *args: Any) -> Any:
+        state = self.state()
+        try:
+            return await getattr(state, op)(*args)
+        except Exception as exc:  # Redis down: keep serving from this process's memory
+            if state is self._memory:
+                raise
+            logger.warning("integrator webhook: Redis unavailable (%s), using in-memory state",
+                           type(exc).__name__)
+            return await getattr(self._memory, op)(*args)
+
+    def key(self, *parts: str) -> str:
+        return self.settings.redis_prefix + ":".join(parts)
+
+    # ---- request checks
+
+    def authenticate(self, request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise error(401, "unauthorized", "Missing bearer token: send 'Authorization: Bearer <key>'.",
+                        WWW_Authenticate="Bearer")
+        found = None
+        for name, key in self.settings.keys:  # compare against every key: constant time overall
+            if hmac.compare_digest(token.encode(), key.encode()) and found is None:
+                found = name
+        if found is None:
+            raise error(401, "unauthorized", "Invalid API key.", WWW_Authenticate="Bearer")
+        return found
+
+    async def read_body(self, request: Request) -> bytes:
+        """The route streams: an oversized body is refused without being buffered."""
+        too_large = error(413, "body_too_large", f"The body is larger than {self.settings.max_body} bytes.")
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.settings.max_body:
+            raise too_large
+        if request.body:
+            body = request.body
+        else:
+            chunks, size = [], 0
+            if request.stream is not None:
+                async for chunk in request.stream:
+                    size += len(chunk)
+                    if size > self.settings.max_body:
+                        raise too_large
+                    chunks.append(chunk)
+            body = b"".join(chunks)
+        if len(body) > self.settings.max_body:
+            raise too_large
+        return body
+
+    async def verify_signature(self, integrator: str, request: Request, body: bytes) -> None:
+        secret = self.settings.secrets.get(integrator)
+        if secret is None:
+            return
+        timestamp = request.headers.get("x-timestamp", "")
+        signature = request.headers.get("x-signature", "")
+        if not timestamp or not signature:
+            raise error(401, "signature_required",
+                        "This integrator must sign requests (X-Timestamp and X-Signature headers).")
+        try:
+            ts = int(timestamp)
+        except ValueError:
+            raise error(401, "invalid_signature", "X-Timestamp must be Unix time in seconds.") from None
+        if abs(time.time() - ts) > self.settings.signature_window:
+            raise error(401, "stale_timestamp",
+                        f"X-Timestamp is more than {self.settings.signature_window} s from the server time.")
+        if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.strip().encode()):
+            raise error(401, "invalid_signature", "X-Signature does not match the body.")
+        window = 2 * self.settings.signature_window + 1
+        if not await self._with_state("set_nx", self.key("sig", integrator, signature.strip()), "1", window):
+            raise error(401, "replayed_request", "This signature was already used; sign every request anew.")
+
+    def parse(self, integrator: str, body: bytes) -> Incoming:
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise error(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
+        if not isinstance(data, dict):
+            raise error(422, "invalid_request", "The body must be a JSON object.")
+        sender, message = data.get("sender"), data.get("message")
+        if not isinstance(sender, str):
+            raise error(422, "invalid_sender", "'sender' is required and must be a string.")
+        if not SENDER_RE.match(sender):
+            raise error(422, "invalid_sender",
+                        "'sender' must be 1-128 characters of A-Z a-z 0-9 _ . : @ -.")
+        if not isinstance(message, str):
+            raise error(422, "invalid_message", "'message' is required and must be a string.")
+        if not message.strip():
+            raise error(422, "empty_message", "'message' must not be empty.")
+        if len(message) > self.settings.max_message:
+            raise error(413, "message_too_long",
+                        f"'message' is longer than {self.settings.max_message} characters.")
+        metadata = data.get("metadata")
+        if metadata is None:
+            metadata = {}
+        if not isinstance(metadata, dict):
+            raise error(422, "invalid_metadata", "'metadata' must be an object.")
+        language = metadata.get("language")
+        if language is not None:
+            if not isinstance(language, str) or language.lower()[:2] not in LANGUAGES:
+                raise error(422, "invalid_language", "'metadata.language' must be 'zh' or 'en'.")
+            metadata = dict(metadata, language=language.lower()[:2])
+        message_id = data.get("message_id")
+        if message_id is not None and (not isinstance(message_id, str) or not message_id
+                                       or len(message_id) > MESSAGE_ID_MAX):
+            raise error(422, "invalid_message_id", "'message_id' must be a string of 1-128 characters.")
+        mode = data.get("mode", "sync")
+        if mode not in ("sync", "async"):
+            raise error(422, "invalid_mode", "'mode' must be 'sync' or 'async'.")
+        if integrator in self.settings.always_async:
+            mode = "async"
+        if mode == "async" and integrator not in self.settings.callbacks:
+            raise error(422, "async_not_configured", "No callback URL is configured for this integrator.")
+        return Incoming(integrator, sender, message, metadata, message_id, mode)
+
+    async def rate_limit(self, inc: Incoming) -> None:
+        lim = self.settings.overrides.get(inc.integrator, self.settings.integrator_limits)
+        buckets = [(self.key("rl", "i", inc.integrator), lim),
+                   (self.key("rl", "s", inc.integrator, inc.sender), self.settings.sender_limits)]
+        wait = await self._with_state("take", buckets)
+        if wait > 0:
+            raise error(429, "rate_limited", "Too many requests; retry after the Retry-After delay.",
+                        Retry_After=str(max(1, math.ceil(wait))))
+
+    # ---- processing
+
+    async def process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      inc: Incoming) -> list[dict]:
+        collector = CollectingOutputChannel()
+        metadata = dict(inc.metadata, integrator=inc.integrator)
+        await on_new_message(UserMessage(inc.message, collector, f"{inc.integrator}:{inc.sender}",
+                                         input_channel=self.name(), metadata=metadata))
+        out = []
+        for msg in collector.messages:
+            msg = dict(msg, recipient_id=inc.sender)
+            out.append(msg)
+        return out
+
+    async def deliver(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      inc: Incoming, request_id: str) -> None:
+        """Async mode: process, then POST the messages to the integrator's callback, with retries."""
+        import aiohttp
+
+        try:
+            messages = await self.process(on_new_message, inc)
+        except Exception as exc:
+            logger.error("integrator webhook: async processing failed for %s:%s (%s)", inc.integrator,
+                         redact_text(inc.sender), type(exc).__name__)
+            messages = [fallback_message(inc)]
+        payload = {"request_id": request_id, "message_id": inc.message_id,
+                   "recipient_id": inc.sender, "messages": messages}
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        url = self.settings.callbacks[inc.integrator]
+        secret = self.settings.callback_secret(inc.integrator)
+        delay = self.settings.callback_backoff
+        for attempt in range(1, self.settings.callback_retries + 2):
+            timestamp = str(int(time.time()))
+            headers = {"Content-Type": "application/json", "X-Timestamp": timestamp,
+                       "X-Signature": sign(secret, timestamp, body), "X-Request-Id": request_id,
+                       "X-Delivery-Attempt": str(attempt)}
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+                    async with session.post(url, data=body, headers=headers) as resp:
+                        if 200 <= resp.status < 300:
+                            return
+                        status = str(resp.status)
+            except Exception as exc:  # connection refused, timeout...
+                status = type(exc).__name__
+            if attempt > self.settings.callback_retries:
+                break
+            logger.info("integrator webhook: callback to %s failed (%s), retry %d in %.1fs",
+                        inc.integrator, status, attempt, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+        logger.error("integrator webhook: callback to %s given up after %d attempts (request %s)",
+                     inc.integrator, self.settings.callback_retries + 1, request_id)
+
+    async def handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                     integrator: str, inc: Incoming) -> tuple[int, Any]:
+        request_id = uuid.uuid4().hex
+        if inc.mode == "async":
+            task = asyncio.create_task(self.deliver(on_new_message, inc, request_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return 202, {"accepted": True, "request_id": request_id, "message_id": inc.message_id,
+                         "recipient_id": inc.sender}
+        try:
+            messages = await self.process(on_new_message, inc)
+        except Exception as exc:
+            logger.error("integrator webhook: processing failed for %s:%s (%s)", integrator,
+                         redact_text(inc.sender), type(exc).__name__)
+            if type(exc).__name__ != "GraphComponentException":  # e.g. the conversation lock timed out
+                raise error(503, "processing_failed",
+                            "The assistant could not process the message; retry later.") from None
+            # the model could not read this text (e.g. nothing it can tokenise): say so, politely
+            messages = [fallback_message(inc)]
+        return 200, messages
+
+    async def receive(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      request: Request) -> HTTPResponse:
+        integrator = self.authenticate(request)
+        body = await self.read_body(request)
+        await self.verify_signature(integrator, request, body)
+        inc = self.parse(integrator, body)
+        if inc.message_id is None:
+            await self.rate_limit(inc)
+            status, payload = await self.handle(on_new_message, integrator, inc)
+            return _json(payload, status=status)
+        return await self.idempotent(on_new_message, inc)
+
+    async def idempotent(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                         inc: Incoming) -> HTTPResponse:
+        """The first response to (integrator, message_id) is stored and replayed to every retry;
+        concurrent retries wait for the one holding the lock instead of processing again."""
+        fingerprint = hashlib.sha256(json.dumps([inc.sender, inc.message, inc.mode],
+                                                ensure_ascii=False).encode()).hexdigest()
+        result_key = self.key("idem", inc.integrator, inc.message_id)
+        lock_key = result_key + ":lock"
+        deadline = time.monotonic() + 90
+        while True:
+            stored = await self._with_state("get", result_key)
+            if stored is not None:
+                item = json.loads(stored)
+                if item["fp"] != fingerprint:
+                    raise error(422, "message_id_reused",
+                                "This message_id was already used for a different message.")
+                return _json(item["body"], status=item["status"],
+                                     headers={"Idempotent-Replayed": "true"})
+            if await self._with_state("set_nx", lock_key, fingerprint, 120):
+                break
+            if time.monotonic() > deadline:
+                raise error(409, "request_in_progress",
+                            "A request with this message_id is still being processed; retry later.")
+            await asyncio.sleep(0.1)
+        try:
+            await self.rate_limit(inc)
+            status, payload = await self.handle(on_new_message, inc.integrator, inc)
+            await self._with_state("set", result_key, json.dumps(
+                {"fp": fingerprint, "status": status, "body": payload}, ensure_ascii=False),
+                self.settings.idempotency_ttl)
+            return _json(payload, status=status)
+        finally:
+            await self._with_state("delete", lock_key)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        bp = Blueprint("integrator_rest_webhook", module.__name__ if module else None)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return _json({"status": "ok"})
+
+        @bp.route("/openapi.yaml", methods=["GET"])
+        async def openapi_yaml(request: Request) -> HTTPResponse:
+            try:
+                text = OPENAPI_PATH.read_text(encoding="utf-8")
+            except OSError:
+                return error(404, "not_found", "The OpenAPI document is not installed.").response()
+            return response.text(text, content_type="application/yaml; charset=utf-8")
+
+        @bp.route("/openapi.json", methods=["GET"])
+        async def openapi_json(request: Request) -> HTTPResponse:
+            import yaml
+
+            try:
+                doc = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+            except OSError:
+                return error(404, "not_found", "The OpenAPI document is not installed.").response()
+            return _json(doc)
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def webhook(request: Request) -> HTTPResponse:
+            started = time.monotonic()
+            try:
+                resp = await self.receive(on_new_message, request)
+            except ApiError as exc:
+                resp = exc.response()
+            except Exception as exc:  # never a stack trace for the caller
+                logger.error("integrator webhook: unexpected %s", type(exc).__name__)
+                resp = error(500, "internal_error", "Internal error; retry later.").response()
+            logger.info("integrator webhook: %s in %.0f ms", resp.status, 1000 * (time.monotonic() - started))
+            return resp
+
+        return bp
+
+
+__all__ = ["IntegratorRestInput", "Settings", "sign"]

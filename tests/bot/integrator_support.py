@@ -1,0 +1,128 @@
+"""Helpers for the integrator webhook tests: a callback server on loopback, signing, schema checks,
+and the real backend (data service, action server, Rasa) started with the integrator channel
+configured through the environment and REDIS_URL pointing at the real Redis."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.channels.integrator_rest import sign
+from tests.actions.conftest import API_KEY, start_dataservice
+from tests.bot.conftest import RASA, ROOT, TOKEN, free_port, latest_model, wait_http
+
+OPENAPI = yaml.safe_load((ROOT / "docs" / "integrator-webhook.openapi.yaml").read_text(encoding="utf-8"))
+
+KEYS = {"portal": "portal-test-key-1", "hotline": "hotline-test-key-2", "signed": "signed-test-key-3",
+        "tiny": "tiny-test-key-4", "app": "app-test-key-5"}
+SECRETS = {"signed": "signed-test-secret"}
+CALLBACK_SECRET_PORTAL = KEYS["portal"]  # no signing secret: callbacks are signed with the API key
+
+
+def validate(status: int, body: Any, schema_name: str | None = None) -> None:
+    """Validate a response body against the OpenAPI document for its status code."""
+    if schema_name is None:
+        schema_name = {200: "BotMessages", 202: "Accepted"}.get(status, "Error")
+        if str(status) not in OPENAPI["paths"]["/webhooks/rest/webhook"]["post"]["responses"]:
+            raise AssertionError(f"status {status} is not documented")
+    schema = {"$ref": f"#/components/schemas/{schema_name}"}
+    resolver = jsonschema.RefResolver.from_schema(OPENAPI)
+    jsonschema.Draft202012Validator(schema, resolver=resolver).validate(body)
+
+
+def signed_headers(integrator: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {"Authorization": f"Bearer {KEYS[integrator]}", "Content-Type": "application/json",
+            "X-Timestamp": ts, "X-Signature": sign(SECRETS[integrator], ts, body)}
+
+
+class CallbackServer:
+    """Collects POSTed callbacks; the first `fail_first` deliveries get a 503 (to test retries)."""
+
+    def __init__(self, fail_first: int = 1) -> None:
+        self.received: list[dict] = []
+        self.attempts = 0
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.attempts += 1
+                if outer.attempts <= outer.fail_first:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                outer.received.append({"headers": {k.lower(): v for k, v in self.headers.items()},
+                                       "raw": body, "json": json.loads(body)})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str) -> tuple[dict, list]:
+    ds_proc, ds_url = start_dataservice(tmp)
+    procs: list[subprocess.Popen] = [ds_proc]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url, DATASERVICE_API_KEY=API_KEY,
+               TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    env.pop("TRACKER_STORE_URL", None)
+    env.update(
+        REDIS_URL=redis_url, INTEGRATOR_REDIS_PREFIX=prefix,
+        INTEGRATOR_API_KEYS=",".join(f"{k}:{v}" for k, v in KEYS.items()),
+        INTEGRATOR_SIGNING_SECRETS=",".join(f"{k}:{v}" for k, v in SECRETS.items()),
+        INTEGRATOR_CALLBACKS=f"portal:{callback_url},app:{callback_url}",
+        INTEGRATOR_ALWAYS_ASYNC="app",
+        INTEGRATOR_RATE_PER_MINUTE="6000", INTEGRATOR_BURST="1000",
+        INTEGRATOR_SENDER_RATE_PER_MINUTE="60", INTEGRATOR_SENDER_BURST="5",
+        INTEGRATOR_RATE_OVERRIDES="tiny:1/2",
+        INTEGRATOR_CALLBACK_BACKOFF="0.2", INTEGRATOR_CALLBACK_RETRIES="3",
+    )
+    action_port, rasa_port = free_port(), free_port()
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}
+    try:
+        actions = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions",
+                                    "--port", str(action_port)], cwd=ROOT, env=env,
+                                   stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT)
+        procs.append(actions)
+        rasa = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()),
+                                 "--endpoints", "bot/endpoints.yml", "--credentials",
+                                 "bot/credentials.yml", "--port", str(rasa_port), "--enable-api",
+                                 "--auth-token", TOKEN], cwd=ROOT, env=env,
+                                stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT)
+        procs.append(rasa)
+        wait_http(f"http://127.0.0.1:{action_port}/health", 120, actions, logs["actions"])
+        wait_http(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 300, rasa, logs["rasa"])
+    except BaseException:
+        stop(procs)
+        raise
+    return {"rasa": f"http://127.0.0.1:{rasa_port}", "logs": logs, "rasa_proc": rasa}, procs
+
+
+def stop(procs: list) -> None:
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -1,0 +1,361 @@
+"""The authenticated integrator webhook (bot/channels/integrator_rest.py) against the real backend:
+data service, action server and Rasa with the trained model, Redis required (rate limits, replay
+protection and idempotency live there), and a callback server on loopback for async mode.
+Every response is validated against docs/integrator-webhook.openapi.yaml."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+import pytest
+import redis
+import requests
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bot.channels.integrator_rest import Limits, MemoryState, Settings, sign
+from tests.bot.conftest import ROOT, TOKEN
+from tests.bot.integrator_support import (KEYS, CallbackServer, signed_headers, start_backend, stop,
+                                          validate)
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="module")
+def redis_client():
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:  # required: never skip
+        pytest.fail(f"Redis is required for the integrator webhook tests ({REDIS_URL}): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def callbacks():
+    server = CallbackServer(fail_first=1)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def hook(tmp_path_factory, redis_client, callbacks):
+    prefix = f"test:integrator:{uuid.uuid4().hex}:"
+    backend, procs = start_backend(tmp_path_factory.mktemp("integrator"), REDIS_URL, prefix, callbacks.url)
+    backend["prefix"] = prefix
+    backend["url"] = backend["rasa"] + "/webhooks/rest/webhook"
+    try:
+        yield backend
+    finally:
+        stop(procs)
+        for key in redis_client.scan_iter(match=prefix + "*"):
+            redis_client.delete(key)
+
+
+def post(hook, integrator: str | None, body, headers: dict | None = None) -> requests.Response:
+    h = {"Content-Type": "application/json"}
+    if integrator:
+        h["Authorization"] = f"Bearer {KEYS[integrator]}"
+    h.update(headers or {})
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False).encode()
+    return requests.post(hook["url"], data=data, headers=h, timeout=60)
+
+
+def ok(r: requests.Response, status: int = 200):
+    assert r.status_code == status, r.text
+    body = r.json()
+    validate(r.status_code, body)
+    return body
+
+
+def err(r: requests.Response, status: int, code: str) -> None:
+    assert r.status_code == status, r.text
+    validate(status, r.json())
+    assert r.json()["error"]["code"] == code
+    assert "Traceback" not in r.text
+
+
+def tracker(hook, conversation_id: str) -> dict:
+    r = requests.get(f"{hook['rasa']}/conversations/{quote(conversation_id, safe=':@')}/tracker",
+                     params={"token": TOKEN}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def user_texts(t: dict) -> list[str]:
+    return [e.get("text") for e in t["events"] if e["event"] == "user"]
+
+
+# --------------------------------------------------------------------------- in-process units
+
+
+def test_settings_parse_pairs_and_overrides():
+    s = Settings.from_env({"INTEGRATOR_API_KEYS": "portal:K1, hotline:K2,portal:K3,broken",
+                           "INTEGRATOR_CALLBACKS": "portal:https://p.example:8443/cb",
+                           "INTEGRATOR_RATE_OVERRIDES": "hotline:1200/100"})
+    assert s.keys == [("portal", "K1"), ("hotline", "K2"), ("portal", "K3")]
+    assert s.callbacks == {"portal": "https://p.example:8443/cb"}
+    assert s.overrides["hotline"].burst == 100 and s.callback_secret("portal") == "K1"
+    with pytest.raises(ValueError):
+        Settings.from_env({"INTEGRATOR_BURST": "-1"})
+
+
+def test_memory_fallback_token_bucket_and_set_nx():
+    async def run():
+        state = MemoryState()
+        buckets = [("i", Limits(60, 100)), ("s", Limits(60, 2))]
+        assert await state.take(buckets) == 0 and await state.take(buckets) == 0
+        wait = await state.take(buckets)
+        assert 0 < wait <= 1.0
+        assert await state.set_nx("k", "v", 10) and not await state.set_nx("k", "v", 10)
+        assert await state.get("k") == "v"
+    asyncio.run(run())
+
+
+# --------------------------------------------------------------------------- the real webhook
+
+
+def test_openapi_document_is_served(hook):
+    r = requests.get(hook["rasa"] + "/webhooks/rest/openapi.yaml", timeout=10)
+    assert r.status_code == 200
+    doc = yaml.safe_load(r.text)
+    assert doc == yaml.safe_load((ROOT / "docs" / "integrator-webhook.openapi.yaml").read_text())
+    assert requests.get(hook["rasa"] + "/webhooks/rest/openapi.json", timeout=10).json() == doc
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-key"},
+                                     {"Authorization": "Basic " + KEYS["portal"]},
+                                     {"Authorization": "Bearer "},
+                                     {"Authorization": "Bearer " + KEYS["portal"] + "x"}])
+def test_missing_or_wrong_key_is_401(hook, headers):
+    r = post(hook, None, {"sender": "u1", "message": "hello"}, headers)
+    err(r, 401, "unauthorized")
+
+
+def test_conversation_in_chinese_and_english_with_language_hint(hook):
+    sender = "citizen-" + uuid.uuid4().hex[:8]
+    zh = ok(post(hook, "portal", {"sender": sender, "message": "居住证要带什么材料？",
+                                  "metadata": {"language": "zh"}}))
+    assert zh and all(m["recipient_id"] == sender for m in zh)
+    assert any("居住证" in (m.get("text") or "") for m in zh)
+    en = ok(post(hook, "portal", {"sender": sender, "message": "how much does a passport cost",
+                                  "metadata": {"language": "en"}}))
+    assert en and en[0]["recipient_id"] == sender
+    t = tracker(hook, f"portal:{sender}")
+    users = [e for e in t["events"] if e["event"] == "user"]
+    assert [e["metadata"]["language"] for e in users] == ["zh", "en"]
+    assert all(e["metadata"]["integrator"] == "portal" for e in users)
+    assert t["slots"]["language"] == "en"
+
+
+def test_unicode_emoji_and_sender_characters(hook):
+    sender = f"user.{uuid.uuid4().hex[:6]}@app:a-b_c"
+    body = ok(post(hook, "hotline", {"sender": sender, "message": "护照多少钱😀🎉"}))
+    assert body and all(m["recipient_id"] == sender for m in body)
+    assert "护照多少钱😀🎉" in user_texts(tracker(hook, f"hotline:{sender}"))
+
+
+def test_same_sender_two_integrators_are_two_conversations(hook):
+    sender = "shared-" + uuid.uuid4().hex[:8]
+    ok(post(hook, "portal", {"sender": sender, "message": "护照多少钱"}))
+    ok(post(hook, "hotline", {"sender": sender, "message": "how long does a residence permit take"}))
+    assert user_texts(tracker(hook, f"portal:{sender}")) == ["护照多少钱"]
+    assert user_texts(tracker(hook, f"hotline:{sender}")) == ["how long does a residence permit take"]
+    assert user_texts(tracker(hook, sender)) == []
+
+
+def test_signed_integrator_signature_stale_and_replay(hook):
+    body = json.dumps({"sender": "s-" + uuid.uuid4().hex[:8], "message": "hello"}).encode()
+    err(post(hook, "signed", body), 401, "signature_required")
+    headers = signed_headers("signed", body)
+    ok(post(hook, None, body, headers))
+    err(post(hook, None, body, headers), 401, "replayed_request")
+    err(post(hook, None, body, signed_headers("signed", body, int(time.time()) - 301)), 401,
+        "stale_timestamp")
+    err(post(hook, None, body, signed_headers("signed", body, int(time.time()) + 400)), 401,
+        "stale_timestamp")
+    tampered = body.replace(b"hello", b"hellp")
+    err(post(hook, None, tampered, headers), 401, "invalid_signature")
+    err(post(hook, None, body, dict(headers, **{"X-Timestamp": "abc"})), 401, "invalid_signature")
+    # the signature is unique per request: a fresh timestamp is accepted again
+    time.sleep(1.1)
+    ok(post(hook, None, body, signed_headers("signed", body)))
+
+
+@pytest.mark.parametrize("body,status,code", [
+    (b"{not json", 400, "malformed_json"),
+    (b"\xff\xfe\x00", 400, "malformed_json"),
+    (b"", 400, "malformed_json"),
+    (b"[1, 2]", 422, "invalid_request"),
+    (b'"text"', 422, "invalid_request"),
+    ({"message": "hi"}, 422, "invalid_sender"),
+    ({"sender": 12, "message": "hi"}, 422, "invalid_sender"),
+    ({"sender": "bad sender!", "message": "hi"}, 422, "invalid_sender"),
+    ({"sender": "x" * 129, "message": "hi"}, 422, "invalid_sender"),
+    ({"sender": "用户", "message": "hi"}, 422, "invalid_sender"),
+    ({"sender": "u"}, 422, "invalid_message"),
+    ({"sender": "u", "message": ["hi"]}, 422, "invalid_message"),
+    ({"sender": "u", "message": ""}, 422, "empty_message"),
+    ({"sender": "u", "message": " \n\u3000"}, 422, "empty_message"),
+    ({"sender": "u", "message": "x" * 2001}, 413, "message_too_long"),
+    ({"sender": "u", "message": "护" * 2001}, 413, "message_too_long"),
+    ({"sender": "u", "message": "hi", "metadata": {"pad": "x" * 17000}}, 413, "body_too_large"),
+    ({"sender": "u", "message": "hi", "metadata": "zh"}, 422, "invalid_metadata"),
+    ({"sender": "u", "message": "hi", "metadata": {"language": "fr"}}, 422, "invalid_language"),
+    ({"sender": "u", "message": "hi", "metadata": {"language": 1}}, 422, "invalid_language"),
+    ({"sender": "u", "message": "hi", "message_id": "m" * 129}, 422, "invalid_message_id"),
+    ({"sender": "u", "message": "hi", "message_id": 5}, 422, "invalid_message_id"),
+    ({"sender": "u", "message": "hi", "mode": "later"}, 422, "invalid_mode"),
+])
+def test_bad_bodies_get_stable_error_codes(hook, body, status, code):
+    err(post(hook, "hotline", body), status, code)
+
+
+def test_huge_and_chunked_bodies_are_refused_without_buffering(hook):
+    huge = json.dumps({"sender": "u", "message": "hi", "metadata": {"pad": "x" * 1_000_000}}).encode()
+    err(post(hook, "hotline", huge), 413, "body_too_large")
+
+    def chunks():  # no Content-Length: Transfer-Encoding: chunked
+        yield b'{"sender": "u", "message": "hi", "metadata": {"pad": "'
+        for _ in range(40):
+            yield b"x" * 1000
+        yield b'"}}'
+    r = requests.post(hook["url"], data=chunks(), timeout=30,
+                      headers={"Authorization": f"Bearer {KEYS['hotline']}"})
+    err(r, 413, "body_too_large")
+
+    def small():
+        yield json.dumps({"sender": "chunky-" + uuid.uuid4().hex[:6]}).encode()[:-1]
+        yield b', "message": "\u4f60\u597d"}'
+    r = requests.post(hook["url"], data=small(), timeout=30,
+                      headers={"Authorization": f"Bearer {KEYS['hotline']}"})
+    ok(r)
+    assert hook["rasa_proc"].poll() is None
+
+
+def test_async_without_callback_is_refused(hook):
+    err(post(hook, "hotline", {"sender": "u", "message": "hi", "mode": "async"}), 422,
+        "async_not_configured")
+
+
+def test_exactly_2000_characters_is_accepted(hook):
+    ok(post(hook, "hotline", {"sender": "long-" + uuid.uuid4().hex[:6], "message": "护" * 2000}))
+
+
+def test_sender_rate_limit_429_with_retry_after(hook, redis_client):
+    sender = "busy-" + uuid.uuid4().hex[:8]
+    with ThreadPoolExecutor(8) as pool:
+        rs = list(pool.map(lambda i: post(hook, "portal", {"sender": sender, "message": "hello"}),
+                           range(9)))
+    limited = [r for r in rs if r.status_code == 429]
+    assert limited and len(limited) <= 4, [r.status_code for r in rs]
+    for r in limited:
+        err(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["Retry-After"]) <= 2
+    assert all(r.status_code in (200, 429) for r in rs)
+    # the buckets live in Redis under the test prefix
+    assert redis_client.exists(f"{hook['prefix']}rl:s:portal:{sender}")
+    # another sender of the same integrator is not affected
+    ok(post(hook, "portal", {"sender": "calm-" + uuid.uuid4().hex[:8], "message": "hello"}))
+
+
+def test_integrator_rate_limit_429(hook):
+    codes = [post(hook, "tiny", {"sender": f"t{i}-{uuid.uuid4().hex[:6]}", "message": "hello"})
+             for i in range(3)]
+    assert [r.status_code for r in codes[:2]] == [200, 200]
+    err(codes[2], 429, "rate_limited")
+    assert 30 <= int(codes[2].headers["Retry-After"]) <= 60
+
+
+def test_idempotent_retries_concurrently_process_once(hook, redis_client):
+    sender = "idem-" + uuid.uuid4().hex[:8]
+    mid = "msg-" + uuid.uuid4().hex
+    body = {"sender": sender, "message": "护照多少钱", "message_id": mid}
+    with ThreadPoolExecutor(6) as pool:
+        rs = list(pool.map(lambda i: post(hook, "portal", body), range(6)))
+    assert [r.status_code for r in rs] == [200] * 6, [r.text for r in rs]
+    first = ok(rs[0])
+    assert all(r.json() == first for r in rs)
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in rs) == 5
+    later = post(hook, "portal", body)
+    assert later.json() == first and later.headers["Idempotent-Replayed"] == "true"
+    assert user_texts(tracker(hook, f"portal:{sender}")) == ["护照多少钱"]
+    assert redis_client.exists(f"{hook['prefix']}idem:portal:{mid}")
+    err(post(hook, "portal", dict(body, message="居住证")), 422, "message_id_reused")
+    # message ids are per integrator: hotline may use the same one
+    ok(post(hook, "hotline", body))
+    assert user_texts(tracker(hook, f"hotline:{sender}")) == ["护照多少钱"]
+
+
+def _wait_callbacks(callbacks, n: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while len(callbacks.received) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(callbacks.received) >= n, "no callback delivered"
+
+
+def test_async_mode_delivers_signed_callback_with_retry(hook, callbacks):
+    sender = "async-" + uuid.uuid4().hex[:8]
+    accepted = ok(post(hook, "portal", {"sender": sender, "message": "how much does a passport cost",
+                                        "mode": "async", "message_id": "a-" + sender}), 202)
+    assert accepted["accepted"] is True and accepted["recipient_id"] == sender
+    _wait_callbacks(callbacks, 1)
+    got = next(c for c in callbacks.received if c["json"]["request_id"] == accepted["request_id"])
+    assert callbacks.attempts >= 2 and got["headers"]["x-delivery-attempt"] != "1"  # first got a 503
+    expected = sign(KEYS["portal"], got["headers"]["x-timestamp"], got["raw"])
+    assert hmac.compare_digest(expected, got["headers"]["x-signature"])
+    assert abs(time.time() - int(got["headers"]["x-timestamp"])) < 300
+    validate(200, got["json"], "CallbackPayload")
+    assert got["json"]["recipient_id"] == sender and got["json"]["messages"]
+    assert all(m["recipient_id"] == sender for m in got["json"]["messages"])
+    assert "passport" in json.dumps(got["json"]["messages"]).lower()
+
+
+def test_always_async_integrator_gets_202(hook, callbacks):
+    sender = "app-" + uuid.uuid4().hex[:8]
+    before = len(callbacks.received)
+    accepted = ok(post(hook, "app", {"sender": sender, "message": "护照多少钱"}), 202)
+    _wait_callbacks(callbacks, before + 1)
+    assert any(c["json"]["request_id"] == accepted["request_id"] for c in callbacks.received)
+
+
+def test_phone_numbers_are_not_logged_in_the_clear(hook):
+    ok(post(hook, "hotline", {"sender": "13812345678", "message": "我的电话是13812345678"}))
+    time.sleep(0.5)
+    assert "13812345678" not in hook["logs"]["rasa"].read_text(errors="replace")
+
+
+# --------------------------------------------------------------------------- property-based run
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                     | st.text(max_size=20), lambda c: st.lists(c, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=8)
+_bodies = st.one_of(
+    _json.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=64),
+    st.fixed_dictionaries(
+        {"sender": st.one_of(st.from_regex(r"\A[A-Za-z0-9_.:@-]{1,130}\Z"), st.text(max_size=5), _json),
+         "message": st.one_of(st.text(max_size=60), st.text(min_size=1990, max_size=2010), _json)},
+        optional={"metadata": st.one_of(st.fixed_dictionaries({}, optional={
+                      "language": st.sampled_from(["zh", "en", "fr", "ZH", ""]) | _json}), _json),
+                  "message_id": st.one_of(st.text(min_size=0, max_size=130), _json),
+                  "mode": st.sampled_from(["sync", "async", "x"]) | _json,
+                  "extra": _json},
+    ).map(lambda d: json.dumps(d, ensure_ascii=False).encode()),
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=_bodies)
+def test_property_no_500_and_responses_match_the_openapi_document(hook, body):
+    r = post(hook, "hotline", body)
+    assert r.status_code < 500, r.text
+    validate(r.status_code, r.json())
