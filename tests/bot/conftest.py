@@ -46,6 +46,42 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def start_action_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    """The rasa-sdk action server on `port`, ready (health answered) when this returns."""
+    proc = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", 120, proc, log)
+    except BaseException:
+        stop([proc])
+        raise
+    return proc
+
+
+def start_rasa(env: dict, port: int, log: Path) -> subprocess.Popen:
+    """Rasa with the trained model, bot/endpoints.yml and bot/credentials.yml, ready on `port`."""
+    proc = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()), "--endpoints",
+                             "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                             "--port", str(port), "--enable-api", "--auth-token", TOKEN],
+                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/status?token={TOKEN}", 300, proc, log)
+    except BaseException:
+        stop([proc])
+        raise
+    return proc
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("e2e")
@@ -60,29 +96,14 @@ def backend(tmp_path_factory) -> Iterator[dict]:
     procs = [ds_proc]
     logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}
     try:
-        actions = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions",
-                                    "--port", str(action_port)], cwd=ROOT, env=env,
-                                   stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT)
-        procs.append(actions)
+        procs.append(start_action_server(env, action_port, logs["actions"]))
         # The default SQLite tracker store (var/tracker.sqlite3) is shared with `make run`;
         # every test uses its own random sender id.
-        rasa = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()),
-                                 "--endpoints", "bot/endpoints.yml", "--credentials",
-                                 "bot/credentials.yml", "--port", str(rasa_port), "--enable-api",
-                                 "--auth-token", TOKEN], cwd=ROOT, env=env,
-                                stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT)
+        rasa = start_rasa(env, rasa_port, logs["rasa"])
         procs.append(rasa)
-        wait_http(f"http://127.0.0.1:{action_port}/health", 120, actions, logs["actions"])
-        wait_http(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 300, rasa, logs["rasa"])
         yield {"rasa": f"http://127.0.0.1:{rasa_port}", "dataservice": ds_url, "logs": logs,
                "rasa_proc": rasa}
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 

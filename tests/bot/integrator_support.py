@@ -17,7 +17,7 @@ import yaml
 
 from bot.channels.integrator_rest import sign
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import RASA, ROOT, TOKEN, free_port, latest_model, wait_http
+from tests.bot.conftest import ROOT, free_port, start_action_server, start_rasa, stop
 
 OPENAPI = yaml.safe_load((ROOT / "docs" / "integrator-webhook.openapi.yaml").read_text(encoding="utf-8"))
 
@@ -100,29 +100,10 @@ def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str) -> 
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
     logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}
     try:
-        actions = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions",
-                                    "--port", str(action_port)], cwd=ROOT, env=env,
-                                   stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT)
-        procs.append(actions)
-        rasa = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()),
-                                 "--endpoints", "bot/endpoints.yml", "--credentials",
-                                 "bot/credentials.yml", "--port", str(rasa_port), "--enable-api",
-                                 "--auth-token", TOKEN], cwd=ROOT, env=env,
-                                stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT)
+        procs.append(start_action_server(env, action_port, logs["actions"]))
+        rasa = start_rasa(env, rasa_port, logs["rasa"])
         procs.append(rasa)
-        wait_http(f"http://127.0.0.1:{action_port}/health", 120, actions, logs["actions"])
-        wait_http(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 300, rasa, logs["rasa"])
     except BaseException:
         stop(procs)
         raise
     return {"rasa": f"http://127.0.0.1:{rasa_port}", "logs": logs, "rasa_proc": rasa}, procs
-
-
-def stop(procs: list) -> None:
-    for p in reversed(procs):
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()

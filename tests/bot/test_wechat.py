@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 import urllib.request
 import uuid
@@ -17,7 +16,7 @@ import requests
 
 from bot.channels.wechat import TEXT_LIMIT, render_messages, split_text
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import RASA, ROOT, free_port, wait_http
+from tests.bot.conftest import ROOT, free_port, start_action_server, stop
 from tests.bot.wechat_support import (AES_KEY, APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN,
                                       FakeWeChatAPI, WeChat, event_xml, other_xml, rasa_server,
                                       require_redis, sign, text_xml, user_events)
@@ -132,19 +131,11 @@ def services(tmp_path_factory):
     action_port = free_port()
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
     log = tmp / "actions.log"
-    actions = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions", "--port",
-                                str(action_port)], cwd=ROOT, env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT)
+    actions = start_action_server(env, action_port, log)
     try:
-        wait_http(f"http://127.0.0.1:{action_port}/health", 120, actions, log)
         yield {"tmp": tmp, "env": env, "fake": fake, "dataservice": ds_url, "prefix": prefix}
     finally:
-        for p in (actions, ds_proc):
-            p.terminate()
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop([ds_proc, actions])
         fake.close()
         r = redis.Redis.from_url(REDIS_URL)
         for key in r.scan_iter(f"{prefix}:*"):

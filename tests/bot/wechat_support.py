@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -22,7 +21,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from tests.bot.conftest import RASA, ROOT, TOKEN, free_port, latest_model, wait_http
+from tests.bot.conftest import TOKEN, free_port, start_rasa, stop
 
 WX_TOKEN = "wx-test-token"
 APP_ID = "wx0123456789abcdef"
@@ -196,21 +195,13 @@ def rasa_server(tmp: Path, base_env: dict, extra_env: dict, name: str) -> Iterat
     env = dict(base_env, **extra_env)
     port = free_port()
     log = tmp / f"rasa-{name}.log"
-    proc = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()), "--endpoints",
-                             "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                             "--port", str(port), "--enable-api", "--auth-token", TOKEN],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = start_rasa(env, port, log)
     try:
-        wait_http(f"http://127.0.0.1:{port}/status?token={TOKEN}", 300, proc, log)
         base = f"http://127.0.0.1:{port}"
         yield {"rasa": base, "webhook": base + "/webhooks/wechat/webhook", "proc": proc,
                "log": log, "env": env}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop([proc])
 
 
 def user_events(rasa: str, openid: str) -> list[dict]:
