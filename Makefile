@@ -5,12 +5,13 @@ DS_PY  := .venv/dataservice/bin/python
 RASA_PY := .venv/rasa/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa run migrate seed train test test-dataservice test-assistant evaluate bench bench-smoke regen-migration
+.PHONY: help setup setup-dataservice setup-rasa run migrate seed train test test-dataservice test-assistant test-bench-smoke evaluate bench bench-smoke regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
 	@echo "make test   - set up and run every test (needs PostgreSQL and Redis, see .ci/run)"
-	@echo "make bench  - benchmark the data service (writes docs/performance.md)"
+	@echo "make bench  - benchmark the data service and the assistant against stock Rasa (~30 min;"
+	@echo "              writes docs/performance.md and docs/perf/*.png; needs wrk)"
 
 setup: setup-dataservice setup-rasa
 
@@ -34,7 +35,7 @@ run: setup seed train
 train: setup-rasa
 	@bash scripts/train.sh
 
-test: test-dataservice test-assistant
+test: test-dataservice test-assistant test-bench-smoke
 
 test-dataservice: setup-dataservice
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
@@ -46,10 +47,16 @@ test-assistant: setup train
 evaluate: setup train
 	@bash scripts/evaluate_nlu.sh
 
-bench: setup seed
+bench: setup seed train
 	@$(DS_PY) bench/dataservice_bench.py
+	@$(RASA_PY) bench/assistant_bench.py --write-doc
 
-bench-smoke: setup-dataservice
+# The assistant benchmark's smoke run: tiny load on the production configuration, not a timed test.
+test-bench-smoke: setup train
+	@echo "==> assistant benchmark smoke run"
+	@$(RASA_PY) bench/assistant_bench.py --smoke
+
+bench-smoke: test-bench-smoke setup-dataservice
 	@$(DS_PY) bench/dataservice_bench.py --smoke
 
 regen-migration:

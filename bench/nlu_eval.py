@@ -61,8 +61,8 @@ def latest_model(path: str) -> str:
     return str(models[-1])
 
 
-def evaluate(model_path: str) -> dict:
-    heldout = {lang: load_heldout(lang) for lang in ("zh", "en")}
+def evaluate(model_path: str, with_heldout: bool = True) -> dict:
+    heldout = {lang: load_heldout(lang) for lang in ("zh", "en")} if with_heldout else {}
     clinc = load_clinc()
     texts = [t for lang in heldout for t, _ in heldout[lang]] + clinc["oos_val"] + \
         clinc["val_out_of_scope_for_us"]
@@ -91,7 +91,7 @@ def evaluate(model_path: str) -> dict:
         result[split] = {"n": n, "recall": rejected / n,
                          "raw": [(p[2], p[1]) for p in preds[i:i + n]]}
         i += n
-    result["in_scope_rejected"] = in_scope_rejected / in_scope_total
+    result["in_scope_rejected"] = in_scope_rejected / in_scope_total if in_scope_total else None
     result["confusion"] = {g: dict(c) for g, c in confusion.items()}
     result["errors"] = errors
     return result
@@ -130,6 +130,11 @@ def write_doc(r: dict) -> None:
     DOC.write_text("\n".join(lines) + "\n")
 
 
+def headline(r: dict) -> dict:
+    return {"accuracy": {lang: v["accuracy"] for lang, v in r["languages"].items()},
+            "oos_val_recall": r["oos_val"]["recall"], "in_scope_rejected": r["in_scope_rejected"]}
+
+
 def tune_threshold(r: dict, target: float = 0.92) -> None:
     """Fallback threshold from CLINC150 oos_val ONLY (never the held-out split): the lowest
     threshold whose out-of-scope recall reaches the target, since a lower threshold rejects
@@ -147,17 +152,22 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(ROOT / "models"))
     ap.add_argument("--write-doc", action="store_true")
-    ap.add_argument("--tune", action="store_true", help="suggest a fallback threshold from oos_val")
+    ap.add_argument("--json", help="also write the headline figures to this JSON file (bench/)")
+    ap.add_argument("--tune", action="store_true",
+                    help="only suggest a fallback threshold from CLINC oos_val (no held-out split)")
     args = ap.parse_args()
+    if args.tune:  # CLINC oos_val only: the held-out split is not even loaded
+        tune_threshold(evaluate(latest_model(args.model), with_heldout=False))
+        return 0
     r = evaluate(latest_model(args.model))
-    if args.tune:
-        tune_threshold(r)
     for lang, v in r["languages"].items():
         print(f"held-out {lang}: accuracy {v['accuracy']:.1%} (n={v['n']})")
     print(f"CLINC oos_val recall {r['oos_val']['recall']:.1%}; CLINC val (ours OOS) recall "
           f"{r['val_out_of_scope_for_us']['recall']:.1%}; in-scope rejected {r['in_scope_rejected']:.1%}")
     for lang, text, gold, pred in r["errors"]:
         print(f"  ({lang}) {text!r}: {gold} -> {pred}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(headline(r), indent=2))
     if args.write_doc:
         write_doc(r)
         print(f"wrote {DOC.relative_to(ROOT)}")

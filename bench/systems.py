@@ -1,0 +1,234 @@
+"""The two systems under test, started as real processes on loopback.
+
+- `CityBackend`: this project in its production configuration — data service on PostgreSQL +
+  Redis, action server, Rasa with the PostgreSQL tracker store, the Redis lock store and the
+  authenticated integrator webhook.
+- `StockRasa`: the assistant `rasa init` creates (Rasa's own scaffold, default config, REST
+  channel, in-memory stores), trained in a temporary folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv" / "rasa" / "bin"
+DS_PY = ROOT / ".venv" / "dataservice" / "bin" / "python"
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+INTEGRATOR_KEY = "bench-integrator-key"
+DS_KEY = "bench-dataservice-key"
+TOKEN = "bench-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3",
+                SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
+
+
+def fresh_pg_database(name: str) -> str:
+    """Drop and create `name`; returns its postgresql:// URL."""
+    admin = PG_ADMIN.replace("postgresql+psycopg://", "postgresql://")
+    sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE); CREATE DATABASE "{name}";'
+    for stmt in sql.split(";")[:2]:
+        subprocess.run(["psql", admin, "-qc", stmt], check=True, capture_output=True)
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited early; log {log}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} not up after {seconds}s; log {log}")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Sanic workers, uvicorn workers)."""
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+class PeakMemory:
+    """Samples the resident memory of process trees in the background; keeps the peak of each."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 0.25):
+        self.pids, self.interval = pids, interval
+        self.peak = {name: 0.0 for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                self.peak[name] = max(self.peak[name], tree_rss_mb(pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Procs:
+    """Processes started by one system, stopped in reverse order."""
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start(self, name: str, cmd: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log.open("w"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def stop(self, name: str | None = None) -> None:
+        names = [name] if name else list(reversed(self.procs))
+        for n in names:
+            proc = self.procs.pop(n, None)
+            if proc is None:
+                continue
+            try:
+                os.killpg(proc.pid, 15)
+                proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, 9)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+
+    def pids(self) -> dict[str, int]:
+        return {n: p.pid for n, p in self.procs.items()}
+
+
+class CityBackend:
+    name = "this backend"
+
+    def __init__(self, workdir: Path, model: Path, rasa_workers: int, ds_workers: int):
+        self.workdir, self.model = workdir, model
+        self.rasa_workers, self.ds_workers = rasa_workers, ds_workers
+        self.procs = Procs()
+        self.rasa_port = free_port()
+        self.env = base_env()
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    headers = {"Authorization": f"Bearer {INTEGRATOR_KEY}"}
+
+    def start_support(self) -> None:
+        """Data service and action server (everything but the Rasa server)."""
+        ds_db = fresh_pg_database("bench_dataservice")
+        tracker_db = fresh_pg_database("bench_tracker")
+        ds_port, action_port = free_port(), free_port()
+        ds_env = dict(self.env, DATABASE_URL=ds_db.replace("postgresql://", "postgresql+psycopg://"),
+                      REDIS_URL=f"{REDIS_BASE}/12", DATASERVICE_API_KEYS=DS_KEY,
+                      DATASERVICE_CACHE_PREFIX=f"bench{os.getpid()}")
+        for step in ("migrate", "seed"):
+            subprocess.run([str(DS_PY), "-m", "dataservice", step], env=ds_env, cwd=ROOT, check=True,
+                           capture_output=True)
+        log = self.workdir / "dataservice.log"
+        proc = self.procs.start("data service", [str(DS_PY), "-m", "dataservice", "serve", "--port",
+                                                 str(ds_port), "--workers", str(self.ds_workers)],
+                                ds_env, ROOT, log)
+        wait_http(f"http://127.0.0.1:{ds_port}/readyz", 60, proc, log)
+        self.env.update(DATASERVICE_URL=f"http://127.0.0.1:{ds_port}", DATASERVICE_API_KEY=DS_KEY,
+                        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
+                        TRACKER_STORE_URL=tracker_db, REDIS_URL=f"{REDIS_BASE}/13",
+                        PII_SECRET_KEY="bench-pii-secret", SANIC_WORKERS=str(self.rasa_workers),
+                        INTEGRATOR_API_KEYS=f"bench:{INTEGRATOR_KEY}",
+                        # A load test is one integrator sending for many citizens: lift its limits.
+                        INTEGRATOR_RATE_OVERRIDES="bench:10000000/100000",
+                        INTEGRATOR_SENDER_RATE_PER_MINUTE="100000",
+                        INTEGRATOR_SENDER_BURST="10000")
+        log = self.workdir / "actions.log"
+        proc = self.procs.start("action server", [str(RASA_BIN / "rasa"), "run", "actions",
+                                                  "--actions", "actions", "--port", str(action_port)],
+                                self.env, ROOT, log)
+        wait_http(f"http://127.0.0.1:{action_port}/health", 120, proc, log)
+
+    def start_rasa(self) -> subprocess.Popen:
+        return self.procs.start(
+            "rasa server", [str(RASA_BIN / "rasa"), "run", "--model", str(self.model),
+                            "--endpoints", "bot/endpoints.yml", "--credentials",
+                            "bot/credentials.yml", "--port", str(self.rasa_port), "--enable-api",
+                            "--auth-token", TOKEN], self.env, ROOT, self.workdir / "rasa.log")
+
+    def stop(self) -> None:
+        self.procs.stop()
+
+
+class StockRasa:
+    """`rasa init`'s assistant: Rasa's own scaffold copied into a temporary folder."""
+    name = "stock Rasa"
+    headers: dict[str, str] = {}
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.project = workdir / "stock-project"
+        self.procs = Procs()
+        self.rasa_port = free_port()
+        self.env = base_env()
+        self.env.pop("PYTHONPATH")
+        for var in ("TRACKER_STORE_URL", "REDIS_URL", "SANIC_WORKERS"):
+            self.env.pop(var, None)
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    def scaffold(self) -> Path:
+        """What `rasa init --no-prompt` writes, without its built-in training run."""
+        import rasa.cli.scaffold as scaffold
+
+        src = Path(scaffold.__file__).parent / "initial_project"
+        shutil.rmtree(self.project, ignore_errors=True)
+        shutil.copytree(src, self.project)
+        return self.project
+
+    def start_support(self) -> None:
+        pass
+
+    def start_rasa(self) -> subprocess.Popen:
+        return self.procs.start(
+            "rasa server", [str(RASA_BIN / "rasa"), "run", "--model", "models", "--port",
+                            str(self.rasa_port), "--enable-api"], self.env, self.project,
+            self.workdir / "stock-rasa.log")
+
+    def stop(self) -> None:
+        self.procs.stop()
+

@@ -1,0 +1,110 @@
+"""The tracker store on a real PostgreSQL: windowed trackers keep every slot, lose no event and
+never store one twice; operators still get the full history; personal data is redacted."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg2
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+from bot.stores import CityLockStore, CityTrackerStore, tracker_window
+
+PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+WINDOW = 60
+
+
+@pytest.fixture(scope="module")
+def tracker_db() -> str:
+    name = f"tracker_test_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    yield PG.rsplit("/", 1)[0] + "/" + name
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def store(tracker_db, monkeypatch) -> CityTrackerStore:
+    monkeypatch.setenv("TRACKER_STORE_URL", tracker_db)
+    monkeypatch.setenv("TRACKER_WINDOW_EVENTS", str(WINDOW))
+    return CityTrackerStore(domain=Domain.load("bot/domain"))
+
+
+def turn(tracker, n: int) -> None:
+    tracker.update(UserUttered(f"message {n}", {"name": "inform", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_extract_context"))
+    tracker.update(SlotSet("question", f"q{n}"))
+    tracker.update(BotUttered(f"answer {n}"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+async def long_conversation(store: CityTrackerStore, turns: int) -> str:
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(SlotSet("language", "en"))  # set once, long before the window
+    await store.save(tracker)
+    for n in range(turns):
+        tracker = await store.retrieve(sender)
+        turn(tracker, n)
+        await store.save(tracker)
+    return sender
+
+
+@pytest.mark.asyncio
+async def test_long_conversation_is_windowed_with_exact_state(store):
+    sender = await long_conversation(store, 40)  # 200+ events
+    tracker = await store.retrieve(sender)
+    assert len(tracker.events) == WINDOW
+    assert tracker.get_slot("language") == "en"
+    assert tracker.get_slot("question") == "q39"
+    assert tracker.latest_message.text == "message 39"
+
+
+@pytest.mark.asyncio
+async def test_windowed_saves_lose_nothing_and_duplicate_nothing(store):
+    sender = await long_conversation(store, 30)
+    tracker = await store.retrieve(sender)
+    turn(tracker, 30)
+    await store.save(tracker)
+    await store.save(tracker)  # Rasa may save the same tracker twice in one turn
+    full = await store.retrieve_full_tracker(sender)
+    users = [e.text for e in full.events if isinstance(e, UserUttered)]
+    assert users == [f"message {n}" for n in range(31)]
+
+
+@pytest.mark.asyncio
+async def test_full_tracker_for_operators_is_not_windowed(store):
+    sender = await long_conversation(store, 20)
+    full = await store.retrieve_full_tracker(sender)
+    assert len(full.events) > WINDOW
+    assert sum(isinstance(e, UserUttered) for e in full.events) == 20
+
+
+@pytest.mark.asyncio
+async def test_phone_and_id_numbers_are_redacted_in_the_database(store):
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(UserUttered("my phone is 13812345678 and ID 310101199001011234"))
+    await store.save(tracker)
+    stored = await store.retrieve_full_tracker(sender)
+    text = stored.latest_message.text
+    assert "13812345678" not in text and "310101199001011234" not in text
+
+
+def test_window_setting_is_validated():
+    assert tracker_window({}) == 150
+    assert tracker_window({"TRACKER_WINDOW_EVENTS": "0"}) is None
+    for bad in ("ten", "-1", "20"):
+        with pytest.raises(ValueError):
+            tracker_window({"TRACKER_WINDOW_EVENTS": bad})
+
+
+def test_several_workers_without_redis_are_refused(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        CityLockStore()
