@@ -79,6 +79,7 @@ def nlu_quality(workdir: Path) -> dict:
     out = workdir / "nlu.json"
     subprocess.run([sys.executable, str(ROOT / "bench" / "nlu_eval.py"), "--model", str(MODEL),
                     "--json", str(out)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL,
                    env=dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3"))
     return json.loads(out.read_text())
 
@@ -89,6 +90,7 @@ def parse_args() -> argparse.Namespace:
                     help="tiny load on this backend only; no stock Rasa, no training, no docs")
     ap.add_argument("--no-stock", action="store_true", help="skip the stock Rasa baseline")
     ap.add_argument("--skip-training", action="store_true", help="skip the training measurements")
+    ap.add_argument("--skip-nlu", action="store_true", help="skip the NLU quality figures")
     ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32])
     ap.add_argument("--seconds", type=float, default=40, help="measured seconds per concurrency")
     ap.add_argument("--warmup", type=float, default=5)
@@ -100,7 +102,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--write-doc", action="store_true", help="write docs/performance.md and plots")
     args = ap.parse_args()
     if args.smoke:
-        args.no_stock = args.skip_training = True
+        args.no_stock = args.skip_training = args.skip_nlu = True
         args.concurrency, args.seconds, args.warmup = [1, 4], 3, 1
         args.turns, args.long_conversations, args.write_doc = 12, 1, False
     return args
@@ -133,7 +135,7 @@ def main() -> int:
     results["systems"]["city"] = measure(city, args, run_id)
     if stock:
         results["systems"]["stock"] = measure(stock, args, run_id)
-    if not args.smoke:
+    if not args.skip_nlu:
         print("==> NLU quality (held-out split, CLINC150 oos_val)", flush=True)
         results["nlu"] = nlu_quality(workdir)
 

@@ -63,8 +63,9 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> No
     raise RuntimeError(f"{url} not up after {seconds}s; log {log}")
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (Sanic workers, uvicorn workers)."""
+def tree_pss_mb(pid: int) -> float:
+    """Memory of a process and all its descendants (Sanic workers, uvicorn workers), as PSS: forked
+    workers share pages with their parent, and RSS would count those once per process."""
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]
@@ -73,14 +74,14 @@ def tree_rss_mb(pid: int) -> float:
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
+            total += p.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total / 2**20
 
 
 class PeakMemory:
-    """Samples the resident memory of process trees in the background; keeps the peak of each."""
+    """Samples the memory (PSS) of process trees in the background; keeps the peak of each."""
 
     def __init__(self, pids: dict[str, int], interval: float = 0.25):
         self.pids, self.interval = pids, interval
@@ -91,7 +92,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             for name, pid in self.pids.items():
-                self.peak[name] = max(self.peak[name], tree_rss_mb(pid))
+                self.peak[name] = max(self.peak[name], tree_pss_mb(pid))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakMemory":

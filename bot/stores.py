@@ -4,10 +4,9 @@
   PostgreSQL; unset, a SQLite file `var/tracker.sqlite3` (the embedded default). Events are
   redacted (bot.privacy) on their way into the database, so phone and ID numbers are never stored
   in the clear, whatever the channel.
-- Tracker window: the dialogue engine gets the latest session's state (every slot, the active form)
-  but only its last `TRACKER_WINDOW_EVENTS` events (default 150, 0 = all). Policies featurize and
-  actions receive the whole event list on every prediction, so without a window each message of a
-  long conversation costs more than the one before. Operators' full history
+- Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
+  its last `TRACKER_WINDOW_TURNS` user messages (default 20, 0 = all): bot.tracker_window. Without
+  it each message of a long conversation costs more than the one before. Operators' full history
   (`retrieve_full_tracker`, the HTTP API's tracker endpoints) is never windowed.
 - Lock store: Redis when `REDIS_URL` is set (required for several Rasa workers or replicas to share
   conversations safely), in-memory otherwise. `SANIC_WORKERS` > 1 without Redis is refused.
@@ -16,23 +15,24 @@ endpoints.yml references both by class path, so one file serves every deployment
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlparse
-
-import json
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import action_validation
+from bot import rasa_speedups
 from bot.privacy import redact
+from bot.tracker_window import window_events
 
 # The Rasa server imports this module from endpoints.yml before it runs any action.
-action_validation.install()
+rasa_speedups.install()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = REPO_ROOT / "var" / "tracker.sqlite3"
@@ -54,24 +54,29 @@ def tracker_db_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
+    """The number of latest user turns a tracker is loaded with (None: all of them)."""
     env = os.environ if env is None else env
-    raw = env.get("TRACKER_WINDOW_EVENTS", "150").strip()
+    raw = env.get("TRACKER_WINDOW_TURNS", "20").strip()
     try:
-        window = int(raw)
+        turns = int(raw)
     except ValueError:
-        raise ValueError("TRACKER_WINDOW_EVENTS must be a whole number (0 = no window)") from None
-    if window < 0 or 0 < window < 50:
-        # Forms and the actions look back over the current and previous turns (~10 events each).
-        raise ValueError("TRACKER_WINDOW_EVENTS must be 0 (no window) or at least 50")
-    return window or None
+        raise ValueError("TRACKER_WINDOW_TURNS must be a whole number (0 = no window)") from None
+    if turns < 0 or 0 < turns < 5:
+        # Memoization looks back 4 turns; actions look back over the current question's turns.
+        raise ValueError("TRACKER_WINDOW_TURNS must be 0 (no window) or at least 5")
+    return turns or None
 
 
 # Set on the newest event a tracker was loaded or saved with: everything after it is new. A count
-# of stored rows (SQLTrackerStore's way) cannot work once old events have left the window.
+# of stored rows (SQLTrackerStore's way) cannot work when the tracker holds a window.
 _STORED = "_city_stored"
 
 
 class CityTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store with redaction, a tracker window, and its database work in a
+    thread: Rasa's own does blocking queries on the event loop, stalling every conversation of
+    the worker while one waits for the database."""
+
     def __init__(self, domain=None, host=None, event_broker=None, **kwargs: Any) -> None:
         # `host` and `kwargs` from endpoints.yml are ignored on purpose: the environment decides.
         super().__init__(domain=domain, event_broker=event_broker, **tracker_db_settings())
@@ -79,29 +84,49 @@ class CityTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> DialogueStateTracker | None:
+        return await asyncio.to_thread(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
+
+    def _retrieve_sync(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
-            events = [json.loads(row.data) for row in rows]
+            events = None
+            if self.window and not all_sessions:
+                events = window_events(session, self.SQLEvent, sender_id, self.window)
+            if events is None:
+                query = self._event_query(session, sender_id, all_sessions)
+                events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
         if not self.domain or not events:
             return None
-        # Every event is replayed (slots and forms are exact); the tracker keeps the latest ones.
-        window = None if fetch_events_from_all_sessions else self.window
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots,
-                                                 max_event_history=window)
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker.events[-1], _STORED, True)
         return tracker
 
-    def _additional_events(self, session, tracker) -> Iterator[Event]:
-        stored_at = next((i for i in range(len(tracker.events) - 1, -1, -1)
-                          if getattr(tracker.events[i], _STORED, False)), None)
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)  # the event broker, if one is configured
+        await asyncio.to_thread(self._save_sync, tracker)
+
+    def _save_sync(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            new = self._new_events(session, tracker)
+            if not new:
+                return
+            rows = []
+            for event in new:
+                data = redact(event.as_dict())  # phone and ID numbers never reach the database
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"), "action_name": data.get("name"),
+                             "intent_name": ((data.get("parse_data") or {}).get("intent") or {})
+                             .get("name"), "data": json.dumps(data)})
+            session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
+        setattr(new[-1], _STORED, True)
+
+    def _new_events(self, session, tracker: DialogueStateTracker) -> list[Event]:
+        events = list(tracker.events)
+        stored_at = next((i for i in range(len(events) - 1, -1, -1)
+                          if getattr(events[i], _STORED, False)), None)
         if stored_at is None:  # a tracker this store did not load: all of it is in the window
-            new = list(super()._additional_events(session, tracker))
-        else:
-            new = list(tracker.events)[stored_at + 1:]
-        if new:
-            setattr(new[-1], _STORED, True)
-        for event in new:
-            yield Event.from_parameters(redact(event.as_dict()))
+            return list(super()._additional_events(session, tracker))
+        return events[stored_at + 1:]
 
 
 class CityLockStore(LockStore):

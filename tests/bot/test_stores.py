@@ -1,4 +1,4 @@
-"""The tracker store on a real PostgreSQL: windowed trackers keep every slot, lose no event and
+"""The tracker store on a real PostgreSQL and on the embedded SQLite default: windowed trackers keep every slot, lose no event and
 never store one twice; operators still get the full history; personal data is redacted."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import uuid
 import psycopg2
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 
 from bot.stores import CityLockStore, CityTrackerStore, tracker_window
 
 PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-WINDOW = 60
+WINDOW = 5  # user turns
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,13 @@ def tracker_db() -> str:
     admin.close()
 
 
-@pytest.fixture
-def store(tracker_db, monkeypatch) -> CityTrackerStore:
-    monkeypatch.setenv("TRACKER_STORE_URL", tracker_db)
-    monkeypatch.setenv("TRACKER_WINDOW_EVENTS", str(WINDOW))
+@pytest.fixture(params=["postgresql", "sqlite"])
+def store(request, tracker_db, monkeypatch) -> CityTrackerStore:
+    if request.param == "postgresql":
+        monkeypatch.setenv("TRACKER_STORE_URL", tracker_db)
+    else:  # the embedded default, var/tracker.sqlite3 (every test uses its own sender ids)
+        monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    monkeypatch.setenv("TRACKER_WINDOW_TURNS", str(WINDOW))
     return CityTrackerStore(domain=Domain.load("bot/domain"))
 
 
@@ -54,14 +57,35 @@ async def long_conversation(store: CityTrackerStore, turns: int) -> str:
     return sender
 
 
+def users(tracker) -> list[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
 @pytest.mark.asyncio
 async def test_long_conversation_is_windowed_with_exact_state(store):
     sender = await long_conversation(store, 40)  # 200+ events
     tracker = await store.retrieve(sender)
-    assert len(tracker.events) == WINDOW
-    assert tracker.get_slot("language") == "en"
-    assert tracker.get_slot("question") == "q39"
+    full = await store.retrieve_full_tracker(sender)
+    assert users(tracker) == [f"message {n}" for n in range(35, 40)]
+    assert tracker.current_slot_values() == full.current_slot_values()
+    assert tracker.get_slot("language") == "en"  # set once, long before the window
     assert tracker.latest_message.text == "message 39"
+    assert tracker.latest_action_name == "action_listen"
+
+
+@pytest.mark.asyncio
+async def test_form_active_before_the_window_loads_the_whole_session(store):
+    sender = await long_conversation(store, 2)
+    tracker = await store.retrieve(sender)
+    tracker.update(ActiveLoop("book_appointment_form"))
+    await store.save(tracker)
+    for n in range(2, 12):
+        tracker = await store.retrieve(sender)
+        turn(tracker, n)
+        await store.save(tracker)
+    tracker = await store.retrieve(sender)
+    assert tracker.active_loop_name == "book_appointment_form"
+    assert len(users(tracker)) == 12
 
 
 @pytest.mark.asyncio
@@ -72,16 +96,14 @@ async def test_windowed_saves_lose_nothing_and_duplicate_nothing(store):
     await store.save(tracker)
     await store.save(tracker)  # Rasa may save the same tracker twice in one turn
     full = await store.retrieve_full_tracker(sender)
-    users = [e.text for e in full.events if isinstance(e, UserUttered)]
-    assert users == [f"message {n}" for n in range(31)]
+    assert users(full) == [f"message {n}" for n in range(31)]
 
 
 @pytest.mark.asyncio
 async def test_full_tracker_for_operators_is_not_windowed(store):
     sender = await long_conversation(store, 20)
     full = await store.retrieve_full_tracker(sender)
-    assert len(full.events) > WINDOW
-    assert sum(isinstance(e, UserUttered) for e in full.events) == 20
+    assert users(full) == [f"message {n}" for n in range(20)]
 
 
 @pytest.mark.asyncio
@@ -96,11 +118,11 @@ async def test_phone_and_id_numbers_are_redacted_in_the_database(store):
 
 
 def test_window_setting_is_validated():
-    assert tracker_window({}) == 150
-    assert tracker_window({"TRACKER_WINDOW_EVENTS": "0"}) is None
-    for bad in ("ten", "-1", "20"):
+    assert tracker_window({}) == 20
+    assert tracker_window({"TRACKER_WINDOW_TURNS": "0"}) is None
+    for bad in ("ten", "-1", "3"):
         with pytest.raises(ValueError):
-            tracker_window({"TRACKER_WINDOW_EVENTS": bad})
+            tracker_window({"TRACKER_WINDOW_TURNS": bad})
 
 
 def test_several_workers_without_redis_are_refused(monkeypatch):

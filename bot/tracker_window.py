@@ -1,0 +1,66 @@
+"""Load a long conversation as its current state plus its latest turns, from the database.
+
+Rasa rebuilds the tracker from every event of the session on each message, and its policies and
+the action server then walk all of them again, so each message of a long conversation costs more
+than the one before. Here the events of the latest `turns` user messages are loaded in full, and
+what came before is summed up the way Rasa itself carries a conversation into a new session: the
+`session_started` event, the latest value of every slot, then `action_listen`.
+
+The summary is exact only when nothing else of the earlier part still matters. When a form was
+active, the conversation paused, or an event rewrote history (restart, slot reset, rewind, undo)
+before the cut, `window_events` returns None and the caller loads the whole session.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func
+
+# Earlier events whose effect a slot summary cannot carry.
+UNSUMMARISABLE = ("active_loop", "pause", "resume", "restart", "reset_slots", "rewind", "undo")
+
+
+def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
+    """Serialised events of the summary and the last `turns` turns, or None to load them all.
+    `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent)."""
+    E = table
+    start = (session.query(func.max(E.timestamp))
+             .filter(E.sender_id == sender_id, E.type_name == "session_started").scalar())
+
+    def this_session(query):
+        query = query.filter(E.sender_id == sender_id)
+        return query.filter(E.timestamp >= start) if start is not None else query
+
+    cut = (this_session(session.query(E.id)).filter(E.type_name == "user")
+           .order_by(E.id.desc()).offset(turns - 1).limit(1).scalar())
+    if cut is None:
+        return None  # a short conversation: nothing to leave out
+    before = this_session(session.query(E.type_name, E.action_name)).filter(E.id < cut)
+    blockers = before.filter(E.type_name.in_(UNSUMMARISABLE)).order_by(E.id.desc()).all()
+    if {row.type_name for row in blockers} - {"active_loop", "pause", "resume"} \
+            or not _settled(blockers):
+        return None
+    latest_slot_ids = [row[0] for row in this_session(session.query(func.max(E.id)))
+                       .filter(E.type_name == "slot", E.id < cut).group_by(E.action_name)]
+    slots = [json.loads(data) for (data,) in session.query(E.data).filter(E.id.in_(latest_slot_ids))
+             .order_by(E.id)] if latest_slot_ids else []
+    started = []
+    if start is not None:
+        row = (this_session(session.query(E.data)).filter(E.type_name == "session_started")
+               .order_by(E.id.desc()).limit(1).scalar())
+        started = [json.loads(row)] if row else []
+    tail = [json.loads(data) for (data,) in
+            this_session(session.query(E.data)).filter(E.id >= cut).order_by(E.id)]
+    listen_at = tail[0].get("timestamp") if tail else None
+    return [*started, *slots, {"event": "action", "name": "action_listen", "timestamp": listen_at,
+                               "policy": None, "confidence": None}, *tail]
+
+
+def _settled(blockers) -> bool:
+    """No form active and the conversation not paused at the cut (the newest of each kind)."""
+    loops = [row for row in blockers if row.type_name == "active_loop"]
+    pauses = [row for row in blockers if row.type_name in ("pause", "resume")]
+    if loops and loops[0].action_name is not None:
+        return False
+    return not (pauses and pauses[0].type_name == "pause")
