@@ -76,7 +76,7 @@ async def run_load(target: Target, concurrency: int, seconds: float, warmup: flo
                    run_id: str) -> dict:
     """Messages/s and latency percentiles over `seconds`, after `warmup` seconds of the same load."""
     timeout = aiohttp.ClientTimeout(total=60)
-    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    connector = aiohttp.TCPConnector(limit=concurrency * 2, force_close=True)
     samples: list[Sample] = []
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         begin = time.perf_counter()

@@ -120,13 +120,22 @@ class CityTrackerStore(SQLTrackerStore):
             session.commit()
         setattr(new[-1], _STORED, True)
 
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        tracker = super().init_tracker(sender_id)
+        tracker._city_unsaved = True  # a new conversation: nothing of it is stored yet
+        return tracker
+
     def _new_events(self, session, tracker: DialogueStateTracker) -> list[Event]:
         events = list(tracker.events)
         stored_at = next((i for i in range(len(events) - 1, -1, -1)
                           if getattr(events[i], _STORED, False)), None)
-        if stored_at is None:  # a tracker this store did not load: all of it is in the window
-            return list(super()._additional_events(session, tracker))
-        return events[stored_at + 1:]
+        if stored_at is not None:
+            return events[stored_at + 1:]
+        if getattr(tracker, "_city_unsaved", False):
+            tracker._city_unsaved = False
+            return events
+        # A tracker this store neither loaded nor created (e.g. rebuilt by the HTTP API): count.
+        return list(super()._additional_events(session, tracker))
 
 
 class CityLockStore(LockStore):

@@ -22,8 +22,9 @@ UNSUMMARISABLE = ("active_loop", "pause", "resume", "restart", "reset_slots", "r
 
 
 def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
-    """Serialised events of the summary and the last `turns` turns, or None to load them all.
-    `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent)."""
+    """Serialised events of the latest session: the summary and the last `turns` turns, all of
+    them when the session is shorter, or None when the caller must load the whole session
+    itself. `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent)."""
     E = table
     start = (session.query(func.max(E.timestamp))
              .filter(E.sender_id == sender_id, E.type_name == "session_started").scalar())
@@ -34,8 +35,8 @@ def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, 
 
     cut = (this_session(session.query(E.id)).filter(E.type_name == "user")
            .order_by(E.id.desc()).offset(turns - 1).limit(1).scalar())
-    if cut is None:
-        return None  # a short conversation: nothing to leave out
+    if cut is None:  # a short conversation: all of its session, in the same transaction
+        return [json.loads(data) for (data,) in this_session(session.query(E.data)).order_by(E.id)]
     before = this_session(session.query(E.type_name, E.action_name)).filter(E.id < cut)
     blockers = before.filter(E.type_name.in_(UNSUMMARISABLE)).order_by(E.id.desc()).all()
     if {row.type_name for row in blockers} - {"active_loop", "pause", "resume"} \
