@@ -70,6 +70,9 @@ def measure(system, args, run_id: str) -> dict:
               f"{args.turns - long['window'] + 1}-{args.turns} p50 {long['last_p50']:.1f} ms, "
               f"errors {long['errors']}", flush=True)
         result["long"] = long
+        result["logged_errors"] = system.logged_errors()
+        if result["logged_errors"]:
+            print(f"    {result['logged_errors']} ERROR lines in the logs", flush=True)
         return result
     finally:
         system.stop()
@@ -141,7 +144,7 @@ def main() -> int:
 
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
     errors = sum(r["errors"] for s in results["systems"].values() for r in s["load"]) + \
-        sum(s["long"]["errors"] for s in results["systems"].values())
+        sum(s["long"]["errors"] + s["logged_errors"] for s in results["systems"].values())
     if args.write_doc:
         report.write(results)
     if errors:

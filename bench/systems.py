@@ -135,6 +135,12 @@ class Procs:
         return {n: p.pid for n, p in self.procs.items()}
 
 
+def logged_errors(logs: list[Path]) -> int:
+    """ERROR lines in the services' logs: a polite fallback answer is still a failed message."""
+    return sum(line.count(" ERROR ") for log in logs if log.exists()
+               for line in log.read_text(errors="replace").splitlines())
+
+
 class CityBackend:
     name = "this backend"
 
@@ -189,6 +195,9 @@ class CityBackend:
                             "bot/credentials.yml", "--port", str(self.rasa_port), "--enable-api",
                             "--auth-token", TOKEN], self.env, ROOT, self.workdir / "rasa.log")
 
+    def logged_errors(self) -> int:
+        return logged_errors([self.workdir / f"{n}.log" for n in ("rasa", "actions", "dataservice")])
+
     def stop(self) -> None:
         self.procs.stop()
 
@@ -229,6 +238,9 @@ class StockRasa:
             "rasa server", [str(RASA_BIN / "rasa"), "run", "--model", "models", "--port",
                             str(self.rasa_port), "--enable-api"], self.env, self.project,
             self.workdir / "stock-rasa.log")
+
+    def logged_errors(self) -> int:
+        return logged_errors([self.workdir / "stock-rasa.log"])
 
     def stop(self) -> None:
         self.procs.stop()

@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
@@ -53,6 +54,29 @@ def tracker_db_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
             "password": unquote(parsed.password or "")}
 
 
+@contextmanager
+def _schema_lock(settings: dict[str, Any]) -> Iterator[None]:
+    """Several workers starting on an empty PostgreSQL database would all try CREATE TABLE; one
+    wins and the others fail. A session-level advisory lock lets them take turns."""
+    if settings["dialect"] != "postgresql":
+        yield
+        return
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(host=settings["host"], port=settings["port"], dbname=settings["db"],
+                                user=settings["username"], password=settings["password"])
+    except psycopg2.OperationalError:  # no database yet: Rasa creates it, and reports errors
+        yield
+        return
+    try:
+        conn.autocommit = True
+        conn.cursor().execute("SELECT pg_advisory_lock(hashtext('shps-tracker-schema'))")
+        yield
+    finally:
+        conn.close()  # releases the lock
+
+
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
     """The number of latest user turns a tracker is loaded with (None: all of them)."""
     env = os.environ if env is None else env
@@ -79,7 +103,9 @@ class CityTrackerStore(SQLTrackerStore):
 
     def __init__(self, domain=None, host=None, event_broker=None, **kwargs: Any) -> None:
         # `host` and `kwargs` from endpoints.yml are ignored on purpose: the environment decides.
-        super().__init__(domain=domain, event_broker=event_broker, **tracker_db_settings())
+        settings = tracker_db_settings()
+        with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker
+            super().__init__(domain=domain, event_broker=event_broker, **settings)
         self.window = tracker_window()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -51,8 +51,11 @@ class PersistedCRFEntityExtractor(CRFEntityExtractor):
                     crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=config["L1_c"], c2=config["L2_c"],
                                                max_iterations=config["max_iterations"],
                                                all_possible_transitions=True)
+                    # The model dir is temporary: open from memory. CRFsuite reads that buffer in
+                    # place, so it must live as long as the tagger (a freed one crashes Python).
+                    crf._model_bytes = path.read_bytes()
                     tagger = pycrfsuite.Tagger()
-                    tagger.open_inmemory(path.read_bytes())  # the model dir is temporary
+                    tagger.open_inmemory(crf._model_bytes)
                     crf._tagger = tagger  # what CRF.tagger_ would open from its model file
                     taggers[tag_name] = crf
         except ValueError:

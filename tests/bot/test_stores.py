@@ -130,3 +130,43 @@ def test_several_workers_without_redis_are_refused(monkeypatch):
     monkeypatch.setenv("SANIC_WORKERS", "2")
     with pytest.raises(ValueError, match="REDIS_URL"):
         CityLockStore()
+
+
+def _start_worker(url: str, barrier, errors) -> None:
+    import logging
+
+    class Count(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.ERROR:
+                errors.append(record.getMessage()[:80])
+
+    logging.getLogger().addHandler(Count())
+    os.environ["TRACKER_STORE_URL"] = url
+    domain = Domain.load("bot/domain")
+    barrier.wait()
+    CityTrackerStore(domain=domain).engine.dispose()
+
+
+def test_workers_starting_together_create_the_tables_once():
+    """Sanic's forked workers construct the store at the same moment on a new database."""
+    import multiprocessing
+
+    name = f"tracker_race_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    ctx = multiprocessing.get_context("fork")
+    try:
+        with ctx.Manager() as manager:
+            barrier, errors = manager.Barrier(4), manager.list()
+            url = PG.rsplit("/", 1)[0] + "/" + name
+            procs = [ctx.Process(target=_start_worker, args=(url, barrier, errors)) for _ in range(4)]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join(60)
+            assert [p.exitcode for p in procs] == [0] * 4
+            assert list(errors) == []
+    finally:
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
