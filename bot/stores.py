@@ -5,7 +5,7 @@
   redacted (bot.privacy) on their way into the database, so phone and ID numbers are never stored
   in the clear, whatever the channel.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
-  its last `TRACKER_WINDOW_TURNS` user messages (default 20, 0 = all): bot.tracker_window. Without
+  its last `TRACKER_WINDOW_TURNS` user messages (default 10, 0 = all): bot.tracker_window. Without
   it each message of a long conversation costs more than the one before. Operators' full history
   (`retrieve_full_tracker`, the HTTP API's tracker endpoints) is never windowed.
 - Lock store: Redis when `REDIS_URL` is set (required for several Rasa workers or replicas to share
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
+import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -80,7 +81,7 @@ def _schema_lock(settings: dict[str, Any]) -> Iterator[None]:
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
     """The number of latest user turns a tracker is loaded with (None: all of them)."""
     env = os.environ if env is None else env
-    raw = env.get("TRACKER_WINDOW_TURNS", "20").strip()
+    raw = env.get("TRACKER_WINDOW_TURNS", "10").strip()
     try:
         turns = int(raw)
     except ValueError:
@@ -96,6 +97,12 @@ def tracker_window(env: dict[str, str] | None = None) -> int | None:
 _STORED = "_city_stored"
 
 
+# Rasa indexes sender_id only; the window's queries pick a sender's events by kind and order.
+# Declared once on Rasa's table, so tables Rasa creates get it too.
+_WINDOW_INDEX = sa.Index("ix_events_sender_type_id", SQLTrackerStore.SQLEvent.sender_id,
+                         SQLTrackerStore.SQLEvent.type_name, SQLTrackerStore.SQLEvent.id)
+
+
 class CityTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store with redaction, a tracker window, and its database work in a
     thread: Rasa's own does blocking queries on the event loop, stalling every conversation of
@@ -106,6 +113,7 @@ class CityTrackerStore(SQLTrackerStore):
         settings = tracker_db_settings()
         with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker
             super().__init__(domain=domain, event_broker=event_broker, **settings)
+            _WINDOW_INDEX.create(self.engine, checkfirst=True)  # tables Rasa made before it
         self.window = tracker_window()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import func
 
-# Earlier events whose effect a slot summary cannot carry.
-UNSUMMARISABLE = ("active_loop", "pause", "resume", "restart", "reset_slots", "rewind", "undo")
+# Earlier events that rewrite history: a slot summary cannot stand for them.
+REWRITING = ("restart", "reset_slots", "rewind", "undo")
 
 
 def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
@@ -38,9 +38,14 @@ def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, 
     if cut is None:  # a short conversation: all of its session, in the same transaction
         return [json.loads(data) for (data,) in this_session(session.query(E.data)).order_by(E.id)]
     before = this_session(session.query(E.type_name, E.action_name)).filter(E.id < cut)
-    blockers = before.filter(E.type_name.in_(UNSUMMARISABLE)).order_by(E.id.desc()).all()
-    if {row.type_name for row in blockers} - {"active_loop", "pause", "resume"} \
-            or not _settled(blockers):
+    newest = {kind: before.filter(E.type_name.in_(kinds)).order_by(E.id.desc()).limit(1).first()
+              for kind, kinds in (("loop", ("active_loop",)), ("pause", ("pause", "resume")),
+                                  ("rewritten", REWRITING))}
+    if newest["rewritten"] is not None:
+        return None  # history was rewritten: only a replay of everything is exact
+    if newest["loop"] is not None and newest["loop"].action_name is not None:
+        return None  # a form is active across the cut
+    if newest["pause"] is not None and newest["pause"].type_name == "pause":
         return None
     latest_slot_ids = [row[0] for row in this_session(session.query(func.max(E.id)))
                        .filter(E.type_name == "slot", E.id < cut).group_by(E.action_name)]
@@ -57,11 +62,3 @@ def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, 
     return [*started, *slots, {"event": "action", "name": "action_listen", "timestamp": listen_at,
                                "policy": None, "confidence": None}, *tail]
 
-
-def _settled(blockers) -> bool:
-    """No form active and the conversation not paused at the cut (the newest of each kind)."""
-    loops = [row for row in blockers if row.type_name == "active_loop"]
-    pauses = [row for row in blockers if row.type_name in ("pause", "resume")]
-    if loops and loops[0].action_name is not None:
-        return False
-    return not (pauses and pauses[0].type_name == "pause")

@@ -118,7 +118,7 @@ async def test_phone_and_id_numbers_are_redacted_in_the_database(store):
 
 
 def test_window_setting_is_validated():
-    assert tracker_window({}) == 20
+    assert tracker_window({}) == 10
     assert tracker_window({"TRACKER_WINDOW_TURNS": "0"}) is None
     for bad in ("ten", "-1", "3"):
         with pytest.raises(ValueError):
@@ -142,9 +142,13 @@ def _start_worker(url: str, barrier, errors) -> None:
 
     logging.getLogger().addHandler(Count())
     os.environ["TRACKER_STORE_URL"] = url
-    domain = Domain.load("bot/domain")
-    barrier.wait()
-    CityTrackerStore(domain=domain).engine.dispose()
+    try:
+        domain = Domain.load("bot/domain")
+        barrier.wait()
+        CityTrackerStore(domain=domain).engine.dispose()
+    except BaseException as exc:  # reported to the test, which shows it
+        errors.append(f"{type(exc).__name__}: {exc}"[:300])
+        raise
 
 
 def test_workers_starting_together_create_the_tables_once():
@@ -165,8 +169,8 @@ def test_workers_starting_together_create_the_tables_once():
                 p.start()
             for p in procs:
                 p.join(60)
-            assert [p.exitcode for p in procs] == [0] * 4
             assert list(errors) == []
+            assert [p.exitcode for p in procs] == [0] * 4
     finally:
         admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
