@@ -5,7 +5,7 @@
   redacted (bot.privacy) on their way into the database, so phone and ID numbers are never stored
   in the clear, whatever the channel.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
-  its last `TRACKER_WINDOW_TURNS` user messages (default 10, 0 = all): bot.tracker_window. Without
+  its last `TRACKER_WINDOW_TURNS` user messages (default 5, 0 = all): bot.tracker_window. Without
   it each message of a long conversation costs more than the one before. Operators' full history
   (`retrieve_full_tracker`, the HTTP API's tracker endpoints) is never windowed.
 - Lock store: Redis when `REDIS_URL` is set (required for several Rasa workers or replicas to share
@@ -81,14 +81,14 @@ def _schema_lock(settings: dict[str, Any]) -> Iterator[None]:
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
     """The number of latest user turns a tracker is loaded with (None: all of them)."""
     env = os.environ if env is None else env
-    raw = env.get("TRACKER_WINDOW_TURNS", "10").strip()
+    raw = env.get("TRACKER_WINDOW_TURNS", "5").strip()
     try:
         turns = int(raw)
     except ValueError:
         raise ValueError("TRACKER_WINDOW_TURNS must be a whole number (0 = no window)") from None
-    if turns < 0 or 0 < turns < 5:
+    if turns < 0 or 0 < turns < 4:
         # Memoization looks back 4 turns; actions look back over the current question's turns.
-        raise ValueError("TRACKER_WINDOW_TURNS must be 0 (no window) or at least 5")
+        raise ValueError("TRACKER_WINDOW_TURNS must be 0 (no window) or at least 4")
     return turns or None
 
 

@@ -118,7 +118,7 @@ async def test_phone_and_id_numbers_are_redacted_in_the_database(store):
 
 
 def test_window_setting_is_validated():
-    assert tracker_window({}) == 10
+    assert tracker_window({}) == 5
     assert tracker_window({"TRACKER_WINDOW_TURNS": "0"}) is None
     for bad in ("ten", "-1", "3"):
         with pytest.raises(ValueError):
