@@ -153,6 +153,7 @@ class CityTrackerStore(SQLTrackerStore):
             session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
         setattr(new[-1], _STORED, True)
+        tracker._city_unsaved = False
 
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
         tracker = super().init_tracker(sender_id)
@@ -166,7 +167,6 @@ class CityTrackerStore(SQLTrackerStore):
         if stored_at is not None:
             return events[stored_at + 1:]
         if getattr(tracker, "_city_unsaved", False):
-            tracker._city_unsaved = False
             return events
         # A tracker this store neither loaded nor created (e.g. rebuilt by the HTTP API): count.
         return list(super()._additional_events(session, tracker))
