@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import report, training  # noqa: E402
 from bench.loadgen import Target, first_answer, run_load, run_long  # noqa: E402
-from bench.systems import CityBackend, PeakMemory, StockRasa  # noqa: E402
+from bench.systems import CityBackend, PeakMemory, StockRasa, tree_cpu_s  # noqa: E402
 
 MODEL = ROOT / "models" / "shanghai-assistant.tar.gz"
 
@@ -58,7 +58,13 @@ def measure(system, args, run_id: str) -> dict:
         result["load"] = []
         with PeakMemory(system.procs.pids()) as mem:
             for c in args.concurrency:
+                pids = system.procs.pids()
+                cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
                 r = asyncio.run(run_load(target, c, args.seconds, args.warmup, f"{run_id}-{c}"))
+                # CPU per message over warm-up and measurement alike (both are the same load)
+                sent = max(1, r["sent"])
+                r["cpu_ms_per_message"] = {name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / sent
+                                           for name, pid in pids.items()}
                 print(f"    c={c:<3} {r['rps']:6.1f} msg/s  p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  "
                       f"p99 {r['p99']:7.1f} ms  errors {r['errors']}  empty {r['empty']}", flush=True)
                 result["load"].append(r)

@@ -88,6 +88,7 @@ async def run_load(target: Target, concurrency: int, seconds: float, warmup: flo
         if measured else seconds
     result = summarize(measured, window)
     result["concurrency"] = concurrency
+    result["sent"] = len(samples)
     return result
 
 

@@ -66,6 +66,9 @@ def plot(results: dict) -> list[str]:
     return ["perf/latency-vs-concurrency.png", "perf/latency-vs-turn.png"]
 
 
+_CPU_COLUMNS = ["rasa server", "action server", "data service"]
+
+
 def _load_row(name: str, r: dict) -> str:
     return (f"| {name} | {r['concurrency']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
             f"{r['p99']:.0f} | {r['errors']} |")
@@ -146,6 +149,21 @@ def render(results: dict, plots: list[str]) -> str:
             if s:
                 lines.append(f"| {r['concurrency']} | {r['rps'] / s['rps']:.1f}x | "
                              f"{s['p50'] / r['p50']:.1f}x |")
+    lines += ["", "CPU time per message, by process, at the highest concurrency (ms; user + system, "
+              "all workers):", "", "| system | " + " | ".join(_CPU_COLUMNS) + " | total |",
+              "|---|" + "---:|" * (len(_CPU_COLUMNS) + 1)]
+    for key, name in (("city", "this backend"), ("stock", "stock Rasa")):
+        s = results["systems"].get(key)
+        if s and s["load"] and "cpu_ms_per_message" in s["load"][-1]:
+            cpu = s["load"][-1]["cpu_ms_per_message"]
+            lines.append(f"| {name} | " + " | ".join(f"{cpu[c]:.1f}" if c in cpu else "—"
+                                                   for c in _CPU_COLUMNS)
+                         + f" | {sum(cpu.values()):.1f} |")
+    lines += ["", "Errors: " + "; ".join(
+        f"{'this backend' if key == 'city' else 'stock Rasa'} {sum(r['errors'] for r in s['load'])} "
+        f"failed requests, {s['long']['errors']} in the long conversations, "
+        f"{s.get('logged_errors', 0)} ERROR lines in its logs"
+        for key, s in results["systems"].items()) + "."]
     lines += ["", f"![latency vs concurrency]({plots[0]})" if plots else "", "",
               "### Conversation length", "",
               f"{a['long_conversations']} conversations of {a['turns']} turns each, one after the "
@@ -165,7 +183,7 @@ def render(results: dict, plots: list[str]) -> str:
               + (f"{stock['cold_start_s']:.1f} s |" if stock else "— |")]
     for proc, mb in city["memory_mb"].items():
         stock_mb = stock["memory_mb"].get(proc) if stock else None
-        lines.append(f"| peak resident memory under load: {proc} | {mb:.0f} MB | "
+        lines.append(f"| peak memory under load (PSS): {proc} | {mb:.0f} MB | "
                      + (f"{stock_mb:.0f} MB |" if stock_mb else "— |"))
     tc, ts = results.get("training_city"), results.get("training_stock")
     if tc:
