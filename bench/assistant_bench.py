@@ -48,12 +48,26 @@ def cold_start(system, timeout: float = 600) -> float:
     raise RuntimeError(f"{system.name}: no answer within {timeout}s")
 
 
+def settle(system, timeout: float = 90) -> None:
+    """Wait until the system is idle: the first worker answers while others may still load."""
+    pids = system.procs.pids()
+    deadline = time.monotonic() + timeout
+    before = sum(tree_cpu_s(pid) for pid in pids.values())
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = sum(tree_cpu_s(pid) for pid in pids.values())
+        if now - before < 0.1:  # under a tenth of a core for a second
+            return
+        before = now
+
+
 def measure(system, args, run_id: str) -> dict:
     print(f"==> {system.name}: starting", flush=True)
     system.start_support()
     try:
         result = {"cold_start_s": cold_start(system)}
         print(f"    cold start {result['cold_start_s']:.1f} s", flush=True)
+        settle(system)
         target = Target(system.name, system.webhook, system.headers)
         result["load"] = []
         with PeakMemory(system.procs.pids()) as mem:
