@@ -63,25 +63,9 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> No
     raise RuntimeError(f"{url} not up after {seconds}s; log {log}")
 
 
-def tree_pss_mb(pid: int) -> float:
-    """Memory of a process and all its descendants (Sanic workers, uvicorn workers), as PSS: forked
-    workers share pages with their parent, and RSS would count those once per process."""
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_full_info().pss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total / 2**20
-
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its descendants."""
+def _tree_sum(pid: int, measure) -> float:
+    """`measure(process)` summed over a process and all its descendants (Sanic or uvicorn
+    workers); processes that exit meanwhile count as 0."""
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]
@@ -90,11 +74,21 @@ def tree_cpu_s(pid: int) -> float:
     total = 0.0
     for p in procs:
         try:
-            times = p.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
+            total += measure(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Memory as PSS: forked workers share pages with their parent, which RSS counts once per
+    process."""
+    return _tree_sum(pid, lambda p: p.memory_full_info().pss) / 2**20
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far."""
+    return _tree_sum(pid, lambda p: sum(p.cpu_times()[:2]))
 
 
 class PeakMemory:
