@@ -19,46 +19,43 @@ from sqlalchemy import func
 
 # Earlier events that rewrite history: a slot summary cannot stand for them.
 REWRITING = ("restart", "reset_slots", "rewind", "undo")
+# The earlier events a summary needs: the newest of each (kind, name).
+SUMMARISED = ("session_started", "slot", "active_loop", "pause", "resume", *REWRITING)
 
 
 def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
     """Serialised events of the latest session: the summary and the last `turns` turns, all of
     them when the session is shorter, or None when the caller must load the whole session
-    itself. `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent)."""
+    itself. `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent).
+    Three queries at most, whatever the conversation's length."""
     E = table
     start = (session.query(func.max(E.timestamp))
-             .filter(E.sender_id == sender_id, E.type_name == "session_started").scalar())
+             .filter(E.sender_id == sender_id, E.type_name == "session_started")
+             .scalar_subquery())
+    # Rasa's own rule for the latest session: from its newest session_started event, if any.
+    this_session = (E.sender_id == sender_id) & ((E.timestamp >= start) | start.is_(None))
 
-    def this_session(query):
-        query = query.filter(E.sender_id == sender_id)
-        return query.filter(E.timestamp >= start) if start is not None else query
-
-    cut = (this_session(session.query(E.id)).filter(E.type_name == "user")
+    cut = (session.query(E.id).filter(this_session, E.type_name == "user")
            .order_by(E.id.desc()).offset(turns - 1).limit(1).scalar())
-    if cut is None:  # a short conversation: all of its session, in the same transaction
-        return [json.loads(data) for (data,) in this_session(session.query(E.data)).order_by(E.id)]
-    before = this_session(session.query(E.type_name, E.action_name)).filter(E.id < cut)
-    newest = {kind: before.filter(E.type_name.in_(kinds)).order_by(E.id.desc()).limit(1).first()
-              for kind, kinds in (("loop", ("active_loop",)), ("pause", ("pause", "resume")),
-                                  ("rewritten", REWRITING))}
-    if newest["rewritten"] is not None:
+    if cut is None:  # a short conversation: all of its session
+        return [json.loads(data) for (data,) in
+                session.query(E.data).filter(this_session).order_by(E.id)]
+    newest = (session.query(E.type_name, E.action_name, func.max(E.id))
+              .filter(this_session, E.id < cut, E.type_name.in_(SUMMARISED))
+              .group_by(E.type_name, E.action_name).all())
+    if any(kind in REWRITING for kind, _, _ in newest):
         return None  # history was rewritten: only a replay of everything is exact
-    if newest["loop"] is not None and newest["loop"].action_name is not None:
+    loops = sorted((row_id, name) for kind, name, row_id in newest if kind == "active_loop")
+    if loops and loops[-1][1] is not None:
         return None  # a form is active across the cut
-    if newest["pause"] is not None and newest["pause"].type_name == "pause":
+    pauses = sorted((row_id, kind) for kind, _, row_id in newest if kind in ("pause", "resume"))
+    if pauses and pauses[-1][1] == "pause":
         return None
-    latest_slot_ids = [row[0] for row in this_session(session.query(func.max(E.id)))
-                       .filter(E.type_name == "slot", E.id < cut).group_by(E.action_name)]
-    slots = [json.loads(data) for (data,) in session.query(E.data).filter(E.id.in_(latest_slot_ids))
-             .order_by(E.id)] if latest_slot_ids else []
-    started = []
-    if start is not None:
-        row = (this_session(session.query(E.data)).filter(E.type_name == "session_started")
-               .order_by(E.id.desc()).limit(1).scalar())
-        started = [json.loads(row)] if row else []
-    tail = [json.loads(data) for (data,) in
-            this_session(session.query(E.data)).filter(E.id >= cut).order_by(E.id)]
-    listen_at = tail[0].get("timestamp") if tail else None
-    return [*started, *slots, {"event": "action", "name": "action_listen", "timestamp": listen_at,
-                               "policy": None, "confidence": None}, *tail]
-
+    keep = [row_id for kind, _, row_id in newest if kind in ("session_started", "slot")]
+    rows = (session.query(E.id, E.data)
+            .filter((E.id.in_(keep)) | (this_session & (E.id >= cut))).order_by(E.id).all())
+    summary = [json.loads(data) for row_id, data in rows if row_id < cut]
+    tail = [json.loads(data) for row_id, data in rows if row_id >= cut]
+    listen = {"event": "action", "name": "action_listen", "timestamp": tail[0].get("timestamp"),
+              "policy": None, "confidence": None}
+    return [*summary, listen, *tail]
