@@ -1,0 +1,117 @@
+"""The intent classifier (bot/nlu/intent_classifier.py), built directly on a small pipeline of the
+real Rasa components (no `rasa train`, no trained model needed):
+
+- a message without features (empty, blank) gets no intent, and the FallbackClassifier after it
+  answers nlu_fallback, instead of the exception Rasa's LogisticRegressionClassifier raises;
+- the stored model loads back to the same probabilities, which are scikit-learn's own.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.intent_classifier import TfidfLogisticRegressionClassifier
+
+EXAMPLES = {
+    "greet": ["你好", "您好呀", "hello", "hi there", "good morning", "早上好"],
+    "thank": ["谢谢", "多谢了", "thanks", "thank you so much", "cheers", "感谢"],
+    "ask_service_fee": ["办护照要多少钱", "居住证收费吗", "how much is a passport",
+                        "is the residence permit free", "fee for a driving licence", "要交钱吗"],
+}
+BLANK = ["", " ", "   ", "\n", "\t \u3000"]
+
+
+def component(cls, config, storage, name):
+    context = ExecutionContext(GraphSchema({}), node_name=name)
+    return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
+    featurizers = [
+        component(JiebaTokenizer, {"token_pattern": r"(?u)\b\w+\b"}, storage, "tokenizer"),
+        component(RegexFeaturizer, {"alias": "regex"}, storage, "regex"),
+        component(CountVectorsFeaturizer, {"alias": "words", "max_ngram": 2}, storage, "words"),
+        component(CountVectorsFeaturizer, {"alias": "chars", "analyzer": "char_wb", "max_ngram": 4},
+                  storage, "chars"),
+    ]
+    data = TrainingData([Message(data={"text": t, "intent": i})
+                         for i, texts in EXAMPLES.items() for t in texts])
+    for f in featurizers:
+        if hasattr(f, "train"):
+            f.train(data)
+        f.process_training_data(data)
+    classifier = component(TfidfLogisticRegressionClassifier,
+                           {"C": 30, "feature_weights": {"chars": 2.0}}, storage, "classifier")
+    classifier.train(data)
+    fallback = component(FallbackClassifier, {"threshold": 0.3}, storage, "fallback")
+    return {"storage": storage, "featurizers": featurizers, "classifier": classifier,
+            "fallback": fallback, "data": data}
+
+
+def featurize(pipeline, texts):
+    messages = [Message(data={"text": t}) for t in texts]
+    for f in pipeline["featurizers"]:
+        f.process(messages)
+    return messages
+
+
+@pytest.mark.parametrize("text", BLANK)
+def test_message_without_features_becomes_nlu_fallback(pipeline, text):
+    [message] = featurize(pipeline, [text])
+    pipeline["classifier"].process([message])
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    assert message.get("intent_ranking") == []
+    pipeline["fallback"].process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_rasa_logistic_regression_raises_on_the_same_message(pipeline):
+    """The gap this component closes: the stock classifier cannot take a featureless message."""
+    stock = component(LogisticRegressionClassifier, {}, pipeline["storage"], "stock")
+    stock.train(pipeline["data"])
+    with pytest.raises(ValueError):
+        stock.process(featurize(pipeline, [""]))
+
+
+def test_blank_messages_in_a_batch_do_not_disturb_the_others(pipeline):
+    messages = featurize(pipeline, ["", "谢谢你", "  ", "how much does it cost"])
+    pipeline["classifier"].process(messages)
+    names = [m.get("intent")["name"] for m in messages]
+    assert names == [None, "thank", None, "ask_service_fee"]
+
+
+def test_round_trip_and_probabilities_match_scikit_learn(pipeline):
+    from sklearn.linear_model import LogisticRegression
+
+    trained = pipeline["classifier"]
+    texts = ["您好", "thanks a lot", "护照多少钱", "what's the fee", "hello"]
+    loaded = TfidfLogisticRegressionClassifier.load(
+        {**TfidfLogisticRegressionClassifier.get_default_config(), "C": 30,
+         "feature_weights": {"chars": 2.0}},
+        pipeline["storage"], Resource("classifier"), ExecutionContext(GraphSchema({})))
+    messages = featurize(pipeline, texts)
+    ours = np.array([loaded.predict(m) for m in messages])
+    np.testing.assert_allclose(ours, np.array([trained.predict(m) for m in messages]))
+    assert ours.sum(axis=1) == pytest.approx(np.ones(len(texts)))
+
+    # The same features through scikit-learn's own predict_proba.
+    examples = pipeline["data"].intent_examples
+    X, y = trained._matrix(examples), [m.get("intent") for m in examples]
+    clf = LogisticRegression(C=30, max_iter=3000, tol=1e-4, random_state=42, multi_class="multinomial",
+                             class_weight={c: 1.0 for c in set(y)}).fit(X, y)
+    assert list(clf.classes_) == loaded.classes
+    np.testing.assert_allclose(ours, clf.predict_proba(trained._matrix(messages)), atol=1e-6)
+    assert [loaded.classes[int(np.argmax(p))] for p in ours] == \
+        ["greet", "thank", "ask_service_fee", "ask_service_fee", "greet"]
