@@ -19,9 +19,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import dates
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.appointments import (AskText, CityFormValidation, day_label, extract_last4,
+from actions.appointments import (CityFormValidation, day_label, extract_last4,
                                   is_payload, latest_entities, latest_text, locked_message,
                                   normalize, validate_last4)
+from actions.base import AskText
 from actions.i18n import lang_of, t, unavailable
 
 FORM = "application_status_form"

@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions import dates
 from actions import secrets as pii
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.base import AskText
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
@@ -283,22 +284,6 @@ class AskAction(Action, ABC):
                 log.warning("%s: data service refused a request (%s)", self.name(), exc.code)
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet(REQUESTED_SLOT, None)]
-
-
-class AskText(Action, ABC):
-    """A form question with a fixed bilingual text (kept in code like every other question)."""
-
-    zh = ""
-    en = ""
-
-    @abstractmethod
-    def name(self) -> str:
-        """action_ask_<slot> or action_ask_<form>_<slot>."""
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=t(lang_of(tracker), self.zh, self.en))
-        return []
 
 
 # ==============================================================================================

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, get_client
-from actions.i18n import lang_of, unavailable
+from actions.i18n import lang_of, t, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +37,19 @@ class DataAction(Action, ABC):
     @property
     def client(self):
         return get_client()
+
+
+class AskText(Action, ABC):
+    """A form question with a fixed bilingual text (kept in code like every other question)."""
+
+    zh = ""
+    en = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_ask_<slot> or action_ask_<form>_<slot>."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=t(lang_of(tracker), self.zh, self.en))
+        return []

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, Rejected, get_client
-from actions.base import DataAction
+from actions.base import AskText, DataAction
 from actions.i18n import lang_of, t
 
 MAX_QUERY_CHARS = 100
@@ -91,17 +91,13 @@ class ValidateGarbageForm(FormValidationAction):
         return {"item": item or None}
 
 
-class ActionAskItem(Action):
+class ActionAskItem(AskText):
+    zh = "请问是什么东西要扔？比如“电池”“奶茶杯”“香蕉皮”。"
+    en = ("Which item do you want to throw away? e.g. \"battery\", \"milk tea cup\", "
+          "\"banana peel\".")
+
     def name(self) -> str:
         return "action_ask_garbage_form_item"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        dispatcher.utter_message(text=t(
-            lang_of(tracker), "请问是什么东西要扔？比如“电池”“奶茶杯”“香蕉皮”。",
-            "Which item do you want to throw away? e.g. \"battery\", \"milk tea cup\", "
-            "\"banana peel\"."))
-        return []
 
 
 class ActionGarbageSorting(DataAction):

@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.base import DataAction
+from actions.base import AskText, DataAction
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
@@ -302,32 +302,22 @@ class ActionAskIssueType(Action):
         return []
 
 
-class ActionAskIssueLocation(Action):
+class ActionAskIssueLocation(AskText):
+    zh = "问题发生在哪里？请告诉我具体位置，比如路名门牌号或路口，例如“漕溪北路和南丹路路口”。"
+    en = ("Where exactly is the problem? Please give a street and number or a junction, e.g. "
+          "\"Caoxi North Road and Nandan Road\".")
+
     def name(self) -> str:
         return "action_ask_report_issue_form_issue_location"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        dispatcher.utter_message(text=t(
-            lang_of(tracker),
-            "问题发生在哪里？请告诉我具体位置，比如路名门牌号或路口，例如“漕溪北路和南丹路路口”。",
-            "Where exactly is the problem? Please give a street and number or a junction, e.g. "
-            "\"Caoxi North Road and Nandan Road\"."))
-        return []
 
+class ActionAskIssueDescription(AskText):
+    zh = "请简单描述一下问题：发生了什么、持续多久了、造成了什么影响。"
+    en = ("Please describe the problem in a sentence or two: what is happening, since when, "
+          "and how it affects people.")
 
-class ActionAskIssueDescription(Action):
     def name(self) -> str:
         return "action_ask_report_issue_form_issue_description"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        dispatcher.utter_message(text=t(
-            lang_of(tracker),
-            "请简单描述一下问题：发生了什么、持续多久了、造成了什么影响。",
-            "Please describe the problem in a sentence or two: what is happening, since when, "
-            "and how it affects people."))
-        return []
 
 
 class ActionAskDistrict(Action):

@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
-from actions.base import DataAction
+from actions.base import AskText, DataAction
 from actions.i18n import lang_of, t
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -208,18 +208,13 @@ class ActionAskUtilityAccountNo(Action):
         return []
 
 
-class ActionAskUtilityPhoneLast4(Action):
+class ActionAskUtilityPhoneLast4(AskText):
+    zh = "为核实身份，请输入在缴费单位登记的手机号码后四位。这个号码只用于本次查询，不会保存。"
+    en = ("To check it's your account, please type the last 4 digits of the phone number "
+          "registered with the company. They are used for this look-up only and not kept.")
+
     def name(self) -> str:
         return "action_ask_utility_bill_form_utility_phone_last4"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        dispatcher.utter_message(text=t(
-            lang_of(tracker),
-            "为核实身份，请输入在缴费单位登记的手机号码后四位。这个号码只用于本次查询，不会保存。",
-            "To check it's your account, please type the last 4 digits of the phone number "
-            "registered with the company. They are used for this look-up only and not kept."))
-        return []
 
 
 class ActionCheckUtilityBill(DataAction):
@@ -344,16 +339,12 @@ class ValidateTransportCardForm(FormValidationAction):
         return {"card_no": number}
 
 
-class ActionAskCardNo(Action):
+class ActionAskCardNo(AskText):
+    zh = "请告诉我交通卡卡号（卡片背面的 11 位数字）。"
+    en = "What is your transport card number? It's the 11-digit number on the back of the card."
+
     def name(self) -> str:
         return "action_ask_transport_card_form_card_no"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        dispatcher.utter_message(text=t(
-            lang_of(tracker), "请告诉我交通卡卡号（卡片背面的 11 位数字）。",
-            "What is your transport card number? It's the 11-digit number on the back of the card."))
-        return []
 
 
 class ActionCheckTransportCard(DataAction):
