@@ -93,6 +93,10 @@ def _has_language_signal(text: str) -> bool:
     return detect(text, "?") != "?"
 
 
+class StateUnavailable(Exception):
+    """The shared state (Redis) cannot be reached: the citizen gets UNAVAILABLE, not a 500."""
+
+
 class Rejected(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -135,22 +139,33 @@ class MemoryState:
 
 
 class RedisState:
+    """Redis errors become StateUnavailable; short timeouts keep an outage inside WeChat's 5 s."""
+
     def __init__(self, url: str) -> None:
         import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
 
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=1.5,
+                                              socket_connect_timeout=1.0)
+        self._errors = (RedisError, OSError)
+
+    async def _call(self, method: str, *args, **kwargs):
+        try:
+            return await getattr(self._redis, method)(*args, **kwargs)
+        except self._errors as e:
+            raise StateUnavailable(type(e).__name__) from e
 
     async def claim(self, key: str, value: str, ttl: int) -> bool:
-        return bool(await self._redis.set(key, value, nx=True, ex=ttl))
+        return bool(await self._call("set", key, value, nx=True, ex=ttl))
 
     async def get(self, key: str) -> Optional[str]:
-        return await self._redis.get(key)
+        return await self._call("get", key)
 
     async def set(self, key: str, value: str, ttl: int) -> None:
-        await self._redis.set(key, value, ex=ttl)
+        await self._call("set", key, value, ex=ttl)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(key)
+        await self._call("delete", key)
 
 
 class _TtlMemoryStorage(MemoryStorage):
@@ -455,7 +470,16 @@ class WeChatInput(InputChannel):
                 logger.info("WeChat request rejected (%s): %s", e.status, e.reason)
                 return response.text("forbidden" if e.status == 403 else "bad request",
                                      status=e.status)
-            text = await self._handle(message, dedupe_id, on_new_message, request, started)
+            except StateUnavailable as e:
+                # Without Redis neither replays nor WeChat's retries can be told apart, and
+                # Rasa's lock store is down too: answer politely rather than process.
+                logger.error("WeChat shared state unavailable (%s): answered with the hotline", e)
+                return self._reply(request, message, UNAVAILABLE)
+            try:
+                text = await self._handle(message, dedupe_id, on_new_message, request, started)
+            except StateUnavailable as e:
+                logger.error("WeChat shared state unavailable (%s): answered with the hotline", e)
+                text = UNAVAILABLE
             return self._reply(request, message, text)
 
         return bp
@@ -493,15 +517,22 @@ class WeChatInput(InputChannel):
                 text = UNAVAILABLE
             chunks = split_text(text)
             first, rest = (chunks[0], chunks[1:]) if chunks else (None, [])
-            await self.state.set(key, json.dumps({"kind": "passive", "text": first}), RESULT_TTL)
+            await self._remember(key, json.dumps({"kind": "passive", "text": first}), RESULT_TTL)
             if rest:
                 self._spawn(self._deliver(message.source, rest))
             return first
-        await self.state.set(key, json.dumps({"kind": "async"}), RESULT_TTL)
+        await self._remember(key, json.dumps({"kind": "async"}), RESULT_TTL)
         logger.info("WeChat reply not ready within %.2f s: answered `success`, the reply goes "
                     "through the customer-service API", self.budget)
         self._spawn(self._deliver_when_done(message.source, task))
         return None
+
+    async def _remember(self, key: str, value: str, ttl: int) -> None:
+        """Store an outcome for WeChat's retries; an outage here only costs deduplication."""
+        try:
+            await self.state.set(key, value, ttl)
+        except StateUnavailable as e:
+            logger.error("WeChat outcome not stored (%s): a retry may be answered twice", e)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -580,10 +611,13 @@ class WeChatInput(InputChannel):
                                          metadata=metadata))
         reply, payloads = render_messages(collector.messages)
         options_key = self._key("opts", openid)
-        if payloads:
-            await self.state.set(options_key, json.dumps(payloads), OPTIONS_TTL)
-        else:
-            await self.state.delete(options_key)
+        try:
+            if payloads:
+                await self.state.set(options_key, json.dumps(payloads), OPTIONS_TTL)
+            else:
+                await self.state.delete(options_key)
+        except StateUnavailable as e:  # the reply still goes out; numbers just stay numbers
+            logger.error("WeChat options not stored (%s)", e)
         return reply
 
     async def _map_option(self, openid: str, text: str) -> str:

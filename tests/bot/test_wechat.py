@@ -4,6 +4,7 @@ wechatpy playing WeChat's side and a fake WeChat API server on loopback."""
 from __future__ import annotations
 
 import json
+import subprocess
 import os
 import time
 import urllib.request
@@ -434,3 +435,52 @@ def test_slow_reply_goes_through_the_customer_service_api(slow, services):
     assert len(token_keys) == 1
     # Kept for its validity (7200 s) minus a margin: every replica refreshes it before it expires.
     assert 0 < store.ttl(token_keys[0]) <= 7200 - 300
+
+
+# ------------------------------------------------------------------------------ Redis outage
+
+
+def _private_redis(port: int, log) -> subprocess.Popen:
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"], stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis(port=port, socket_timeout=1).ping()
+            return proc
+        except redis.RedisError:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("private redis-server did not start")
+
+
+def test_redis_outage_gets_the_hotline_not_a_500_and_the_channel_recovers(services):
+    """Redis (WeChat's shared state and Rasa's lock store) goes away under a running server."""
+    port = free_port()
+    log = open(services["tmp"] / "redis-outage.log", "wb")
+    redis_proc = _private_redis(port, log)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        with rasa_server(services["tmp"], services["env"], {"REDIS_URL": url}, "outage") as srv:
+            warm_up(srv)
+            wechat = WeChat(srv["webhook"])
+            user = openid()
+            fee = ds(services, "/v1/services/passport?lang=zh")["fee"]
+            assert fee in (wechat.say(user, "护照办理要多少钱") or "")
+
+            redis_proc.kill()
+            redis_proc.wait()
+            started = time.monotonic()
+            r = wechat.post(text_xml(user, "护照多少钱"))
+            assert r.status_code == 200, r.text  # protocol-correct, never a 500
+            reply = wechat.read(r)["Content"]
+            assert "12345" in reply and "Traceback" not in reply
+            assert time.monotonic() - started < 5  # inside WeChat's reply window
+
+            redis_proc = _private_redis(port, log)  # Redis back: answers come back
+            assert fee in (wechat.say(user, "护照办理要多少钱") or "")
+    finally:
+        redis_proc.kill()
+        redis_proc.wait()
+        log.close()
