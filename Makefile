@@ -60,4 +60,4 @@ bench-smoke: test-bench-smoke setup-dataservice
 	@$(DS_PY) bench/dataservice_bench.py --smoke
 
 regen-migration:
-	@bash scripts/regen_migration.sh
+	@bash scripts/regen_migration.sh "$(MSG)"

@@ -34,6 +34,8 @@ class Settings:
     cache_ttl_seconds: int = 300
     cache_prefix: str = "ds"
     max_body_bytes: int = 64 * 1024
+    # How long a write's Idempotency-Key replays its first response (clients retry within minutes).
+    idempotency_ttl_seconds: int = 24 * 3600
     host: str = "127.0.0.1"
     port: int = 8000
     using_dev_key: bool = field(default=False, compare=False)
@@ -52,6 +54,7 @@ class Settings:
             cache_ttl_seconds=int(env.get("DATASERVICE_CACHE_TTL", "300")),
             cache_prefix=env.get("DATASERVICE_CACHE_PREFIX", "ds"),
             max_body_bytes=int(env.get("DATASERVICE_MAX_BODY_BYTES", str(64 * 1024))),
+            idempotency_ttl_seconds=int(env.get("DATASERVICE_IDEMPOTENCY_TTL", str(24 * 3600))),
             host=env.get("DATASERVICE_HOST", "127.0.0.1"),
             port=int(env.get("DATASERVICE_PORT", "8000")),
             using_dev_key=not keys,

@@ -1,12 +1,15 @@
 """Appointment slots and bookings: list free slots, book (idempotent), look up and cancel."""
 from __future__ import annotations
 
+import logging
+import time
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dataservice.api.centers import cache_key, parse_day
@@ -66,16 +69,41 @@ async def free_slots(request: Request, center: str = Query(..., min_length=1, ma
         lambda s: repo.free_slots(s, center, service, day, now, lang))
 
 
+log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 60.0
+
+
+def _idempotency_cutoff(request: Request) -> datetime:
+    return shanghai_now() - timedelta(seconds=request.app.state.settings.idempotency_ttl_seconds)
+
+
+def _purge_expired_keys(request: Request, expired_before: datetime) -> None:
+    """At most once a minute per process, after a booking committed: in its own transaction, so
+    the purge never holds the booking's locks."""
+    state = request.app.state
+    now = time.monotonic()
+    if now - getattr(state, "idempotency_purged_at", float("-inf")) < PURGE_EVERY_SECONDS:
+        return
+    state.idempotency_purged_at = now
+    try:
+        with state.sessionmaker() as session, session.begin():
+            idempotency.purge_expired(session, expired_before)
+    except SQLAlchemyError as e:  # the booking is committed; the next purge catches up
+        log.warning("purging expired idempotency records failed: %s", type(e).__name__)
+
+
 def _book(request: Request, client: str, key: str | None,
           body: BookingIn) -> tuple[int, dict, bool]:
     """(status, response, replayed). The booking and its idempotency record commit together."""
     factory, pepper = request.app.state.sessionmaker, request.app.state.settings.pepper
     digest = idempotency.request_digest(pepper, "appointments.create", body.model_dump())
+    expired_before = _idempotency_cutoff(request)
     for attempt in range(3):
         try:
             with factory() as session, session.begin():
                 if key is not None:
-                    stored = idempotency.stored_response(session, client, key, digest)
+                    stored = idempotency.stored_response(session, client, key, digest,
+                                                         expired_before)
                     if stored is not None:
                         return stored[0], stored[1], True
                     record = idempotency.claim(session, client, key, digest)
@@ -84,7 +112,8 @@ def _book(request: Request, client: str, key: str | None,
                                    lang=body.language)
                 if key is not None:
                     idempotency.complete(record, 201, result)
-                return 201, result, False
+            _purge_expired_keys(request, expired_before)
+            return 201, result, False
         except IntegrityError:
             # Usually a concurrent request with the same key committed first (the next attempt
             # replays it); otherwise a booking-number collision, which a new attempt resolves.

@@ -50,4 +50,5 @@ class IdempotencyRecord(Base):
     request_digest: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int]
     response: Mapped[dict] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: expired records are purged by age (dataservice/repositories/idempotency.py).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -242,6 +242,35 @@ def test_failed_attempts_are_not_stored_under_the_key(client: TestClient, db):
     assert book(client, slot_id, key="full-then-retry").status_code == 201
 
 
+
+def _age_record(db, key: str, hours: float) -> None:
+    with db() as session, session.begin():
+        record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        record.created_at = record.created_at - timedelta(hours=hours)
+
+
+def test_an_expired_key_books_again_and_expired_records_are_purged(app, client: TestClient, db):
+    ttl_hours = app.state.settings.idempotency_ttl_seconds / 3600
+    slot_id = new_slot(db, capacity=5)
+    first = book(client, slot_id, key="next-day-1")
+    _age_record(db, "next-day-1", ttl_hours - 1)
+    assert book(client, slot_id, key="next-day-1").headers.get("Idempotent-Replayed") == "true"
+    _age_record(db, "next-day-1", 2)  # now older than the TTL: the key is free again
+    again = book(client, slot_id, key="next-day-1")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.json()["booking_no"] != first.json()["booking_no"]
+    assert booked(db, slot_id) == 2
+    # A stale record of another key disappears at the next booking's purge (once a minute).
+    book(client, slot_id, key="forgotten-1")
+    _age_record(db, "forgotten-1", ttl_hours + 1)
+    app.state.idempotency_purged_at = float("-inf")
+    assert book(client, slot_id).status_code == 201
+    with db() as session:
+        keys = set(session.scalars(select(IdempotencyRecord.key)
+                                   .where(IdempotencyRecord.key.in_(["next-day-1", "forgotten-1"]))))
+    assert keys == {"next-day-1"}
+
+
 # ---------------------------------------------------------------- hostile and invalid input
 
 
