@@ -395,14 +395,16 @@ def render_card(card: dict, lang: str) -> str:
                        "stores or the transport card app)."))
     trips = (card.get("trips") or [])[:TRIPS_SHOWN]
     if trips:
+        # The data service gives day, mode and fare only: places need the card in hand.
         lines.append(t(lang, "最近的乘车记录：", "Latest trips:"))
         for trip in trips:
-            when = local_time(trip.get("at"))
-            stations = " → ".join(s for s in (trip.get("entry_station"), trip.get("exit_station")) if s)
-            # The line already says the mode ("地铁2号线", "Bus Route 71 (BRT)").
-            where = (trip.get("line") or trip.get("mode_label") or "") + (f" {stations}" if stations else "")
-            lines.append(t(lang, f"- {when} {where}，{money(trip['fare_cny'])} 元",
-                           f"- {when} {where}, CNY {money(trip['fare_cny'])}"))
+            lines.append(t(lang, f"- {trip.get('date', '')} {trip.get('mode_label', '')}，"
+                                 f"{money(trip['fare_cny'])} 元",
+                           f"- {trip.get('date', '')} {trip.get('mode_label', '')}, "
+                           f"CNY {money(trip['fare_cny'])}"))
+        lines.append(t(lang, "具体线路和站点请持卡在地铁站自助机或交通卡 App 查询。",
+                       "For lines and stations, read the card at a metro station machine or in "
+                       "the transport card app."))
     else:
         lines.append(t(lang, "最近没有乘车记录。", "No recent trips."))
     lines.append(provenance_line(card, lang))

@@ -71,13 +71,12 @@ def get_card(session: Session, card_no: str, lang: str) -> dict | None:
         "currency": "CNY",
         "status": card.status,
         "status_label": CARD_STATUSES.get(card.status, (card.status, card.status))[0 if zh else 1],
+        # Day, mode and fare only: times, lines and stations are a travel history, and a card
+        # number alone (seen on a photo, a lost card) proves nothing about who travels with it.
         "trips": [{
-            "at": _aware(t.at).astimezone(SHANGHAI).isoformat(),
+            "date": _aware(t.at).astimezone(SHANGHAI).date().isoformat(),
             "mode": t.mode,
             "mode_label": MODES.get(t.mode, (t.mode, t.mode))[0 if zh else 1],
-            "line": t.line_zh if zh else t.line_en,
-            "entry_station": t.entry_zh if zh else t.entry_en,
-            "exit_station": t.exit_zh if zh else t.exit_en,
             "fare_cny": t.fare_cny,
         } for t in trips],
         **provenance(PARTNER, lang, card.as_of),
