@@ -18,6 +18,9 @@ path and holds no secrets):
 - INTEGRATOR_RATE_PER_MINUTE (600) / INTEGRATOR_BURST (60): token bucket per integrator
 - INTEGRATOR_SENDER_RATE_PER_MINUTE (30) / INTEGRATOR_SENDER_BURST (10): per (integrator, sender)
 - INTEGRATOR_RATE_OVERRIDES   `hotline:1200/120` per-integrator rate/burst
+- INTEGRATOR_AUTH_FAILURES_PER_MINUTE (10) / INTEGRATOR_AUTH_FAILURE_BURST (20): failed API keys
+  per client address; beyond them the address gets 429 (valid key or not) until it cools down.
+  Behind a reverse proxy set SANIC_PROXIES_COUNT so the address is the client's, not the proxy's.
 - INTEGRATOR_SIGNATURE_WINDOW (300 s), INTEGRATOR_IDEMPOTENCY_TTL (86400 s)
 - INTEGRATOR_CALLBACK_RETRIES (5), INTEGRATOR_CALLBACK_BACKOFF (1.0 s, doubled each retry)
 - REDIS_URL (rate limits, replay protection, idempotency shared by every Rasa worker; in-memory
@@ -99,6 +102,7 @@ class Settings:
     integrator_limits: Limits = field(default_factory=lambda: Limits(600, 60))
     sender_limits: Limits = field(default_factory=lambda: Limits(30, 10))
     overrides: dict[str, Limits] = field(default_factory=dict)
+    auth_failure_limits: Limits = field(default_factory=lambda: Limits(10, 20))
     signature_window: int = 300
     idempotency_ttl: int = 86400
     callback_retries: int = 5
@@ -129,6 +133,8 @@ class Settings:
             sender_limits=Limits(_num(env, "INTEGRATOR_SENDER_RATE_PER_MINUTE", 30),
                                  _num(env, "INTEGRATOR_SENDER_BURST", 10)),
             overrides=overrides,
+            auth_failure_limits=Limits(_num(env, "INTEGRATOR_AUTH_FAILURES_PER_MINUTE", 10),
+                                       _num(env, "INTEGRATOR_AUTH_FAILURE_BURST", 20)),
             signature_window=int(_num(env, "INTEGRATOR_SIGNATURE_WINDOW", 300)),
             idempotency_ttl=int(_num(env, "INTEGRATOR_IDEMPOTENCY_TTL", 86400)),
             callback_retries=int(_num(env, "INTEGRATOR_CALLBACK_RETRIES", 5)),
@@ -364,6 +370,32 @@ class IntegratorRestInput(InputChannel):
 
     # ---- request checks
 
+    async def authenticate_limited(self, request: Request) -> str:
+        """authenticate(), with failed keys counted per client address: past the limit the
+        address is refused before its key is even compared, so guessing keys stays slow."""
+        address = request.remote_addr or request.ip or "unknown"
+        blocked_key = self.key("af", "blocked", address)
+        until = await self._with_state("get", blocked_key)
+        if until is not None:
+            raise self._auth_locked(float(until) - time.time())
+        try:
+            return self.authenticate(request)
+        except ApiError:
+            wait = await self._with_state("take", [(self.key("af", address),
+                                                    self.settings.auth_failure_limits)])
+            if wait <= 0:
+                raise
+            await self._with_state("set", blocked_key, str(time.time() + wait), wait)
+            logger.warning("integrator webhook: too many failed API keys from one address; "
+                           "refused for %.0f s", wait)
+            raise self._auth_locked(wait) from None
+
+    @staticmethod
+    def _auth_locked(wait: float) -> ApiError:
+        return error(429, "too_many_failed_authentications",
+                     "Too many requests with an invalid API key from this address; retry after "
+                     "the Retry-After delay.", Retry_After=str(max(1, math.ceil(wait))))
+
     def authenticate(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -550,7 +582,7 @@ class IntegratorRestInput(InputChannel):
 
     async def receive(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       request: Request) -> HTTPResponse:
-        integrator = self.authenticate(request)
+        integrator = await self.authenticate_limited(request)
         body = await self.read_body(request)
         await self.verify_signature(integrator, request, body)
         inc = self.parse(integrator, body)

@@ -94,6 +94,9 @@ def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str) -> 
         INTEGRATOR_RATE_PER_MINUTE="6000", INTEGRATOR_BURST="1000",
         INTEGRATOR_SENDER_RATE_PER_MINUTE="60", INTEGRATOR_SENDER_BURST="5",
         INTEGRATOR_RATE_OVERRIDES="tiny:1/2",
+        # Failed keys are counted per client address; X-Forwarded-For gives each test its own.
+        INTEGRATOR_AUTH_FAILURES_PER_MINUTE="6", INTEGRATOR_AUTH_FAILURE_BURST="8",
+        SANIC_PROXIES_COUNT="1",
         INTEGRATOR_CALLBACK_BACKOFF="0.2", INTEGRATOR_CALLBACK_RETRIES="3",
     )
     action_port, rasa_port = free_port(), free_port()

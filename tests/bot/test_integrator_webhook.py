@@ -266,6 +266,22 @@ def test_sender_rate_limit_429_with_retry_after(hook, redis_client):
     ok(post(hook, "portal", {"sender": "calm-" + uuid.uuid4().hex[:8], "message": "hello"}))
 
 
+def test_failed_keys_lock_out_the_address_not_other_clients(hook, redis_client):
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    body = {"sender": "u-af", "message": "hello"}
+    codes = [post(hook, None, body, dict(guesser, Authorization=f"Bearer guess-{i}")).status_code
+             for i in range(10)]
+    assert codes == [401] * 8 + [429] * 2  # the burst (8), then locked out
+    # Locked: even a valid key from that address is refused before it is compared.
+    r = post(hook, "portal", body, guesser)
+    err(r, 429, "too_many_failed_authentications")
+    assert 1 <= int(r.headers["Retry-After"]) <= 10
+    assert redis_client.exists(f"{hook['prefix']}af:blocked:203.0.113.7")
+    # Another client address (and its valid key) is not affected.
+    ok(post(hook, "portal", body, {"X-Forwarded-For": "198.51.100.20"}))
+    err(post(hook, None, body, {"X-Forwarded-For": "198.51.100.20",
+                                "Authorization": "Bearer nope"}), 401, "unauthorized")
+
 def test_integrator_rate_limit_429(hook):
     codes = [post(hook, "tiny", {"sender": f"t{i}-{uuid.uuid4().hex[:6]}", "message": "hello"})
              for i in range(3)]
