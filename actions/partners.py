@@ -30,9 +30,10 @@ LOW_BALANCE_CNY = 5.0
 
 # Utility words -> kind. Gas first: 燃气/煤气/天然气 never mean water or power.
 _KIND_PATTERNS = [
-    ("gas", re.compile(r"燃气|煤气|天然气|天然氣|瓦斯|\bgas\b|natural gas", re.I)),
-    ("electricity", re.compile(r"电|電|electric|\bpower\b|kwh", re.I)),
-    ("water", re.compile(r"水|water", re.I)),
+    # Pinyin too (ranqi, dianfei, shuifei): foreign residents write what they hear.
+    ("gas", re.compile(r"燃气|煤气|天然气|天然氣|瓦斯|\bgas\b|natural gas|\b(?:ranqi|meiqi)", re.I)),
+    ("electricity", re.compile(r"电|電|electric|\bpower\b|kwh|\bdian ?fei\b", re.I)),
+    ("water", re.compile(r"水|water|\bshui ?fei\b", re.I)),
 ]
 _NOT_UTILITY = re.compile(r"电话|電話|手机|手機|水电煤|水電煤")
 

@@ -57,6 +57,8 @@ async def check_card(card_no: str, lang: str, dispatcher):
     ("水费", "water"), ("自来水费", "water"), ("水", "water"), ("燃气费", "gas"), ("煤气", "gas"),
     ("天然气", "gas"), ("electricity", "electricity"), ("electric", "electricity"),
     ("power", "electricity"), ("water", "water"), ("gas", "gas"), ("natural gas", "gas"),
+    ("dianfei", "electricity"), ("my dian fei bill", "electricity"), ("shuifei", "water"),
+    ("ranqi bill", "gas"), ("meiqi", "gas"), ("Meridian fees", None), ("shuifeng", None),
     ("水电煤", None), ("check my utility bills", None), ("电话", None), ("", None),
 ])
 def test_utility_words_map_to_a_kind(text, kind):
