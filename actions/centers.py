@@ -287,7 +287,8 @@ class ActionAnswerCenterQuestion(DataAction):
     @staticmethod
     def _day(tracker: Tracker, what: Asked) -> tuple[date, Holiday | None]:
         """The day asked about: the `date` slot if this question named a date the context action
-        could parse, else a holiday named ("国庆节"), else today (an old date never leaks in)."""
+        could parse, else a holiday named ("国庆节"), else a day the question's text names, else
+        today (an old date never leaks in)."""
         spans = what.mentioned("date")
         if any(dates.parse(span) for span in spans) and tracker.get_slot("date"):
             try:
@@ -295,7 +296,12 @@ class ActionAnswerCenterQuestion(DataAction):
             except ValueError:
                 pass
         holiday = next(filter(None, (holiday_date(span) for span in spans)), None)
-        return (holiday.day, holiday) if holiday else (dates.today(), None)
+        if holiday:
+            return holiday.day, holiday
+        # The entity model can miss a day inside a long sentence ("…受理中心周六开门吗"): the
+        # citizen's own words of this question still name it.
+        named = next(filter(None, (dates.parse(text) for text in what.texts)), None)
+        return named or dates.today(), None
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:

@@ -248,6 +248,17 @@ def test_holiday_dates():
     assert holiday_date("下周三", date(2026, 1, 1)) is None
 
 
+
+@pytest.mark.parametrize("text,lang", [("浦东的社区事务受理中心周六开门吗", "zh"),
+                                       ("is the pudong community centre open on saturday", "en")])
+async def test_a_day_the_model_missed_is_read_from_the_question(text, lang, dispatcher):
+    """No date entity (the model missed it), no date slot: still the Saturday asked about."""
+    saturday = dates.parse("周六")
+    tracker = make_tracker(text, intent="ask_office_hours", entities=[entity("district", "浦东")],
+                           slots={"district": "pudong", "language": lang})
+    await answer(tracker, dispatcher)
+    assert day_label(saturday, lang) in texts(dispatcher)[0]
+
 async def test_stale_date_is_not_used(dispatcher):
     """A date left in the slot by an earlier question does not answer a question without one."""
     tracker = make_tracker("浦东社区事务受理中心几点开门", intent="ask_office_hours",
