@@ -21,6 +21,7 @@ from dataservice.repositories.audit import record_lookup
 from dataservice.repositories import appointments as repo
 from dataservice.repositories import idempotency
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["appointments"])
 
 MOBILE = r"^1[3-9][0-9]{9}$"  # mainland mobile; [0-9] because \d also takes full-width digits
@@ -69,7 +70,6 @@ async def free_slots(request: Request, center: str = Query(..., min_length=1, ma
         lambda s: repo.free_slots(s, center, service, day, now, lang))
 
 
-log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 60.0
 
 
