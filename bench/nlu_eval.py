@@ -110,10 +110,9 @@ def write_doc(r: dict) -> None:
              "lowest threshold whose out-of-scope recall reaches 92%. A lower threshold rejects fewer "
              "in-scope messages but lets more out-of-scope ones through; the held-out split is not "
              "consulted for it.", "",
-             "The intent classifier (bot/nlu/intent_classifier.py: logistic regression on "
-             "per-featurizer TF-IDF, C=30, out_of_scope weighted x4) and its settings were chosen "
-             "by 5-fold cross-validation on the training data only (`bench/nlu_cv.py`), never on "
-             "the held-out split.", "",
+             "The intent classifier (bot/nlu/intent_classifier.py, settings in config.yml) and its "
+             "settings were chosen by 5-fold cross-validation on the training data only "
+             "(`bench/nlu_cv.py`, docs/nlu-cross-validation.md), never on the held-out split.", "",
              "| measure | value | target |", "|---|---:|---:|"]
     for lang, v in r["languages"].items():
         lines.append(f"| intent accuracy, held-out {lang} (n={v['n']}) | {v['accuracy']:.1%} | ≥ 95% |")

@@ -466,6 +466,7 @@ class WeChatInput(InputChannel):
                 message = self._decode(request, signature, timestamp, nonce)
                 dedupe_id = self._dedupe_id(message)
                 await self._bind_nonce(signature, timestamp, nonce, dedupe_id)
+                text = await self._handle(message, dedupe_id, on_new_message, request, started)
             except Rejected as e:
                 logger.info("WeChat request rejected (%s): %s", e.status, e.reason)
                 return response.text("forbidden" if e.status == 403 else "bad request",
@@ -473,11 +474,6 @@ class WeChatInput(InputChannel):
             except StateUnavailable as e:
                 # Without Redis neither replays nor WeChat's retries can be told apart, and
                 # Rasa's lock store is down too: answer politely rather than process.
-                logger.error("WeChat shared state unavailable (%s): answered with the hotline", e)
-                return self._reply(request, message, UNAVAILABLE)
-            try:
-                text = await self._handle(message, dedupe_id, on_new_message, request, started)
-            except StateUnavailable as e:
                 logger.error("WeChat shared state unavailable (%s): answered with the hotline", e)
                 text = UNAVAILABLE
             return self._reply(request, message, text)
