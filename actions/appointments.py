@@ -599,6 +599,19 @@ class ValidateAppointmentForm(CityFormValidation):
         return {"booking_slot_id": None}  # validate_booking_slot_id moves the offer to that day
 
     @staticmethod
+    def _opening_day(tracker: Tracker) -> date | None:
+        """The day named in the message that starts the form: the `date` entity, or the text
+        itself when the entity model missed it."""
+        was_set, iso = set_this_turn(tracker, "date")
+        if was_set and iso:
+            try:
+                return date.fromisoformat(iso)
+            except ValueError:
+                pass
+        text = latest_text(tracker)
+        return None if is_payload(text) else dates.parse(text)
+
+    @staticmethod
     def _start_day(tracker: Tracker) -> date:
         today = dates.today()
         try:
@@ -685,8 +698,13 @@ class ValidateAppointmentForm(CityFormValidation):
     # -- across slots ---------------------------------------------------------------------------
     async def settle(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                      lang: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Keep centre and slot consistent with service and district; pick a lone centre."""
+        """Keep centre and slot consistent with service and district; pick a lone centre; keep a
+        day named in the opening message ("下周二预约办护照") for the offer of free times."""
         out: list[dict[str, Any]] = []
+        if self.mode(tracker) == "activation" and not tracker.get_slot("booking_date"):
+            day = self._opening_day(tracker)
+            if day:
+                out.append(SlotSet("booking_date", day.isoformat()))
         service = tracker.get_slot("booking_service")
         district = tracker.get_slot("booking_district")
         center = tracker.get_slot("booking_center")

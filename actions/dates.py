@@ -7,7 +7,7 @@ common Chinese forms (下周一, 12月3日), and Duckling needs a server of its 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -19,6 +19,19 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 
 def today() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def local_time(iso: str | None) -> str:
+    """A data-service timestamp (ISO 8601, UTC when naive) as Shanghai wall-clock time."""
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _next_weekday(base: date, weekday: int, next_week: bool) -> date:

@@ -8,7 +8,7 @@ anything unclear is asked again with one button per type. The citizen confirms a
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,10 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
 from actions.base import AskText, DataAction
+from actions.dates import SHANGHAI, local_time
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
-SHANGHAI = timezone(timedelta(hours=8))
 REPORT_SLOTS = ["issue_type", "issue_location", "issue_description", "report_confirmed"]
 TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
 DESCRIPTION_MAX = 1000  # limits of POST /v1/tickets
@@ -115,18 +115,6 @@ def describes_problem(text: str) -> bool:
     cjk = len(_CJK.findall(rest))
     words = len(_LATIN_WORD.findall(rest))
     return cjk >= 5 or words >= 4 or (cjk >= 3 and words >= 2)
-
-
-def local_time(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        value = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def find_ticket_no(text: str) -> str | None:

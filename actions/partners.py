@@ -8,7 +8,6 @@ as soon as the look-up has run, whatever its outcome.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,9 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.base import AskText, DataAction
+from actions.dates import local_time
 from actions.i18n import lang_of, t
 
-SHANGHAI = timezone(timedelta(hours=8))
 UTILITY_SLOTS = ["utility_kind", "utility_account_no", "utility_phone_last4"]
 KINDS = ("water", "electricity", "gas")
 KIND_LABELS = {"water": ("水费", "water"), "electricity": ("电费", "electricity"),
@@ -94,18 +93,6 @@ def card_number(text: str) -> str | None:
 
 def money(value: Any) -> str:
     return f"{float(value):.2f}"
-
-
-def local_time(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        value = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def provenance_line(answer: dict, lang: str) -> str:

@@ -415,6 +415,28 @@ async def test_a_named_day_offers_that_days_slots():
     assert days and {by_id[i] for i in days} == {day}
 
 
+@pytest.mark.parametrize("lang,opening,with_entity", [
+    ("zh", "{zh}帮我预约浦东办护照", True),
+    ("en", "can I book a passport appointment in Pudong on {en}", False),  # the CRF missed it
+])
+async def test_a_day_in_the_opening_message_offers_that_days_slots(lang, opening, with_entity):
+    items = await free("pudong-exit-entry", "passport")
+    day = items[-1]["date"]
+    d = date.fromisoformat(day)
+    text = opening.format(zh=f"{d.month}月{d.day}日", en=f"{d:%B} {d.day}")
+    entities = [entity("service", "护照" if lang == "zh" else "passport"),
+                entity("district", "浦东" if lang == "zh" else "Pudong")]
+    if with_entity:
+        entities.append(entity("date", f"{d.month}月{d.day}日"))
+    conv = Conversation(sender=f"open-{uuid.uuid4().hex[:8]}", lang=lang)
+    await conv.say(text, "book_appointment", entities)
+    assert conv.slots["requested_slot"] == "booking_slot_id"
+    assert conv.slots["booking_date"] == day
+    days = {json.loads(b["payload"][len("/inform"):])["slot_id"] for b in conv.buttons}
+    by_id = {str(s["slot_id"]): s["date"] for s in items}
+    assert days and {by_id[i] for i in days} == {day}
+
+
 async def test_idempotent_retry_of_the_confirmation_gives_the_same_booking():
     items = await free("xuhui-exit-entry", "passport")
     item = items[0]

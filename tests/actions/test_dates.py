@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from actions.dates import parse
+from actions.dates import local_time, parse
 
 BASE = date(2026, 11, 28)  # a Saturday
 
@@ -23,3 +23,13 @@ def test_parse(text, expected):
 @pytest.mark.parametrize("text", ["", "hello", "13月40日", "2026-02-30", "sometime"])
 def test_unparseable(text):
     assert parse(text, BASE) is None
+
+
+@pytest.mark.parametrize("iso,expected", [
+    ("2026-11-28T16:30:00", "2026-11-29 00:30"),          # naive timestamps are UTC
+    ("2026-11-28T16:30:00+00:00", "2026-11-29 00:30"),
+    ("2026-11-28T09:05:00+08:00", "2026-11-28 09:05"),    # already Shanghai time
+    ("", ""), (None, ""), ("not a time", "not a time"),
+])
+def test_local_time_is_shanghai_wall_clock(iso, expected):
+    assert local_time(iso) == expected
