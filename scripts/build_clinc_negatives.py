@@ -1,7 +1,7 @@
 """Regenerate data/nlu/out_of_scope_clinc150_en.yml: English out-of-scope negatives from CLINC150.
 
 Build-time only (the project never reads ../shared at run time):
-    python3 scripts/build_clinc_negatives.py [--per-intent N] [--clinc DIR]
+    python3 scripts/build_clinc_negatives.py [--per-intent N] [--clinc DIR] [--out FILE]
 
 Only the `train` and `oos_train` splits are used, never val/oos_val (reserved for tuning and
 evaluation). Intents in overlap_intents.json are dropped; utterances containing an entity or a
@@ -53,6 +53,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-intent", type=int, default=8)
     ap.add_argument("--clinc", default=str(ROOT.parent / "shared" / "evaldata" / "clinc150"))
+    # another copy of data/nlu (bench/nlu_cv.py --data) to compare sample sizes without touching it
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     src = Path(args.clinc)
     data = json.loads((src / "clinc150_train_val.json").read_text())
@@ -76,8 +78,8 @@ def main() -> int:
         if key not in seen:
             seen.add(key)
             lines.append(f"    - {text.strip()}\n")
-    OUT.write_text(HEADER.format(n=args.per_intent) + "".join(lines), encoding="utf-8")
-    print(f"wrote {len(lines)} examples to {OUT.relative_to(ROOT)}")
+    args.out.write_text(HEADER.format(n=args.per_intent) + "".join(lines), encoding="utf-8")
+    print(f"wrote {len(lines)} examples to {args.out}")
     return 0
 
 
