@@ -143,7 +143,7 @@ def tune_threshold(r: dict, target: float = 0.92) -> None:
     threshold whose out-of-scope recall reaches the target, since a lower threshold rejects
     fewer in-scope messages."""
     raw = r["oos_val"]["raw"]
-    for thr in [x / 100 for x in range(20, 91, 5)]:
+    for thr in [x / 100 for x in range(10, 91, 5)]:
         recall = sum(name == "out_of_scope" or conf < thr for name, conf in raw) / len(raw)
         print(f"  threshold {thr:.2f}: oos_val recall {recall:.1%}")
         if recall >= target:
