@@ -34,7 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions import dates
 from actions import secrets as pii
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.base import AskText
+from actions.base import AskText, events_this_turn, set_this_turn
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
@@ -89,24 +89,6 @@ def latest_entities(tracker: Tracker, name: str) -> list[str]:
 def is_payload(text: str) -> bool:
     """A button payload such as /inform{"slot_id": "12"}: not free text to parse."""
     return text.startswith("/")
-
-
-def events_this_turn(tracker: Tracker) -> list[dict]:
-    """The events after the latest user message."""
-    events = tracker.events or []
-    for index in range(len(events) - 1, -1, -1):
-        if events[index].get("event") == "user":
-            return events[index + 1:]
-    return list(events)
-
-
-def set_this_turn(tracker: Tracker, slot: str) -> tuple[bool, Any]:
-    """(was the slot set since the latest user message, its newest value)."""
-    found, value = False, None
-    for event in events_this_turn(tracker):
-        if event.get("event") == "slot" and event.get("name") == slot:
-            found, value = True, event.get("value")
-    return found, value
 
 
 def set_before_form(tracker: Tracker, slot: str, form: str) -> bool:

@@ -1,4 +1,5 @@
-"""Base class for actions that call the data service: an outage becomes a polite bilingual reply."""
+"""Base classes for actions (calling the data service: an outage becomes a polite bilingual reply;
+fixed-text questions) and what this turn set on the tracker."""
 from __future__ import annotations
 
 import logging
@@ -53,3 +54,32 @@ class AskText(Action, ABC):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=t(lang_of(tracker), self.zh, self.en))
         return []
+
+
+def events_this_turn(tracker: Tracker) -> list[dict]:
+    """The events after the latest user message."""
+    events = tracker.events or []
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "user":
+            return events[index + 1:]
+    return list(events)
+
+
+def set_this_turn(tracker: Tracker, slot: str) -> tuple[bool, Any]:
+    """(was the slot set since the latest user message, its newest value)."""
+    found, value = False, None
+    for event in events_this_turn(tracker):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            found, value = True, event.get("value")
+    return found, value
+
+
+def slot_before_turn(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (what this turn may have overwritten)."""
+    events = tracker.events or []
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    value = None
+    for event in events[:last_user]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value

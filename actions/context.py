@@ -25,8 +25,14 @@ def _entity_values(tracker: Tracker, name: str) -> list[str]:
             if e.get("entity") == name and e.get("value")]
 
 
+# A form that keeps its own copy of a shared slot asks for it under its own name; the answer
+# still resolves the shared slot, which the form's validation then copies.
+ASKED_AS = {"issue_district": "district"}
+
+
 def _requested_slot(tracker: Tracker) -> str | None:
-    return tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+    requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+    return ASKED_AS.get(requested, requested)
 
 
 class ActionExtractContext(Action):

@@ -16,17 +16,24 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.base import AskText, DataAction
+from actions.base import AskText, DataAction, set_this_turn, slot_before_turn
 from actions.dates import SHANGHAI, local_time
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
 
-REPORT_SLOTS = ["issue_type", "issue_location", "issue_description", "report_confirmed"]
+REPORT_SLOTS = ["issue_type", "issue_location", "issue_district", "issue_description",
+                "report_confirmed"]
 TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
 DESCRIPTION_MAX = 1000  # limits of POST /v1/tickets
 LOCATION_MAX = 200
 # Intents that are never an answer to a form question: stop, help, a garbage question.
 NOT_ANSWERS = {"deny", "help", "ask_garbage_sorting"}
+# Questions answered in the middle of a form (the rules answer, then the form asks again). The
+# domain keeps them out of the forms' free-text mappings; for the report's free-text answers they
+# are a digression only when they name what they ask about, because descriptions are often
+# classified as questions ("施工队每天干到两点，要多久才能完工" reads as a processing-time question).
+QUESTION_INTENTS = frozenset({"ask_office_hours", "ask_service_fee", "ask_service_requirements",
+                              "ask_processing_time"})
 # Marks an answer to "which district?" that the context action could not resolve.
 UNRESOLVED = "?unresolved:"
 
@@ -46,8 +53,8 @@ _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\
 # Free text -> issue-type code. Longer (more specific) keywords weigh more; a tie is "unclear".
 ISSUE_KEYWORDS: dict[str, list[str]] = {
     "noise": ["噪音", "噪声", "吵", "扰民", "擾民", "广场舞", "施工", "打桩", "装修", "狗叫", "半夜",
-              "夜里", "noise", "noisy", "loud", "construction site", "drilling", "piling", "square danc",
-              "barking", "music"],
+              "夜里", "noise", "noisy", "loud", "construction", "renovation", "drilling", "piling",
+              "square danc", "barking", "music"],
     "road_damage": ["坑", "路面", "塌陷", "破损", "地砖", "马路", "道路", "路破", "pothole", "road",
                     "pavement", "paving", "tiles", "collapsed", "crack"],
     "streetlight": ["路灯", "路燈", "灯不亮", "灯坏", "streetlight", "street light", "street lamp",
@@ -153,9 +160,8 @@ def _named(tracker: Tracker, entity_name: str) -> bool:
 
 
 def _district_given_now(tracker: Tracker) -> bool:
-    if _activation(tracker):
-        return _named(tracker, "district")
-    return "district" in tracker.slots_to_validate()
+    """Did this message name a district (the context action set the shared slot this turn)?"""
+    return set_this_turn(tracker, "district")[1] is not None
 
 
 async def _district_of(location: str | None, lang: str) -> str | None:
@@ -169,6 +175,27 @@ async def _district_of(location: str | None, lang: str) -> str | None:
     return found.code
 
 
+def is_digression(tracker: Tracker) -> bool:
+    """A question (QUESTION_INTENTS) that names what it asks about: a service, or for opening
+    hours a district or a service."""
+    message = tracker.latest_message
+    intent = (message.get("intent") or {}).get("name")
+    if intent not in QUESTION_INTENTS:
+        return False
+    named = {e.get("entity") for e in message.get("entities") or []}
+    return bool(named & ({"service", "district"} if intent == "ask_office_hours" else {"service"}))
+
+
+def question_as_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """The text of a message classified as a question that is really the answer to `slot`
+    (the domain's free-text mapping leaves question intents out); {} for anything else."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if (intent not in QUESTION_INTENTS or tracker.get_slot("requested_slot") != slot
+            or is_digression(tracker)):
+        return {}
+    return {slot: tracker.latest_message.get("text") or ""}
+
+
 class ValidateReportIssueForm(FormValidationAction):
     def name(self) -> str:
         return "validate_report_issue_form"
@@ -178,8 +205,9 @@ class ValidateReportIssueForm(FormValidationAction):
         # At activation the entity may be missing although the message names the problem
         # ("我想举报有人乱倒建筑垃圾"): try the whole first message.
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.get_slot("issue_type") or tracker.get_slot("requested_slot")
-                or intent != "report_issue"):
+        if tracker.get_slot("requested_slot"):
+            return question_as_answer(tracker, "issue_type")
+        if tracker.get_slot("issue_type") or intent != "report_issue":
             return {}
         code = match_issue_type(tracker.latest_message.get("text") or "")
         return {"issue_type": code} if code else {}
@@ -200,11 +228,24 @@ class ValidateReportIssueForm(FormValidationAction):
             code = match_issue_type(tracker.latest_message.get("text") or "", types)
         if code:
             return {"issue_type": code}
+        known = slot_before_turn(tracker, "issue_type")
+        if not activation and known and tracker.get_slot("requested_slot") != "issue_type":
+            # An unclear mention in another answer ("construction work every night" in the
+            # description) does not undo the type the citizen already gave.
+            return {"issue_type": known}
         if tracker.get_slot("requested_slot") == "issue_type":
             dispatcher.utter_message(text=t(
                 lang, "抱歉，我没能确定这属于哪一类问题。",
                 "Sorry, I couldn't tell which kind of problem that is."))
         return {"issue_type": None}
+
+    async def extract_issue_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: dict) -> dict[str, Any]:
+        return question_as_answer(tracker, "issue_location")
+
+    async def extract_issue_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: dict) -> dict[str, Any]:
+        return question_as_answer(tracker, "issue_description")
 
     async def validate_issue_location(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -223,35 +264,42 @@ class ValidateReportIssueForm(FormValidationAction):
         if not _district_given_now(tracker):
             code = await _district_of(location, lang)
             if code:
-                result["district"] = code
+                result["issue_district"] = code
         return result
 
-    async def extract_district(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: dict) -> dict[str, Any]:
-        # action_extract_context resolves the answer to a district code. When it could not,
-        # hand the words to validate_district so the citizen hears why and gets the buttons
-        # (instead of the form being rejected). "算了"/help/garbage questions stay rejected.
+    async def extract_issue_district(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: dict) -> dict[str, Any]:
+        # The report keeps its own district, copied from the shared `district` slot (which the
+        # context action resolves from every message) only when this message answers or
+        # corrects it: never from an earlier question about a service centre, nor from a
+        # question in the middle of the report ("徐汇的中心几点开门" is answered by a rule, then the
+        # form asks again). An answer the context action could not resolve goes to
+        # validate_issue_district, so the citizen hears why and gets the buttons.
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.get_slot("requested_slot") != "district" or tracker.get_slot("district")
-                or intent in NOT_ANSWERS):
+        if intent in NOT_ANSWERS or is_digression(tracker):
             return {}
-        return {"district": UNRESOLVED + (tracker.latest_message.get("text") or "")[:40]}
+        given = set_this_turn(tracker, "district")[1]
+        if given:
+            return {"issue_district": given}
+        if tracker.get_slot("requested_slot") == "issue_district":
+            return {"issue_district": UNRESOLVED + (tracker.latest_message.get("text") or "")[:40]}
+        return {}
 
-    async def validate_district(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: dict) -> dict[str, Any]:
-        if _activation(tracker) and not _named(tracker, "district"):
-            # A district from an earlier question (say, about a service centre) is not where
-            # this problem is - unless the location just named one (validated before this).
-            return {"district": await _district_of(tracker.get_slot("issue_location"),
-                                                   lang_of(tracker))}
+    async def validate_issue_district(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if _activation(tracker) and not _district_given_now(tracker):
+            # Left from an earlier report: not where this problem is, unless the location just
+            # named one (validated before this).
+            return {"issue_district": await _district_of(tracker.get_slot("issue_location"),
+                                                         lang_of(tracker))}
         # The context action resolves it to a code; anything else is asked again.
         if isinstance(value, str) and re.fullmatch(r"[a-z_]{2,32}", value):
-            return {"district": value}
+            return {"issue_district": value}
         if isinstance(value, str) and value.startswith(UNRESOLVED):
             dispatcher.utter_message(text=t(
                 lang_of(tracker), f"抱歉，我没认出“{value[len(UNRESOLVED):]}”是上海的哪个区。",
                 f"Sorry, I couldn't tell which Shanghai district \"{value[len(UNRESOLVED):]}\" is."))
-        return {"district": None}
+        return {"issue_district": None}
 
     async def validate_issue_description(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -310,7 +358,7 @@ class ActionAskIssueDescription(AskText):
 
 class ActionAskDistrict(Action):
     def name(self) -> str:
-        return "action_ask_report_issue_form_district"
+        return "action_ask_report_issue_form_issue_district"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict]:
@@ -335,7 +383,7 @@ class ActionAskReportConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict]:
         lang = lang_of(tracker)
-        code, district = tracker.get_slot("issue_type"), tracker.get_slot("district")
+        code, district = tracker.get_slot("issue_type"), tracker.get_slot("issue_district")
         type_label, district_name = code, district
         try:
             type_label = next((i["label"] for i in await fetch_issue_types(lang)
@@ -381,7 +429,7 @@ class ActionSubmitReportIssue(DataAction):
             "issue_type": tracker.get_slot("issue_type"),
             "description": tracker.get_slot("issue_description"),
             "location": tracker.get_slot("issue_location"),
-            "district": tracker.get_slot("district"),
+            "district": tracker.get_slot("issue_district"),
             "language": lang,
         }
         clear = [SlotSet(slot, None) for slot in REPORT_SLOTS]

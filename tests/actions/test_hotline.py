@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from actions.hotline import (
     ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation, ActionAskIssueType,
     ActionAskReportConfirmed, ActionAskTicketNo, ActionCheckTicketStatus,
-    ActionResetReportIssueForm, ActionSubmitReportIssue, ValidateReportIssueForm,
+    ActionResetReportIssueForm, ActionSubmitReportIssue, QUESTION_INTENTS, ValidateReportIssueForm,
     ValidateTicketStatusForm, describes_problem, mask_mobiles, match_issue_type)
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
@@ -23,7 +23,7 @@ TICKET = re.compile(r"12345-\d{8}-[0-9A-Z]{6}")
 SEEDED_IN_PROGRESS = "12345-20261118-W4TZ6R"  # streetlight, Yangpu, in progress
 SEEDED_RESOLVED = "12345-20261103-K7M2QX"  # noise, Xuhui, resolved
 
-REPORT = {"issue_type": "streetlight", "issue_location": "宜山路700弄门口", "district": "xuhui",
+REPORT = {"issue_type": "streetlight", "issue_location": "宜山路700弄门口", "issue_district": "xuhui",
           "issue_description": "小区门口两盏路灯不亮已经三天了，晚上很黑", "report_confirmed": True}
 
 
@@ -97,7 +97,7 @@ async def test_activation_zh_keeps_a_describing_first_message(dispatcher):
     assert slots["issue_type"] == "streetlight"
     assert slots["issue_location"] == "漕溪北路和南丹路路口"
     assert slots["issue_description"] == text
-    assert "district" not in slots  # the junction names no district: it will be asked
+    assert "issue_district" not in slots  # the junction names no district: it will be asked
     assert texts(dispatcher) == []
 
 
@@ -128,9 +128,9 @@ async def test_a_new_report_forgets_what_an_earlier_one_left(dispatcher):
     text = "楼下广场舞太吵了，每天晚上十点多还不停"
     tracker = form_tracker(text, "report_issue", slots={**REPORT, "report_confirmed": None},
                            candidates={"issue_type": "streetlight", "issue_location": "宜山路700弄门口",
-                                       "district": "xuhui", "issue_description": text})
+                                       "issue_district": "xuhui", "issue_description": text})
     slots = await validate(tracker, dispatcher)
-    assert slots == {"issue_type": "noise", "issue_location": None, "district": None,
+    assert slots == {"issue_type": "noise", "issue_location": None, "issue_district": None,
                      "issue_description": text}
 
 
@@ -141,7 +141,7 @@ async def test_a_new_report_naming_the_same_district_keeps_it(dispatcher):
                            candidates={"issue_location": "徐汇区宜山路700弄门口", "district": "xuhui",
                                        "issue_description": text})
     slots = await validate(tracker, dispatcher)
-    assert slots["district"] == "xuhui" and slots["issue_type"] == "streetlight"
+    assert slots["issue_district"] == "xuhui" and slots["issue_type"] == "streetlight"
 
 
 async def test_unclear_answer_en_is_asked_again_with_buttons(dispatcher):
@@ -171,13 +171,13 @@ async def test_location_naming_a_district_fills_the_district(dispatcher):
     tracker = form_tracker("浦东新区张杨路500号门口", requested="issue_location",
                            candidates={"issue_location": "浦东新区张杨路500号门口"})
     slots = await validate(tracker, dispatcher)
-    assert slots == {"issue_location": "浦东新区张杨路500号门口", "district": "pudong"}
+    assert slots == {"issue_location": "浦东新区张杨路500号门口", "issue_district": "pudong"}
 
 
 async def test_location_keeps_a_district_given_in_the_same_message(dispatcher):
     tracker = form_tracker("徐汇，浦东新区张杨路500号", requested="issue_location",
                            candidates={"district": "xuhui", "issue_location": "浦东新区张杨路500号"})
-    assert (await validate(tracker, dispatcher))["district"] == "xuhui"
+    assert (await validate(tracker, dispatcher))["issue_district"] == "xuhui"
 
 
 async def test_location_naming_a_district_replaces_an_earlier_one(dispatcher):
@@ -185,7 +185,7 @@ async def test_location_naming_a_district_replaces_an_earlier_one(dispatcher):
     tracker = form_tracker("地址是浦东新区张杨路500号", requested="report_confirmed",
                            candidates={"issue_location": "浦东新区张杨路500号"},
                            slots={**REPORT, "report_confirmed": None})
-    assert (await validate(tracker, dispatcher))["district"] == "pudong"
+    assert (await validate(tracker, dispatcher))["issue_district"] == "pudong"
 
 
 async def test_location_en_without_district(dispatcher):
@@ -203,22 +203,45 @@ async def test_too_short_location_is_asked_again(dispatcher):
 
 
 async def test_unrecognised_district_answer_is_explained(dispatcher):
-    tracker = form_tracker("火星区", requested="district")
-    assert (await validate(tracker, dispatcher))["district"] is None
+    tracker = form_tracker("火星区", requested="issue_district")
+    assert (await validate(tracker, dispatcher))["issue_district"] is None
     assert "没认出“火星区”" in texts(dispatcher)[0]
 
 
 async def test_stop_at_the_district_question_is_left_to_the_stop_rule(dispatcher):
     # "算了" must not fill anything, so the form rejects and the stop rule runs.
-    tracker = form_tracker("算了", intent="deny", requested="district")
+    tracker = form_tracker("算了", intent="deny", requested="issue_district")
     assert await validate(tracker, dispatcher) == {}
     assert texts(dispatcher) == []
 
 
 async def test_district_correction_at_the_confirmation(dispatcher):
     tracker = form_tracker("in Xuhui", requested="report_confirmed", candidates={"district": "xuhui"},
-                           slots={**REPORT, "district": "pudong", "report_confirmed": None})
-    assert await validate(tracker, dispatcher) == {"district": "xuhui"}
+                           slots={**REPORT, "issue_district": "pudong", "report_confirmed": None})
+    assert (await validate(tracker, dispatcher))["issue_district"] == "xuhui"
+
+
+async def test_an_unclear_type_in_a_later_answer_keeps_the_known_type(dispatcher):
+    text = "construction work every night until 2am, how long will this go on"
+    tracker = form_tracker(text, "report_issue", requested="issue_description",
+                           entities=[entity("issue_type", "work every night")],
+                           candidates={"issue_type": "work every night", "issue_description": text},
+                           slots={"language": "en"})
+    tracker.events.insert(0, {"event": "slot", "name": "issue_type", "value": "noise"})
+    slots = await validate(tracker, dispatcher)
+    assert slots["issue_type"] == "noise" and slots["issue_description"] == text
+    assert texts(dispatcher) == []
+
+
+async def test_a_question_about_another_districts_centres_leaves_the_report_alone(dispatcher):
+    # The context action resolved the question's district into the shared slot; the report
+    # keeps its own, and nothing is filled, so a rule answers and the form asks again.
+    tracker = form_tracker("what are the office hours of Xuhui centres?", "ask_office_hours",
+                           requested="issue_location", entities=[entity("district", "Xuhui")],
+                           candidates={"district": "xuhui"},
+                           slots={"language": "en", "issue_type": "noise"})
+    assert "issue_district" not in await validate(tracker, dispatcher)
+    assert texts(dispatcher) == []
 
 
 async def test_short_description_is_asked_again_and_phones_are_masked(dispatcher):
@@ -230,6 +253,45 @@ async def test_short_description_is_asked_again_and_phones_are_masked(dispatcher
     full = form_tracker(text, requested="issue_description", candidates={"issue_description": text})
     assert (await validate(full, dispatcher))["issue_description"] == \
         "工地每天晚上十点以后还在打桩，电话138******78"
+
+
+@pytest.mark.parametrize("text,intent,entities,requested", [
+    ("how much is a passport", "ask_service_fee", [entity("service", "passport")],
+     "issue_location"),
+    ("what are the office hours of Xuhui centres?", "ask_office_hours",
+     [entity("district", "Xuhui")], "issue_type"),
+    ("居住证要带什么材料", "ask_service_requirements", [entity("service", "居住证")],
+     "issue_description"),
+])
+async def test_a_question_naming_its_subject_is_a_digression(text, intent, entities, requested,
+                                                             dispatcher):
+    # Nothing is filled, so the form rejects and a rule answers the question, then asks again.
+    tracker = form_tracker(text, intent=intent, entities=entities, requested=requested,
+                           slots={"language": "en"})
+    assert await validate(tracker, dispatcher) == {}
+    assert texts(dispatcher) == []
+
+
+@pytest.mark.parametrize("text,intent,requested", [
+    ("施工队每天晚上干到两点，要多久才能完工", "ask_processing_time", "issue_description"),
+    ("the community centre on my street is always closed during opening hours",
+     "ask_office_hours", "issue_description"),
+    ("outside the metro exit, how much longer will this take", "ask_processing_time",
+     "issue_location"),
+])
+async def test_a_description_read_as_a_question_is_still_the_answer(text, intent, requested,
+                                                                    dispatcher):
+    tracker = form_tracker(text, intent=intent, requested=requested)
+    assert (await validate(tracker, dispatcher))[requested] == text
+
+
+def test_forms_leave_questions_out_of_their_free_text_answers():
+    partners = yaml.safe_load((ROOT / "bot/domain/partners.yml").read_text(encoding="utf-8"))
+    for domain in (DOMAIN, partners):
+        for name, slot in domain["slots"].items():
+            for mapping in slot["mappings"]:
+                if mapping["type"] == "from_text" and "not_intent" in mapping:
+                    assert set(QUESTION_INTENTS) <= set(mapping["not_intent"]), name
 
 
 # -- report_issue_form: questions ----------------------------------------------------------------
@@ -307,7 +369,7 @@ async def test_submit_with_missing_details_files_nothing(dispatcher):
 
 
 async def test_submit_refused_by_the_data_service(dispatcher):
-    tracker = make_tracker("对", "affirm", slots={**REPORT, "district": "atlantis"})
+    tracker = make_tracker("对", "affirm", slots={**REPORT, "issue_district": "atlantis"})
     events = await ActionSubmitReportIssue().run(dispatcher, tracker, DOMAIN)
     assert "没有提交成功" in texts(dispatcher)[0] and "12345" in texts(dispatcher)[0]
     assert slot_events(events)["report_confirmed"] is None
@@ -324,7 +386,8 @@ async def test_submit_outage(down_client, dispatcher):
 async def test_reset_after_stopping(dispatcher):
     events = await ActionResetReportIssueForm().run(dispatcher, make_tracker(slots=REPORT), DOMAIN)
     assert slot_events(events) == {"issue_type": None, "issue_location": None,
-                                   "issue_description": None, "report_confirmed": None}
+                                   "issue_district": None, "issue_description": None,
+                                   "report_confirmed": None}
 
 
 @pytest.mark.parametrize("lang,expected", [
