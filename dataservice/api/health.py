@@ -5,7 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+
+from dataservice.migrate import schema_state
 
 router = APIRouter(tags=["health"])
 
@@ -20,13 +21,14 @@ async def readyz(request: Request):
     state = request.app.state
     checks: dict[str, str] = {}
 
-    def _db() -> None:
+    def _db() -> str:
+        # Reachable, and migrated to the schema this code expects (a deploy that skipped the
+        # migration would otherwise answer every data request with a 500).
         with state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            return schema_state(conn)
 
     try:
-        await run_in_threadpool(_db)
-        checks["database"] = "ok"
+        checks["database"] = await run_in_threadpool(_db)
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
     if state.settings.redis_url:

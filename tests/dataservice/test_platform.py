@@ -23,6 +23,24 @@ def test_readyz_reports_unreachable_redis(settings):
     assert r.json()["checks"]["redis"].startswith("unavailable")
 
 
+def test_readyz_refuses_a_database_behind_the_code(settings, tmp_path):
+    """A deploy that skipped `python -m dataservice migrate` is not ready (instead of serving 500s)."""
+    from dataclasses import replace
+
+    from dataservice.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    with TestClient(create_app(replace(settings, database_url=url))) as c:
+        never = c.get("/readyz")
+        upgrade(url, "0001")
+        behind = c.get("/readyz")
+        upgrade(url)
+        current = c.get("/readyz")
+    assert never.status_code == 503 and never.json()["checks"]["database"].startswith("not migrated")
+    assert behind.status_code == 503 and "0002" in behind.json()["checks"]["database"]
+    assert current.status_code == 200 and current.json()["checks"]["database"] == "ok"
+
+
 def test_openapi_is_open_and_lists_v1(anon_client: TestClient):
     spec = anon_client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
