@@ -550,15 +550,7 @@ class ValidateAppointmentForm(CityFormValidation):
         """The day and time the citizen asked for in this message, if any."""
         text = latest_text(tracker)
         answering = self.answering(tracker, "booking_slot_id")
-        was_set, iso = set_this_turn(tracker, "date")
-        day = None
-        if was_set and iso:
-            try:
-                day = date.fromisoformat(iso)
-            except ValueError:
-                day = None
-        if day is None and answering and not is_payload(text):
-            day = dates.parse(text)
+        day = self._named_day(tracker, read_text=answering)
         when = parse_time(text) if (answering or day) else None
         return day, when
 
@@ -581,9 +573,9 @@ class ValidateAppointmentForm(CityFormValidation):
         return {"booking_slot_id": None}  # validate_booking_slot_id moves the offer to that day
 
     @staticmethod
-    def _opening_day(tracker: Tracker) -> date | None:
-        """The day named in the message that starts the form: the `date` entity, or the text
-        itself when the entity model missed it."""
+    def _named_day(tracker: Tracker, read_text: bool) -> date | None:
+        """The day this message names: the `date` the context action set from it, or (when
+        `read_text`) the text itself, since the entity model misses dates in long sentences."""
         was_set, iso = set_this_turn(tracker, "date")
         if was_set and iso:
             try:
@@ -591,7 +583,7 @@ class ValidateAppointmentForm(CityFormValidation):
             except ValueError:
                 pass
         text = latest_text(tracker)
-        return None if is_payload(text) else dates.parse(text)
+        return dates.parse(text) if read_text and not is_payload(text) else None
 
     @staticmethod
     def _start_day(tracker: Tracker) -> date:
@@ -684,7 +676,7 @@ class ValidateAppointmentForm(CityFormValidation):
         day named in the opening message ("下周二预约办护照") for the offer of free times."""
         out: list[dict[str, Any]] = []
         if self.mode(tracker) == "activation" and not tracker.get_slot("booking_date"):
-            day = self._opening_day(tracker)
+            day = self._named_day(tracker, read_text=True)
             if day:
                 out.append(SlotSet("booking_date", day.isoformat()))
         service = tracker.get_slot("booking_service")

@@ -28,9 +28,12 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-def to_simplified(text: str) -> str:
-    """The text in Simplified characters, offset for offset (unchanged if that is not possible)."""
-    if not text or text.isascii():
+# The tokenizer and the regex featurizer both convert each message: the second one is a hit.
+@lru_cache(maxsize=1024)
+def to_simplified(text: Any) -> Any:
+    """The text in Simplified characters, offset for offset (unchanged if that is not possible,
+    or if it is not text)."""
+    if not isinstance(text, str) or not text or text.isascii():
         return text
     simplified = _converter().convert(text)
     return simplified if len(simplified) == len(text) else text
@@ -40,7 +43,7 @@ def to_simplified(text: str) -> str:
 class SimplifyingJiebaTokenizer(JiebaTokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute)
-        simplified = to_simplified(text) if isinstance(text, str) else text
+        simplified = to_simplified(text)
         if simplified == text:
             return super().tokenize(message, attribute)
         return super().tokenize(Message(data={attribute: simplified}), attribute)
@@ -50,7 +53,7 @@ class SimplifyingJiebaTokenizer(JiebaTokenizer):
 class SimplifyingRegexFeaturizer(RegexFeaturizer):
     def _features_for_patterns(self, message: Message, attribute: Text) -> Any:
         text = message.get(attribute)
-        simplified = to_simplified(text) if isinstance(text, str) else text
+        simplified = to_simplified(text)
         if simplified != text:
             # Same tokens (the featurizer marks matches on them), Simplified text to match.
             message = Message(data={**message.data, attribute: simplified})
