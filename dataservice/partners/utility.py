@@ -43,23 +43,30 @@ def mask_address(address: str) -> str:
     return re.sub(r"[0-9]", "*", address)
 
 
-def _month_back(day: date, months: int) -> date:
+# Bills are laid out relative to the seeding day, not to a fixed day of the month, so the sample
+# reads the same whatever the date: the newest bill is always issued recently and not yet due, and an
+# older unpaid bill is always past its due date (for a month after seeding).
+NEWEST_ISSUED_DAYS_AGO = 10
+DAYS_TO_PAY = 30
+
+
+def _months_back(day: date, months: int) -> date:
+    """The same day `months` earlier (clamped to the 28th so every month has it)."""
     index = day.year * 12 + (day.month - 1) - months
-    return date(index // 12, index % 12 + 1, 1)
+    return date(index // 12, index % 12 + 1, min(day.day, 28))
 
 
 def bill_periods(today: date, cycle_months: int, count: int) -> list[tuple[str, date]]:
     """(period YYYY-MM, due date) of the latest `count` bills, newest first.
 
-    A bill covers the cycle ending with the previous month; it is issued on the 5th of the month
-    after and is due a month later.
+    A bill covers the cycle ending with the month before it is issued and is due DAYS_TO_PAY later.
     """
+    newest_issue = today - timedelta(days=NEWEST_ISSUED_DAYS_AGO)
     out = []
-    last = _month_back(today, 1)
     for i in range(count):
-        period = _month_back(last, i * cycle_months)
-        issued = _month_back(period, -1).replace(day=5)
-        out.append((f"{period:%Y-%m}", _month_back(issued, -1).replace(day=5)))
+        issued = _months_back(newest_issue, i * cycle_months)
+        period = _months_back(issued, 1)
+        out.append((f"{period:%Y-%m}", issued + timedelta(days=DAYS_TO_PAY)))
     return out
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.models import AuditLog
 from dataservice.partners import SEED_DIR
+from dataservice.partners.utility import bill_periods
 
 ACCOUNTS = {kind: yaml.safe_load((SEED_DIR / f"{kind}.yaml").read_text("utf-8"))["accounts"]
             for kind in ("water", "electricity", "gas")}
@@ -62,6 +63,18 @@ def test_each_utility_kind_with_the_right_factor(client: TestClient, kind):
     assert "Zhangyang Road" in en["account"]["address_masked"]
     assert en["bills"][0]["status_label"] in {"Paid", "Unpaid", "Overdue"}
     _assert_provenance(en, body["provenance"]["partner_id"], PARTNER_NAMES[kind][1])
+
+
+@pytest.mark.parametrize("cycle_months", [1, 2])
+def test_seeded_bills_read_the_same_on_every_day_of_the_year(cycle_months):
+    """Seeded on any day and read within ten days: newest bill not yet due, the older ones overdue."""
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        periods = bill_periods(day, cycle_months, 3)
+        for read_on in (day, day + timedelta(days=9)):
+            assert periods[0][1] > read_on and all(due < read_on for _, due in periods[1:]), day
+        assert [p for p, _ in periods] == sorted({p for p, _ in periods}, reverse=True), day
+        day += timedelta(days=1)
 
 
 def test_earlier_unpaid_bill_is_overdue(client: TestClient):
