@@ -2,7 +2,7 @@
 
 - Tracker store: SQL. `TRACKER_STORE_URL` (postgresql://user:password@host:port/db) selects
   PostgreSQL; unset, a SQLite file `var/tracker.sqlite3` (the embedded default). Events are
-  redacted (bot.privacy) on their way into the database, so phone and ID numbers are never stored
+  redacted (privacy/) on their way into the database, so phone and ID numbers are never stored
   in the clear, whatever the channel.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
   its last `TRACKER_WINDOW_TURNS` user messages (default 5, 0 = all): bot.tracker_window. Without
@@ -30,7 +30,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_speedups
-from bot.privacy import redact
+from privacy import redact
 from bot.tracker_window import window_events
 
 # The Rasa server imports this module from endpoints.yml before it runs any action.

@@ -12,6 +12,7 @@ COPY dataservice/requirements.txt /app/dataservice/requirements.txt
 RUN pip install -r /app/dataservice/requirements.txt
 
 COPY dataservice /app/dataservice
+COPY privacy /app/privacy
 
 # Non-root at run time; the embedded SQLite default writes under /app/var only.
 RUN useradd --system --uid 1001 --home-dir /app --shell /usr/sbin/nologin dataservice \

@@ -49,7 +49,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from bot.privacy import redact_text
+from privacy import redact_text
 
 logger = logging.getLogger(__name__)
 
