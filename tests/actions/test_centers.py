@@ -18,6 +18,16 @@ DOMAIN = {"forms": {"center_form": {"required_slots": ["district"]}}}
 PUDONG_COMMUNITY = 6  # community affairs centres of Pudong in the seed data
 
 
+# The questions below name fixed days (Saturday 5 December 2026 ...), and how a reply labels a day
+# ("明天", the year) depends on today: the assistant's clock is fixed so the suite passes on any date.
+FIXED_TODAY = date(2026, 12, 2)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr(dates, "today", lambda: FIXED_TODAY)
+
+
 async def answer(tracker, dispatcher):
     return await ActionAnswerCenterQuestion().run(dispatcher, tracker, DOMAIN)
 
