@@ -7,14 +7,30 @@ The data service locks a number after 5 failed attempts: each test uses its own 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 
+from actions import dates
 from tests.actions.conftest import entity
 from tests.actions.test_appointments import Conversation, run_action, slot_values
 
 pytestmark = pytest.mark.asyncio
+
+
+SAMPLE = yaml.safe_load((Path(__file__).resolve().parents[2] / "dataservice" / "seed" / "data"
+                         / "applications.yaml").read_text("utf-8"))
+
+
+def seeded(iso: str) -> datetime:
+    """A sample date as the data service seeded it: moved by whole weeks to before today (the same
+    rule as dataservice/seed/applications.py, which this environment cannot import)."""
+    written = date.fromisoformat(SAMPLE["written_as_of"])
+    weeks = (dates.today() - written - timedelta(days=1)).days // 7
+    return datetime.fromisoformat(iso) + timedelta(weeks=weeks)
 
 
 def conversation(lang: str) -> Conversation:
@@ -26,9 +42,11 @@ async def test_status_in_one_message_zh():
     await conv.say("查一下SH2026111200086的进度，手机尾号8843", "check_application_status",
                    [entity("application_no", "SH2026111200086"), entity("phone_last4", "8843")])
     answer = conv.texts[-1]
+    latest, expected = seeded("2026-11-13T09:30:00+08:00"), seeded("2026-12-07T17:00:00+08:00")
     for part in ("受理编号 SH2026111200086（普通护照）", "当前状态：审核中",
-                 "最新进展（11月13日 09:30）：出入境管理部门审核中。",
-                 "预计办结：11月19日（周四）", "受理地点：上海市公安局徐汇分局出入境接待大厅",
+                 f"最新进展（{latest.month}月{latest.day}日 09:30）：出入境管理部门审核中。",
+                 f"预计办结：{expected.month}月{expected.day}日（周一）",
+                 "受理地点：上海市公安局徐汇分局出入境接待大厅",
                  "说明：申请正在审核"):
         assert part in answer, part
     # The digits are cleared after use: the next lookup asks again.

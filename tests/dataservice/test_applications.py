@@ -1,6 +1,9 @@
 """Application progress: verified lookup, one answer for every failure, audit trail."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -9,9 +12,10 @@ from sqlalchemy import select
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.models import Application, AuditLog
 from dataservice.seed import DATA_DIR
+from dataservice.seed.applications import weeks_moved
 
-APPS = {row["application_no"]: row
-        for row in yaml.safe_load((DATA_DIR / "applications.yaml").read_text("utf-8"))}
+SAMPLE_FILE = yaml.safe_load((DATA_DIR / "applications.yaml").read_text("utf-8"))
+APPS = {row["application_no"]: row for row in SAMPLE_FILE["applications"]}
 SAMPLE = APPS["SH2026110500123"]  # resident ID card, ready for pickup
 LAST4 = SAMPLE["phone"][-4:]
 WRONG4 = "0000" if LAST4 != "0000" else "1111"
@@ -162,3 +166,22 @@ def test_factor_is_never_accepted_in_the_url_and_lang_is_checked(client: TestCli
     assert r.status_code == 422
     assert _lookup(client, SAMPLE["application_no"], LAST4, "fr").status_code == 422
     assert client.get("/v1/applications/lookup").status_code == 405
+
+
+FINAL = {"completed", "rejected"}
+
+
+def test_sample_applications_read_plausibly_on_every_day_of_the_year():
+    """Seeded on any day, no event lies in the future and nothing in progress is past its date."""
+    written = date.fromisoformat(SAMPLE_FILE["written_as_of"])
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        shift = weeks_moved(written, day)
+        start_of_day = datetime.combine(day, time(0, 0), ZoneInfo("Asia/Shanghai"))
+        for row in APPS.values():
+            events = [datetime.fromisoformat(h["at"]) + shift for h in row["history"]]
+            assert max(events) < start_of_day, (day, row["application_no"])
+            expected = row.get("expected_done_at")
+            if expected and row["status"] not in FINAL | {"ready_for_pickup"}:
+                assert (datetime.fromisoformat(expected) + shift).date() > day, (day, row["application_no"])
+        day += timedelta(days=1)

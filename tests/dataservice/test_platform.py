@@ -113,14 +113,16 @@ def test_oversized_chunked_body_is_413(client: TestClient):
 
 
 def test_timestamps_keep_their_instant_on_every_backend(client: TestClient):
-    """Seeded 2026-11-12 14:02+08:00 must read back as 06:02 UTC on SQLite and PostgreSQL alike."""
-    from datetime import datetime
+    """Seeded 14:02+08:00 (moved to this week) must read back as 06:02 UTC on SQLite and PostgreSQL."""
+    from datetime import date, datetime
 
-    from dataservice.seed import read_yaml
+    from dataservice.seed import read_yaml, shanghai_today
+    from dataservice.seed.applications import weeks_moved
 
-    row = next(a for a in read_yaml("applications.yaml") if a["application_no"] == "SH2026111200086")
-    seeded = row["submitted_at"]
-    seeded = seeded if isinstance(seeded, datetime) else datetime.fromisoformat(str(seeded))
+    sample = read_yaml("applications.yaml")
+    row = next(a for a in sample["applications"] if a["application_no"] == "SH2026111200086")
+    seeded = datetime.fromisoformat(row["submitted_at"]) + weeks_moved(
+        date.fromisoformat(sample["written_as_of"]), shanghai_today())
     r = client.post("/v1/applications/lookup",
                     json={"application_no": "sh 2026 1112 00086", "phone_last4": row["phone"][-4:]})
     assert r.status_code == 200, r.text
