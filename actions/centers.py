@@ -33,6 +33,7 @@ FEW_CENTERS = 3       # a service handled at this many centres or fewer needs no
 MAX_HOURS_CALLS = 20
 COMMON_DISTRICTS = ("pudong", "xuhui", "jingan", "huangpu", "minhang", "yangpu")
 MAX_DISTRICT_BUTTONS = 6
+LISTING_SLOT = "center_list"  # where a cut list stopped, for "show the rest"
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -332,31 +333,56 @@ class ActionAnswerCenterQuestion(DataAction):
                 "or call the 12345 citizen hotline."))
             return done
 
+        scope = self._scope(centers, district, service, kind)
+        lead = ""
+        if missing_in_district:
+            lead = t(lang, f"{missing_in_district}没有能办理「{scope.service_name}」的中心，全市可以办理的地点如下。\n",
+                     f"No centre in {missing_in_district} handles {scope.service_name}; these centres "
+                     "elsewhere in Shanghai do.\n")
+        listing = {"question": what.question, "district": district, "service": service,
+                   "kind": kind.zh if kind else None, "day": day.isoformat(), "shown": 0,
+                   "narrowed": bool(service or kind)}
+        return done + await self._reply(dispatcher, centers, scope, listing, holiday, lang, lead)
+
+    @staticmethod
+    def _scope(centers: list[dict], district: str | None, service: str | None,
+               kind: Kind | None) -> Scope:
         service_name = next((s["name"] for s in centers[0].get("services", [])
                              if s.get("code") == service), service) if service else None
         district_name = centers[0]["district"]["name"] if district else None
-        scope = Scope(district_name, service_name, kind)
-        lead = ""
-        if missing_in_district:
-            lead = t(lang, f"{missing_in_district}没有能办理「{service_name}」的中心，全市可以办理的地点如下。\n",
-                     f"No centre in {missing_in_district} handles {service_name}; these centres "
-                     "elsewhere in Shanghai do.\n")
+        return Scope(district_name, service_name, kind)
 
-        if what.question == HOURS:
-            text = await self._office_hours(centers, scope, day, holiday, lang)
+    async def _reply(self, dispatcher: CollectingDispatcher, centers: list[dict], scope: Scope,
+                     listing: dict, holiday: Holiday | None, lang: str,
+                     lead: str = "") -> list[dict[str, Any]]:
+        """One page of the answer from `listing["shown"]` on; a cut list offers the rest with a
+        button and remembers where it stopped (the `center_list` slot)."""
+        day, start = date.fromisoformat(listing["day"]), listing["shown"]
+        if listing["question"] == HOURS:
+            text, end, total = await self._office_hours(centers, scope, day, holiday, lang, start)
         else:
-            text = await self._find(centers, scope, day, lang, narrowed=bool(service or kind))
-        dispatcher.utter_message(text=lead + text)
-        return done
+            text, end, total = await self._find(centers, scope, day, lang, listing["narrowed"], start)
+        buttons = []
+        if end < total:
+            buttons = [{"title": t(lang, f"显示其余 {total - end} 个", f"Show the other {total - end}"),
+                        "payload": "/show_more"}]
+        dispatcher.utter_message(text=lead + text, buttons=buttons)
+        return [SlotSet(LISTING_SLOT, {**listing, "shown": end} if end < total else None)]
 
     async def _find(self, centers: list[dict], scope: Scope, day: date, lang: str,
-                    narrowed: bool) -> str:
-        listed = centers[:MAX_LISTED]
+                    narrowed: bool, start: int = 0) -> tuple[str, int, int]:
+        """(text, where this page ends, how many in all)."""
+        listed = centers[start:start + MAX_LISTED]
         hours = await asyncio.gather(*(self._hours(c["id"], day, lang) for c in listed))
-        lines = [t(lang, f"{scope.label(lang)}共 {len(centers)} 个：",
-                   f"{scope.label(lang)[:1].upper()}{scope.label(lang)[1:]}: {len(centers)} in all.")]
+        label = scope.label(lang)
+        if start:
+            lines = [t(lang, f"{label}（续，共 {len(centers)} 个）：",
+                       f"{label[:1].upper()}{label[1:]} (continued, {len(centers)} in all):")]
+        else:
+            lines = [t(lang, f"{label}共 {len(centers)} 个：",
+                       f"{label[:1].upper()}{label[1:]}: {len(centers)} in all.")]
         when = day_label(day, lang, short=True)
-        for i, (center, today) in enumerate(zip(listed, hours), 1):
+        for i, (center, today) in enumerate(zip(listed, hours), start + 1):
             lines.append(f"{i}. {center['name']}")
             lines.append(t(lang, f"   地址：{center.get('address')} ｜ 电话：{center.get('phone')}",
                            f"   Address: {center.get('address')} | Phone: {center.get('phone')}"))
@@ -364,19 +390,22 @@ class ActionAnswerCenterQuestion(DataAction):
                 lines.append(f"   {when}{t(lang, '：', ': ')}{hours_text(today, lang)}")
             lines.append(t(lang, f"   平时：{center.get('hours_summary')}",
                            f"   Usual hours: {center.get('hours_summary')}"))
-        more = len(centers) - len(listed)
+        end = start + len(listed)
+        more = len(centers) - end
         if more > 0:
             lines.append(t(lang, f"另有 {more} 个中心未列出。", f"{more} more not listed."))
-            if not narrowed:
+            if not narrowed and not start:
                 # Phrased as whole questions: a bare "居住证" outside a form has no rule to go to.
                 where = scope.district_name or t(lang, "浦东", "Pudong")
                 lines.append(t(lang, f"可以问得更具体些，比如“{where}哪里能办居住证”或“{where}的社区事务受理中心在哪”。",
                                f"You can narrow it down, e.g. \"where can I get a residence permit in "
                                f"{where}\" or \"community affairs centres in {where}\"."))
-        return "\n".join(lines)
+        return "\n".join(lines), end, len(centers)
 
     async def _office_hours(self, centers: list[dict], scope: Scope, day: date,
-                            holiday: Holiday | None, lang: str) -> str:
+                            holiday: Holiday | None, lang: str,
+                            start: int = 0) -> tuple[str, int, int]:
+        """(text, where this page ends, how many in all); open centres are listed first."""
         centers = centers[:MAX_HOURS_CALLS]
         results = await asyncio.gather(*(self._hours(c["id"], day, lang) for c in centers))
         known = [(c, h) for c, h in zip(centers, results) if h]
@@ -391,7 +420,7 @@ class ActionAnswerCenterQuestion(DataAction):
 
         if holiday and sample.get("reason") != "statutory_holiday" and not sample.get("holiday_data"):
             # The official calendar for that year is not out yet: say what is certain.
-            return t(lang,
+            text = t(lang,
                      f"{day_text}是{holiday.zh}，属于法定节假日，{label}按规定休息。"
                      f"该年度的放假和调休安排尚未公布，请以届时的官方通知为准。"
                      f"平时办公时间：{known[0][0].get('hours_summary')}",
@@ -399,10 +428,12 @@ class ActionAnswerCenterQuestion(DataAction):
                      f"holiday, when {label} are closed. The official holiday schedule for that "
                      f"year is not published yet, so please check nearer the time. Usual hours: "
                      f"{known[0][0].get('hours_summary')}")
+            return text, len(known), len(known)
 
         open_ = [(c, h) for c, h in known if h.get("open")]
         closed = [(c, h) for c, h in known if not h.get("open")]
         n, k = len(known), len(open_)
+        end = n  # nothing left to show, unless a list of centres is cut below
         if k == 0:
             reason = hours_text(sample, lang)
             head = t(lang, f"{day_text}，{label}都不开门：{reason}。",
@@ -412,6 +443,8 @@ class ActionAnswerCenterQuestion(DataAction):
                          f"{when}, none of the {n} {label} are open: {reason}.")
             lines = [head, t(lang, f"平时办公时间：{known[0][0].get('hours_summary')}",
                              f"Usual hours: {known[0][0].get('hours_summary')}")]
+        elif start:
+            lines = [t(lang, f"{day_text}，{label}（续）：", f"{when}, {label} (continued):")]
         else:
             if n == 1:
                 head = t(lang, f"{day_text}，{label}开门：", f"{when}, {label}: open.")
@@ -422,8 +455,10 @@ class ActionAnswerCenterQuestion(DataAction):
                 head = t(lang, f"{day_text}，{label}共 {n} 个，其中 {k} 个开门：",
                          f"{when}, {k} of the {n} {label} are open:")
             lines = [head]
+        if k:
             ordered = open_ + closed  # open ones first: they answer "where can I go?"
-            shown, rest = ordered[:MAX_HOURS_LINES], ordered[MAX_HOURS_LINES:]
+            end = min(start + MAX_HOURS_LINES, n)
+            shown, rest = ordered[start:end], ordered[end:]
             lines += [f"- {c['name']}{t(lang, '：', ': ')}{hours_text(h, lang)}" for c, h in shown]
             if rest:
                 rest_open = sum(1 for _, h in rest if h.get("open"))
@@ -436,7 +471,30 @@ class ActionAnswerCenterQuestion(DataAction):
         note = day_note(sample, day_label(day, lang, short=True) if lang == "zh" else day_text, lang)
         if note:
             lines.append(note)
-        return "\n".join(lines)
+        return "\n".join(lines), end, n
+
+
+class ActionShowMoreCenters(ActionAnswerCenterQuestion):
+    """"Show the rest" of a cut centre list: the next page of the same answer, from where it stopped."""
+
+    def name(self) -> str:
+        return "action_show_more"
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+        listing = tracker.get_slot(LISTING_SLOT)
+        centers = await self._centers(lang, listing["district"], listing["service"]) if listing else []
+        kind = next((k for k in KINDS if listing and k.zh == listing.get("kind")), None)
+        if kind:
+            centers = [c for c in centers if kind.matches(c)]
+        if len(centers) <= (listing or {}).get("shown", 0):
+            dispatcher.utter_message(text=t(
+                lang, "没有更多可以显示的了。您可以问我某个区的受理中心或办公时间，比如“徐汇区的社区事务受理中心周六开门吗”。",
+                "There is nothing more to show. You can ask me about the service centres or opening "
+                "hours of a district, e.g. \"is the Xuhui community affairs centre open on Saturday\"."))
+            return [SlotSet(LISTING_SLOT, None)]
+        scope = self._scope(centers, listing["district"], listing["service"], kind)
+        return await self._reply(dispatcher, centers, scope, listing, None, lang)
 
 
 # -- center_form -------------------------------------------------------------------------------

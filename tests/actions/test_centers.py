@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 
 from actions import dates
 from actions.centers import (ActionAnswerCenterQuestion, ActionAskCenterFormDistrict,
-                             ValidateCenterForm, day_label, holiday_date)
+                             ActionShowMoreCenters, ValidateCenterForm, day_label, holiday_date)
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
@@ -64,7 +64,7 @@ async def test_find_in_a_district_lists_three_with_address_phone_and_hours(dispa
     assert text.count("地址：") == 3 and text.count("电话：021-") == 3
     assert text.count("   今天：") == 3 and text.count("平时：") == 3
     assert "另有 11 个中心未列出。" in text and "“浦东新区哪里能办居住证”" in text
-    assert slot_events(events) == {"date": None}
+    assert slot_events(events)["date"] is None  # a date belongs to one question
 
 
 async def test_find_by_district_and_service_en(dispatcher):
@@ -140,7 +140,7 @@ async def test_find_shows_the_day_asked_about(dispatcher):
     events = await answer(tracker, dispatcher)
     [text] = texts(dispatcher)
     assert "12月6日（周日）：休息（周末）" in text
-    assert slot_events(events) == {"date": None}
+    assert slot_events(events)["date"] is None  # a date belongs to one question
 
 
 async def test_service_from_a_digression_does_not_narrow_the_question(dispatcher):
@@ -165,6 +165,53 @@ async def test_service_asked_before_narrows_the_follow_up(dispatcher):
     assert texts(dispatcher)[0].startswith("浦东新区能办理「普通护照」的受理中心共 1 个：")
 
 
+# -- the rest of a cut list --------------------------------------------------------------------
+
+async def show_more(listing: dict | None, dispatcher, lang: str = "zh") -> dict:
+    tracker = make_tracker("显示更多" if lang == "zh" else "show more", intent="show_more",
+                           slots={"center_list": listing, "language": lang})
+    return slot_events(await ActionShowMoreCenters().run(dispatcher, tracker, DOMAIN))
+
+
+async def test_a_cut_list_offers_the_rest_and_shows_it_page_by_page(dispatcher):
+    tracker = make_tracker("浦东有哪些办事大厅", intent="find_service_center",
+                           entities=[entity("district", "浦东")], slots={"district": "pudong"})
+    listing = slot_events(await answer(tracker, dispatcher))["center_list"]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "显示其余 11 个", "payload": "/show_more"}]
+    assert listing["shown"] == 3
+
+    listing = (await show_more(listing, dispatcher))["center_list"]
+    text = texts(dispatcher)[1]
+    assert text.startswith("浦东新区的受理中心（续，共 14 个）：\n4. ")
+    assert [line[:2] for line in text.splitlines() if line[:1].isdigit()] == ["4.", "5.", "6."]
+    assert "另有 8 个中心未列出。" in text and "可以问得更具体些" not in text
+    assert dispatcher.messages[1]["buttons"][0]["title"] == "显示其余 8 个"
+    assert listing["shown"] == 6
+
+    for _ in range(3):  # 7–9, 10–12, 13–14: the last page offers nothing more
+        slots = await show_more(listing, dispatcher)
+        listing = slots["center_list"]
+    assert listing is None and dispatcher.messages[-1]["buttons"] == []
+    assert "14. " in texts(dispatcher)[-1] and "未列出" not in texts(dispatcher)[-1]
+
+
+async def test_the_rest_of_an_office_hours_answer_en(dispatcher):
+    tracker = hours_question("is the Pudong community affairs center open on Saturday", "2026-12-05",
+                             {}, span="Saturday", lang="en")
+    listing = slot_events(await answer(tracker, dispatcher))["center_list"]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Show the other 2", "payload": "/show_more"}]
+    slots = await show_more(listing, dispatcher, "en")
+    text = texts(dispatcher)[1]
+    assert text.startswith("On Saturday 5 December, community affairs centres in Pudong New Area (continued):")
+    assert [line.endswith("closed (weekend)") for line in text.splitlines() if line.startswith("- ")] == [True, True]
+    assert slots == {"center_list": None}
+
+
+async def test_nothing_to_continue(dispatcher):
+    assert await show_more(None, dispatcher) == {"center_list": None}
+    assert texts(dispatcher)[0].startswith("没有更多可以显示的了。")
+
+
 # -- office hours ------------------------------------------------------------------------------
 
 async def test_pudong_community_centres_on_saturday(dispatcher):
@@ -176,7 +223,7 @@ async def test_pudong_community_centres_on_saturday(dispatcher):
     assert day_label(saturday, "zh") in text and "周六" in text
     assert f"浦东新区的社区事务受理服务中心共 {PUDONG_COMMUNITY} 个" in text or "都不开门" in text
     assert all("社区事务受理服务中心" in line for line in text.splitlines() if line.startswith("- "))
-    assert slot_events(events) == {"date": None}
+    assert slot_events(events)["date"] is None  # a date belongs to one question
 
 
 async def test_regular_saturday_open_first_with_ranges(dispatcher):
@@ -276,7 +323,7 @@ async def test_stale_date_is_not_used(dispatcher):
                            slots={"district": "pudong", "date": "2026-10-01"})
     events = await answer(tracker, dispatcher)
     assert texts(dispatcher)[0].startswith("今天")
-    assert slot_events(events) == {"date": None}
+    assert slot_events(events)["date"] is None  # a date belongs to one question
 
 
 async def test_hours_after_the_district_was_asked(dispatcher):
