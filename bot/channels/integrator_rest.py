@@ -523,22 +523,23 @@ class IntegratorRestInput(InputChannel):
         while True:
             stored = await self._with_state("get", result_key)
             if stored is not None:
-                item = json.loads(stored)
-                if item["fp"] != fingerprint:
-                    raise error(422, "message_id_reused",
-                                "This message_id was already used for a different message.")
-                return _json(item["body"], status=item["status"],
-                                     headers={"Idempotent-Replayed": "true"})
+                return self._replay(stored, fingerprint)
             if await self._with_state("set_nx", lock_key, fingerprint, 120):
-                break
+                # The holder before us may have stored its answer and released the lock between
+                # our two calls: look again, or the message would be processed twice.
+                stored = await self._with_state("get", result_key)
+                if stored is None:
+                    break
+                await self._with_state("delete", lock_key)
+                return self._replay(stored, fingerprint)
             if time.monotonic() > deadline:
                 raise error(409, "request_in_progress",
                             "A request with this message_id is still being processed; retry later.")
             await asyncio.sleep(0.1)
-        stored = StoredResult(self, result_key)
+        result = StoredResult(self, result_key)
         try:
             await self.rate_limit(inc)
-            status, payload = await self.handle(on_new_message, inc.integrator, inc, stored)
+            status, payload = await self.handle(on_new_message, inc.integrator, inc, result)
             # Replies may echo a citizen's phone or ID number: only the redacted form is kept
             # (a retry then gets the redacted reply, which is enough to carry on).
             await self._with_state("set", result_key, json.dumps(
@@ -546,7 +547,7 @@ class IntegratorRestInput(InputChannel):
                 self.settings.idempotency_ttl)
             return _json(payload, status=status)
         finally:
-            stored.done.set()
+            result.done.set()
             await self._with_state("delete", lock_key)
 
     @staticmethod
@@ -555,6 +556,14 @@ class IntegratorRestInput(InputChannel):
             return error(405, "method_not_allowed", f"Use {', '.join(sorted(allowed))} here.",
                          Allow=", ".join(sorted(allowed))).response()
         return method_not_allowed
+
+    @staticmethod
+    def _replay(stored: str, fingerprint: str) -> HTTPResponse:
+        item = json.loads(stored)
+        if item["fp"] != fingerprint:
+            raise error(422, "message_id_reused",
+                        "This message_id was already used for a different message.")
+        return _json(item["body"], status=item["status"], headers={"Idempotent-Replayed": "true"})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
