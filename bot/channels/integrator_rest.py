@@ -3,9 +3,10 @@
 A drop-in replacement for Rasa's built-in `rest` channel: same path (POST /webhooks/rest/webhook),
 same request body (`sender`, `message`, optional `metadata`) and same response (a list of
 messages with `recipient_id`, `text`, `buttons`, `image`, `custom`), plus authentication, request
-signing, per-integrator conversation isolation, limits, rate limiting, idempotency, a language hint
-and asynchronous delivery to a callback URL. The integrator's guide is docs/integrators.md; the
-contract is docs/integrator-webhook.openapi.yaml (also served at GET /webhooks/rest/openapi.yaml).
+signing, per-integrator conversations (`rest:<integrator>:<sender>`), strict input, limits, rate
+limiting, idempotency, a language hint and asynchronous delivery to a callback URL. The
+integrator's guide is docs/integrators.md; the contract is docs/integrator-webhook.openapi.yaml
+(also served at GET /webhooks/rest/openapi.yaml).
 
 Configuration comes from the environment only (bot/credentials.yml enables the channel by class
 path and holds no secrets):
@@ -19,7 +20,8 @@ path and holds no secrets):
 - INTEGRATOR_SENDER_RATE_PER_MINUTE (30) / INTEGRATOR_SENDER_BURST (10): per (integrator, sender)
 - INTEGRATOR_RATE_OVERRIDES   `hotline:1200/120` per-integrator rate/burst
 - INTEGRATOR_AUTH_FAILURES_PER_MINUTE (10) / INTEGRATOR_AUTH_FAILURE_BURST (20): failed API keys
-  per client address; beyond them the address gets 429 (valid key or not) until it cools down.
+  per client address; beyond them the address's invalid keys get 429 until it cools down (a valid
+  key always passes).
   Behind a reverse proxy set SANIC_PROXIES_COUNT so the address is the client's, not the proxy's.
 - INTEGRATOR_SIGNATURE_WINDOW (300 s), INTEGRATOR_IDEMPOTENCY_TTL (86400 s)
 - INTEGRATOR_CALLBACK_RETRIES (5), INTEGRATOR_CALLBACK_BACKOFF (1.0 s, doubled each retry)
@@ -49,12 +51,15 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from privacy import redact_text
+from bot.channels.inputs import (BodyTooLarge, InvalidInput, check_strings, conversation_id,
+                                 holds_personal_number, limit_body, parse_json, read_body)
+from bot.channels.state import Limits, MemoryState, RedisState, hashed
+from privacy import redact, redact_text
 
 logger = logging.getLogger(__name__)
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "integrator-webhook.openapi.yaml"
-SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+SENDER_RE = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")  # used with fullmatch: no trailing newline
 MESSAGE_ID_MAX = 128
 LANGUAGES = ("zh", "en")
 
@@ -83,12 +88,6 @@ def _num(env: dict, name: str, default: float) -> float:
     if value <= 0:
         raise ValueError(f"{name} must be positive")
     return value
-
-
-@dataclass
-class Limits:
-    rate_per_minute: float
-    burst: float
 
 
 @dataclass
@@ -156,124 +155,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-# --------------------------------------------------------------------------- state backends
-
-# Token buckets for every key at once: either all take a token, or none does and the longest
-# wait is returned (milliseconds). Server time keeps several Rasa workers consistent.
-_BUCKET_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tokens = {}
-local wait = 0
-for i = 1, #KEYS do
-  local rate = tonumber(ARGV[2 * i - 1])
-  local burst = tonumber(ARGV[2 * i])
-  local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
-  local tk = tonumber(s[1])
-  local ts = tonumber(s[2])
-  if tk == nil or ts == nil then tk = burst; ts = now end
-  tk = math.min(burst, tk + math.max(0, now - ts) * rate)
-  tokens[i] = tk
-  if tk < 1 then
-    local w = math.ceil((1 - tk) / rate)
-    if w > wait then wait = w end
-  end
-end
-if wait > 0 then return {0, wait} end
-for i = 1, #KEYS do
-  local rate = tonumber(ARGV[2 * i - 1])
-  local burst = tonumber(ARGV[2 * i])
-  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
-  redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate) + 1000)
-end
-return {1, 0}
-"""
-
-
-class MemoryState:
-    """Single-process fallback (no REDIS_URL): same semantics as RedisState."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._values: dict[str, tuple[str, float]] = {}
-        self._lock = asyncio.Lock()
-
-    def _get(self, key: str) -> str | None:
-        item = self._values.get(key)
-        if item is None or item[1] < time.monotonic():
-            self._values.pop(key, None)
-            return None
-        return item[0]
-
-    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
-        """0 if a token was taken from every bucket, else the seconds to wait."""
-        async with self._lock:
-            now = time.monotonic()
-            states, wait = [], 0.0
-            for key, lim in buckets:
-                rate = lim.rate_per_minute / 60.0
-                tokens, ts = self._buckets.get(key, (lim.burst, now))
-                tokens = min(lim.burst, tokens + max(0.0, now - ts) * rate)
-                states.append(tokens)
-                if tokens < 1:
-                    wait = max(wait, (1 - tokens) / rate)
-            if wait > 0:
-                return wait
-            for (key, _), tokens in zip(buckets, states):
-                self._buckets[key] = (tokens - 1, now)
-            if len(self._buckets) > 100_000:  # forget idle buckets (they are full again anyway)
-                self._buckets = dict(list(self._buckets.items())[-50_000:])
-            return 0.0
-
-    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
-        async with self._lock:
-            if self._get(key) is not None:
-                return False
-            self._values[key] = (value, time.monotonic() + ttl)
-            if len(self._values) > 100_000:
-                now = time.monotonic()
-                self._values = {k: v for k, v in self._values.items() if v[1] >= now}
-            return True
-
-    async def set(self, key: str, value: str, ttl: float) -> None:
-        async with self._lock:
-            self._values[key] = (value, time.monotonic() + ttl)
-
-    async def get(self, key: str) -> str | None:
-        return self._get(key)
-
-    async def delete(self, key: str) -> None:
-        self._values.pop(key, None)
-
-
-class RedisState:
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as aioredis
-
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
-                                             socket_connect_timeout=5)
-        self._script = self.redis.register_script(_BUCKET_LUA)
-
-    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
-        args: list[Any] = []
-        for _, lim in buckets:
-            args += [lim.rate_per_minute / 60000.0, lim.burst]
-        allowed, wait_ms = await self._script(keys=[k for k, _ in buckets], args=args)
-        return 0.0 if int(allowed) else int(wait_ms) / 1000.0
-
-    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
-        return bool(await self.redis.set(key, value, nx=True, px=int(ttl * 1000)))
-
-    async def set(self, key: str, value: str, ttl: float) -> None:
-        await self.redis.set(key, value, px=int(ttl * 1000))
-
-    async def get(self, key: str) -> str | None:
-        return await self.redis.get(key)
-
-    async def delete(self, key: str) -> None:
-        await self.redis.delete(key)
-
-
 # --------------------------------------------------------------------------- errors
 
 
@@ -320,10 +201,36 @@ class Incoming:
     mode: str
 
 
-def fallback_message(inc: "Incoming") -> dict:
+_OUTAGE = {
+    "zh": "抱歉，服务暂时繁忙，请稍后再试，或拨打 12345 市民服务热线。",
+    "en": "Sorry, the service is busy right now. Please try again later or call the 12345 hotline.",
+}
+
+
+def _in_language(texts: dict[str, str], inc: "Incoming") -> dict:
     language = inc.metadata.get("language")
-    text = _FALLBACK[language] if language in _FALLBACK else _FALLBACK["zh"] + "\n" + _FALLBACK["en"]
+    text = texts[language] if language in texts else texts["zh"] + "\n" + texts["en"]
     return {"recipient_id": inc.sender, "text": text}
+
+
+def fallback_message(inc: "Incoming") -> dict:
+    return _in_language(_FALLBACK, inc)
+
+
+def outage_message(inc: "Incoming") -> dict:
+    return _in_language(_OUTAGE, inc)
+
+
+class StoredResult:
+    """The idempotent answer to one message_id. An async request whose processing fails must not
+    keep its 202 as the answer: `forget()` removes it once it has been stored."""
+
+    def __init__(self, channel: "IntegratorRestInput", key: str) -> None:
+        self.channel, self.key, self.done = channel, key, asyncio.Event()
+
+    async def forget(self) -> None:
+        await self.done.wait()
+        await self.channel._with_state("delete", self.key)
 
 
 class IntegratorRestInput(InputChannel):
@@ -371,24 +278,27 @@ class IntegratorRestInput(InputChannel):
     # ---- request checks
 
     async def authenticate_limited(self, request: Request) -> str:
-        """authenticate(), with failed keys counted per client address: past the limit the
-        address is refused before its key is even compared, so guessing keys stays slow."""
-        address = request.remote_addr or request.ip or "unknown"
+        """authenticate(), with failed keys counted per client address. A valid key always passes
+        (another client's guesses from the same address, e.g. behind one NAT, must not lock it
+        out); past the limit, every invalid key from that address gets 429 until it cools down,
+        so guessing stays slow and noisy."""
+        try:
+            return self.authenticate(request)
+        except ApiError:
+            pass
+        address = hashed(request.remote_addr or request.ip or "unknown")
         blocked_key = self.key("af", "blocked", address)
         until = await self._with_state("get", blocked_key)
         if until is not None:
             raise self._auth_locked(float(until) - time.time())
-        try:
-            return self.authenticate(request)
-        except ApiError:
-            wait = await self._with_state("take", [(self.key("af", address),
-                                                    self.settings.auth_failure_limits)])
-            if wait <= 0:
-                raise
-            await self._with_state("set", blocked_key, str(time.time() + wait), wait)
-            logger.warning("integrator webhook: too many failed API keys from one address; "
-                           "refused for %.0f s", wait)
-            raise self._auth_locked(wait) from None
+        wait = await self._with_state("take", [(self.key("af", address),
+                                                self.settings.auth_failure_limits)])
+        if wait <= 0:
+            return self.authenticate(request)  # raises the 401 again, with its exact reason
+        await self._with_state("set", blocked_key, str(time.time() + wait), wait)
+        logger.warning("integrator webhook: too many failed API keys from one address; "
+                       "refused for %.0f s", wait)
+        raise self._auth_locked(wait)
 
     @staticmethod
     def _auth_locked(wait: float) -> ApiError:
@@ -413,24 +323,11 @@ class IntegratorRestInput(InputChannel):
 
     async def read_body(self, request: Request) -> bytes:
         """The route streams: an oversized body is refused without being buffered."""
-        too_large = error(413, "body_too_large", f"The body is larger than {self.settings.max_body} bytes.")
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.settings.max_body:
-            raise too_large
-        if request.body:
-            body = request.body
-        else:
-            chunks, size = [], 0
-            if request.stream is not None:
-                async for chunk in request.stream:
-                    size += len(chunk)
-                    if size > self.settings.max_body:
-                        raise too_large
-                    chunks.append(chunk)
-            body = b"".join(chunks)
-        if len(body) > self.settings.max_body:
-            raise too_large
-        return body
+        try:
+            return await read_body(request, self.settings.max_body)
+        except BodyTooLarge:
+            raise error(413, "body_too_large",
+                        f"The body is larger than {self.settings.max_body} bytes.") from None
 
     async def verify_signature(self, integrator: str, request: Request, body: bytes) -> None:
         secret = self.settings.secrets.get(integrator)
@@ -456,17 +353,32 @@ class IntegratorRestInput(InputChannel):
 
     def parse(self, integrator: str, body: bytes) -> Incoming:
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            data = parse_json(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            if isinstance(exc, InvalidInput):
+                raise error(422, "invalid_request", "The body is nested too deeply.") from None
             raise error(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
         if not isinstance(data, dict):
             raise error(422, "invalid_request", "The body must be a JSON object.")
+        for name, code in (("sender", "invalid_sender"), ("message", "invalid_message"),
+                           ("metadata", "invalid_metadata"), ("message_id", "invalid_message_id")):
+            try:
+                check_strings(data.get(name), name)
+            except InvalidInput as exc:
+                raise error(422, code, f"'{exc.field}' {exc.reason}.") from None
+        try:
+            check_strings(data, "body", max_depth=9)  # any other field
+        except InvalidInput as exc:
+            raise error(422, "invalid_request", f"'{exc.field}' {exc.reason}.") from None
         sender, message = data.get("sender"), data.get("message")
         if not isinstance(sender, str):
             raise error(422, "invalid_sender", "'sender' is required and must be a string.")
-        if not SENDER_RE.match(sender):
+        if not SENDER_RE.fullmatch(sender):
             raise error(422, "invalid_sender",
                         "'sender' must be 1-128 characters of A-Z a-z 0-9 _ . : @ -.")
+        if holds_personal_number(sender):
+            raise error(422, "invalid_sender", "'sender' must not contain a phone or ID number: "
+                        "send a pseudonymous id (e.g. your own user number or a hash).")
         if not isinstance(message, str):
             raise error(422, "invalid_message", "'message' is required and must be a string.")
         if not message.strip():
@@ -480,10 +392,8 @@ class IntegratorRestInput(InputChannel):
         if not isinstance(metadata, dict):
             raise error(422, "invalid_metadata", "'metadata' must be an object.")
         language = metadata.get("language")
-        if language is not None:
-            if not isinstance(language, str) or language.lower()[:2] not in LANGUAGES:
-                raise error(422, "invalid_language", "'metadata.language' must be 'zh' or 'en'.")
-            metadata = dict(metadata, language=language.lower()[:2])
+        if language is not None and language not in LANGUAGES:
+            raise error(422, "invalid_language", "'metadata.language' must be 'zh' or 'en'.")
         message_id = data.get("message_id")
         if message_id is not None and (not isinstance(message_id, str) or not message_id
                                        or len(message_id) > MESSAGE_ID_MAX):
@@ -500,7 +410,7 @@ class IntegratorRestInput(InputChannel):
     async def rate_limit(self, inc: Incoming) -> None:
         lim = self.settings.overrides.get(inc.integrator, self.settings.integrator_limits)
         buckets = [(self.key("rl", "i", inc.integrator), lim),
-                   (self.key("rl", "s", inc.integrator, inc.sender), self.settings.sender_limits)]
+                   (self.key("rl", "s", inc.integrator, hashed(inc.sender)), self.settings.sender_limits)]
         wait = await self._with_state("take", buckets)
         if wait > 0:
             raise error(429, "rate_limited", "Too many requests; retry after the Retry-After delay.",
@@ -512,8 +422,9 @@ class IntegratorRestInput(InputChannel):
                       inc: Incoming) -> list[dict]:
         collector = CollectingOutputChannel()
         metadata = dict(inc.metadata, integrator=inc.integrator)
-        await on_new_message(UserMessage(inc.message, collector, f"{inc.integrator}:{inc.sender}",
-                                         input_channel=self.name(), metadata=metadata))
+        sender_id = conversation_id("rest", inc.integrator, inc.sender)
+        await on_new_message(UserMessage(inc.message, collector, sender_id, input_channel=self.name(),
+                                         metadata=metadata))
         out = []
         for msg in collector.messages:
             msg = dict(msg, recipient_id=inc.sender)
@@ -521,18 +432,24 @@ class IntegratorRestInput(InputChannel):
         return out
 
     async def deliver(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      inc: Incoming, request_id: str) -> None:
-        """Async mode: process, then POST the messages to the integrator's callback, with retries."""
+                      inc: Incoming, request_id: str, stored: "StoredResult | None") -> None:
+        """Async mode: process, then POST the messages to the integrator's callback, with retries.
+        A failure is delivered as `error.code = processing_failed` with a polite outage message,
+        and the message_id is released so that the integrator's retry is processed anew."""
         import aiohttp
 
+        payload: dict[str, Any] = {"request_id": request_id, "message_id": inc.message_id,
+                                   "recipient_id": inc.sender}
         try:
-            messages = await self.process(on_new_message, inc)
+            payload["messages"] = await self.process(on_new_message, inc)
         except Exception as exc:
             logger.error("integrator webhook: async processing failed for %s:%s (%s)", inc.integrator,
                          redact_text(inc.sender), type(exc).__name__)
-            messages = [fallback_message(inc)]
-        payload = {"request_id": request_id, "message_id": inc.message_id,
-                   "recipient_id": inc.sender, "messages": messages}
+            payload["messages"] = [outage_message(inc)]
+            payload["error"] = {"code": "processing_failed",
+                                "message": "The assistant could not process the message; retry later."}
+            if stored is not None:
+                await stored.forget()
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         url = self.settings.callbacks[inc.integrator]
         secret = self.settings.callback_secret(inc.integrator)
@@ -560,10 +477,11 @@ class IntegratorRestInput(InputChannel):
                      inc.integrator, self.settings.callback_retries + 1, request_id)
 
     async def handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                     integrator: str, inc: Incoming) -> tuple[int, Any]:
+                     integrator: str, inc: Incoming,
+                     stored: "StoredResult | None" = None) -> tuple[int, Any]:
         request_id = uuid.uuid4().hex
         if inc.mode == "async":
-            task = asyncio.create_task(self.deliver(on_new_message, inc, request_id))
+            task = asyncio.create_task(self.deliver(on_new_message, inc, request_id, stored))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return 202, {"accepted": True, "request_id": request_id, "message_id": inc.message_id,
@@ -582,6 +500,7 @@ class IntegratorRestInput(InputChannel):
 
     async def receive(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       request: Request) -> HTTPResponse:
+        limit_body(request, self.settings.max_body)  # also what Sanic drains after a refusal
         integrator = await self.authenticate_limited(request)
         body = await self.read_body(request)
         await self.verify_signature(integrator, request, body)
@@ -598,33 +517,53 @@ class IntegratorRestInput(InputChannel):
         concurrent retries wait for the one holding the lock instead of processing again."""
         fingerprint = hashlib.sha256(json.dumps([inc.sender, inc.message, inc.mode],
                                                 ensure_ascii=False).encode()).hexdigest()
-        result_key = self.key("idem", inc.integrator, inc.message_id)
+        result_key = self.key("idem", inc.integrator, hashed(inc.message_id))
         lock_key = result_key + ":lock"
         deadline = time.monotonic() + 90
         while True:
             stored = await self._with_state("get", result_key)
             if stored is not None:
-                item = json.loads(stored)
-                if item["fp"] != fingerprint:
-                    raise error(422, "message_id_reused",
-                                "This message_id was already used for a different message.")
-                return _json(item["body"], status=item["status"],
-                                     headers={"Idempotent-Replayed": "true"})
+                return self._replay(stored, fingerprint)
             if await self._with_state("set_nx", lock_key, fingerprint, 120):
-                break
+                # The holder before us may have stored its answer and released the lock between
+                # our two calls: look again, or the message would be processed twice.
+                stored = await self._with_state("get", result_key)
+                if stored is None:
+                    break
+                await self._with_state("delete", lock_key)
+                return self._replay(stored, fingerprint)
             if time.monotonic() > deadline:
                 raise error(409, "request_in_progress",
                             "A request with this message_id is still being processed; retry later.")
             await asyncio.sleep(0.1)
+        result = StoredResult(self, result_key)
         try:
             await self.rate_limit(inc)
-            status, payload = await self.handle(on_new_message, inc.integrator, inc)
+            status, payload = await self.handle(on_new_message, inc.integrator, inc, result)
+            # Replies may echo a citizen's phone or ID number: only the redacted form is kept
+            # (a retry then gets the redacted reply, which is enough to carry on).
             await self._with_state("set", result_key, json.dumps(
-                {"fp": fingerprint, "status": status, "body": payload}, ensure_ascii=False),
+                {"fp": fingerprint, "status": status, "body": redact(payload)}, ensure_ascii=False),
                 self.settings.idempotency_ttl)
             return _json(payload, status=status)
         finally:
+            result.done.set()
             await self._with_state("delete", lock_key)
+
+    @staticmethod
+    def _method_not_allowed(allowed: set[str]) -> Callable[[Request], Awaitable[HTTPResponse]]:
+        async def method_not_allowed(request: Request) -> HTTPResponse:
+            return error(405, "method_not_allowed", f"Use {', '.join(sorted(allowed))} here.",
+                         Allow=", ".join(sorted(allowed))).response()
+        return method_not_allowed
+
+    @staticmethod
+    def _replay(stored: str, fingerprint: str) -> HTTPResponse:
+        item = json.loads(stored)
+        if item["fp"] != fingerprint:
+            raise error(422, "message_id_reused",
+                        "This message_id was already used for a different message.")
+        return _json(item["body"], status=item["status"], headers={"Idempotent-Replayed": "true"})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
@@ -651,6 +590,22 @@ class IntegratorRestInput(InputChannel):
             except OSError:
                 return error(404, "not_found", "The OpenAPI document is not installed.").response()
             return _json(doc)
+
+        # Every other method and path under the prefix answers in JSON too (Sanic's own 404/405
+        # pages are HTML).
+        all_methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+        for path, allowed in (("/", {"GET"}), ("/openapi.yaml", {"GET"}), ("/openapi.json", {"GET"}),
+                              ("/webhook", {"POST"})):
+            bp.add_route(self._method_not_allowed(allowed), path, methods=sorted(all_methods - allowed),
+                         name="not_allowed" + path.replace("/", "_").replace(".", "_"))
+
+        @bp.route("/<anything:path>", methods=sorted(all_methods))
+        async def not_found(request: Request, anything: str) -> HTTPResponse:
+            if not anything.strip("/"):  # the prefix itself with a trailing slash
+                return await (health(request) if request.method == "GET"
+                              else self._method_not_allowed({"GET"})(request))
+            return error(404, "not_found", "No such endpoint: see the OpenAPI document at "
+                         "/webhooks/rest/openapi.yaml.").response()
 
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:

@@ -10,16 +10,20 @@ Enabled in bot/credentials.yml by class path (`bot.channels.wechat.WeChatInput:`
   WECHAT_REPLY_BUDGET       seconds for a passive reply (default 4.5; WeChat waits 5 s)
   WECHAT_TIMESTAMP_WINDOW   seconds a request's timestamp may differ from now (default 300)
   WECHAT_REDIS_PREFIX       key prefix in Redis (default shps:wechat)
+  WECHAT_MAX_BODY_BYTES     request body limit (default 16384; WeChat's pushes are a few KB)
+  WECHAT_MAX_MESSAGE_CHARS  longest text passed to the assistant (default 2000)
+  WECHAT_RATE_PER_MINUTE / WECHAT_BURST   messages per user (default 20 / 8)
   REDIS_URL                 shared state (dedupe, numbered options, access token); unset → memory
   DATASERVICE_URL, DATASERVICE_API_KEY   for `location` messages (nearest service centres)
 
 Every request is authenticated (signature over token/timestamp/nonce, plus msg_signature over the
-ciphertext in safe mode) and must be fresh; a signature tuple is bound to the one message it came
-with, so it cannot be replayed with another body. XML is parsed with defusedxml (no DTD, no
-entities) before wechatpy's parser sees it. Each message (MsgId, or FromUserName+CreateTime for
-events) is processed once: WeChat's retries and concurrent duplicates wait for the first and get the
-same reply. A reply not ready within the budget is answered `success` and delivered later through
-the customer-service message API (客服消息).
+ciphertext in safe mode) and must be fresh; the query-string signature is checked before the body
+is read, and the body is read incrementally up to WECHAT_MAX_BODY_BYTES. A signature tuple is
+bound to the one message it came with, so it cannot be replayed with another body. XML is parsed
+with defusedxml (no DTD, no entities) before wechatpy's parser sees it. Each message (MsgId, or
+FromUserName+CreateTime for events) is processed once: WeChat's retries and concurrent duplicates
+wait for the first and get the same reply. A reply not ready within the budget is answered
+`success` and delivered later through the customer-service message API (客服消息).
 """
 from __future__ import annotations
 
@@ -50,9 +54,14 @@ from wechatpy.utils import WeChatSigner
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from bot.channels import replies
+from bot.channels.inputs import BodyTooLarge, conversation_id, limit_body, read_body
+from bot.channels.state import Buckets, Limits, hashed
+from privacy import redact_text
+
 logger = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
+OPENID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what WeChat issues (28 characters today)
 TEXT_LIMIT = 2048  # bytes of UTF-8 per text message (passive reply and customer-service API)
 PENDING_TTL = 300  # a claim on a message being processed
 RESULT_TTL = 900  # how long a processed message's outcome is kept (WeChat retries within ~15 s)
@@ -77,8 +86,7 @@ WELCOME = (
 )
 TEXT_ONLY = ("抱歉，我目前只能理解文字和语音消息，请用文字描述您的问题。\n"
              "Sorry, I can only understand text and voice messages for now. Please type your question.")
-UNAVAILABLE = ("抱歉，服务暂时繁忙，请稍后再试，或拨打 12345 市民服务热线。\n"
-               "Sorry, the service is busy right now. Please try again later or call the 12345 hotline.")
+UNAVAILABLE = replies.UNAVAILABLE
 
 
 def _has_language_signal(text: str) -> bool:
@@ -322,10 +330,15 @@ class WeChatInput(InputChannel):
         self.api_base = (env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/")
         self.budget = float(env.get("WECHAT_REPLY_BUDGET") or 4.5)
         self.window = float(env.get("WECHAT_TIMESTAMP_WINDOW") or 300)
+        self.max_body = int(env.get("WECHAT_MAX_BODY_BYTES") or 16 * 1024)
+        self.max_message = int(env.get("WECHAT_MAX_MESSAGE_CHARS") or 2000)
+        self.limits = Limits(float(env.get("WECHAT_RATE_PER_MINUTE") or 20),
+                             float(env.get("WECHAT_BURST") or 8))
         self.prefix = env.get("WECHAT_REDIS_PREFIX") or "shps:wechat"
         self.redis_url = env.get("REDIS_URL") or ""
         self.ds_url = (env.get("DATASERVICE_URL") or "").rstrip("/")
         self.ds_key = env.get("DATASERVICE_API_KEY") or ""
+        self.buckets = Buckets(self.redis_url or None)
         self.crypto = (WeChatCrypto(self.token, self.aes_key, self.app_id)
                        if self.token and self.aes_key else None)
         if not self.token:
@@ -391,10 +404,7 @@ class WeChatInput(InputChannel):
             raise Rejected(400, "bad xml root")
         return root
 
-    def _decode(self, request: Request, signature: str, timestamp: str, nonce: str):
-        body = request.body or b""
-        if len(body) > MAX_BODY:
-            raise Rejected(400, "body too large")
+    def _decode(self, request: Request, body: bytes, timestamp: str, nonce: str):
         root = self._parse_xml(body)
         encrypted = request.args.get("encrypt_type") == "aes"
         if self.crypto is not None:
@@ -427,6 +437,8 @@ class WeChatInput(InputChannel):
             raise Rejected(400, f"unparsable message: {type(e).__name__}")
         if message is None or not getattr(message, "source", None):
             raise Rejected(400, "no FromUserName")
+        if not OPENID_RE.fullmatch(message.source):
+            raise Rejected(400, "FromUserName is not an openid")
         return message
 
     def _reply(self, request: Request, message, text: Optional[str]) -> HTTPResponse:
@@ -450,27 +462,35 @@ class WeChatInput(InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             if not self.token:
                 return response.text("WeChat channel not configured", status=503)
-            args = request.args
-            if not self._signature_ok([self.token, args.get("timestamp") or "",
-                                       args.get("nonce") or ""], args.get("signature") or ""):
+            try:
+                self._check_request(request.args)  # signature and timestamp window
+            except Rejected as e:
+                logger.info("WeChat URL verification rejected: %s", e.reason)
                 return response.text("forbidden", status=403)
-            return response.text(args.get("echostr") or "")
+            return response.text(request.args.get("echostr") or "")
 
-        @bp.route("/webhook", methods=["POST"])
+        @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started = time.monotonic()
+            limit_body(request, self.max_body)  # also what Sanic drains after a refusal
             if not self.token:
                 return response.text("WeChat channel not configured", status=503)
             try:
+                # The signature is in the query string: an unsigned request is refused before a
+                # byte of its body is read, and a signed one is read only up to the limit.
                 signature, timestamp, nonce = self._check_request(request.args)
-                message = self._decode(request, signature, timestamp, nonce)
+                try:
+                    body = await read_body(request, self.max_body)
+                except BodyTooLarge:
+                    raise Rejected(413, "body too large") from None
+                message = self._decode(request, body, timestamp, nonce)
                 dedupe_id = self._dedupe_id(message)
                 await self._bind_nonce(signature, timestamp, nonce, dedupe_id)
                 text = await self._handle(message, dedupe_id, on_new_message, request, started)
             except Rejected as e:
                 logger.info("WeChat request rejected (%s): %s", e.status, e.reason)
-                return response.text("forbidden" if e.status == 403 else "bad request",
-                                     status=e.status)
+                text = {403: "forbidden", 413: "payload too large"}.get(e.status, "bad request")
+                return response.text(text, status=e.status)
             except StateUnavailable as e:
                 # Without Redis neither replays nor WeChat's retries can be told apart, and
                 # Rasa's lock store is down too: answer politely rather than process.
@@ -513,7 +533,9 @@ class WeChatInput(InputChannel):
                 text = UNAVAILABLE
             chunks = split_text(text)
             first, rest = (chunks[0], chunks[1:]) if chunks else (None, [])
-            await self._remember(key, json.dumps({"kind": "passive", "text": first}), RESULT_TTL)
+            # Kept for WeChat's retries, redacted: a reply may echo a phone or ID number.
+            await self._remember(key, json.dumps({"kind": "passive", "text": redact_text(first)}),
+                                 RESULT_TTL)
             if rest:
                 self._spawn(self._deliver(message.source, rest))
             return first
@@ -598,15 +620,21 @@ class WeChatInput(InputChannel):
         return TEXT_ONLY
 
     async def _converse(self, openid: str, text: str, on_new_message, request: Request) -> str:
+        if len(text) > self.max_message:
+            return replies.too_long(self.max_message)
+        wait = await self.buckets.take([(self._key("rl", hashed(openid)), self.limits)])
+        if wait > 0:
+            return replies.too_many(wait)
         text = await self._map_option(openid, text)
+        sender_id = conversation_id("wechat", openid)
         metadata = None
-        if await self._needs_language_hint(openid, text, request):
+        if await self._needs_language_hint(sender_id, text, request):
             metadata = {"language": "zh"}
         collector = WeChatCollectingOutputChannel()
-        await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(),
+        await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name(),
                                          metadata=metadata))
         reply, payloads = render_messages(collector.messages)
-        options_key = self._key("opts", openid)
+        options_key = self._key("opts", hashed(openid))
         try:
             if payloads:
                 await self.state.set(options_key, json.dumps(payloads), OPTIONS_TTL)
@@ -620,20 +648,20 @@ class WeChatInput(InputChannel):
         number = text.strip().translate(_FULLWIDTH)
         if not re.fullmatch(r"\d{1,2}", number):
             return text
-        stored = await self.state.get(self._key("opts", openid))
+        stored = await self.state.get(self._key("opts", hashed(openid)))
         if not stored:
             return text
         payloads = json.loads(stored)
         index = int(number)
         return payloads[index - 1] if 1 <= index <= len(payloads) else text
 
-    async def _needs_language_hint(self, openid: str, text: str, request: Request) -> bool:
+    async def _needs_language_hint(self, sender_id: str, text: str, request: Request) -> bool:
         """WeChat users default to Chinese: hint it when the text has no language signal and
         the conversation has not settled on another language."""
         if _has_language_signal(text):
             return False
         try:
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(openid)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
         except Exception:
             return True
         return not tracker or tracker.get_slot("language") in (None, "zh")

@@ -13,18 +13,33 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
+import redis
 import yaml
 
 from bot.channels.integrator_rest import sign
 from tests.actions.conftest import API_KEY, start_dataservice
 from tests.bot.conftest import ROOT, free_port, start_action_server, start_rasa, stop
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OPENAPI = yaml.safe_load((ROOT / "docs" / "integrator-webhook.openapi.yaml").read_text(encoding="utf-8"))
 
 KEYS = {"portal": "portal-test-key-1", "hotline": "hotline-test-key-2", "signed": "signed-test-key-3",
         "tiny": "tiny-test-key-4", "app": "app-test-key-5"}
 SECRETS = {"signed": "signed-test-secret"}
 CALLBACK_SECRET_PORTAL = KEYS["portal"]  # no signing secret: callbacks are signed with the API key
+
+
+@pytest.fixture(scope="module")
+def redis_client():
+    """The real Redis (required: never skipped); tests keep to a key prefix of their own."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is required for the channel tests ({REDIS_URL}): {exc}")
+    yield client
+    client.close()
 
 
 def validate(status: int, body: Any, schema_name: str | None = None) -> None:

@@ -12,7 +12,7 @@ import requests
 import socketio
 
 from tests.actions.conftest import API_KEY
-from tests.bot.conftest import INTEGRATOR_KEY
+from tests.bot.conftest import INTEGRATOR_KEY, TOKEN
 
 AUTH = {"Authorization": f"Bearer {INTEGRATOR_KEY}"}
 
@@ -64,12 +64,18 @@ def test_water_bill_asks_for_verification_in_english(backend):
 def test_socketio_widget_conversation_in_both_languages(backend):
     sio = socketio.Client()
     got: list[dict] = []
+    confirmed: list = []
     sio.on("bot_uttered", lambda data: got.append(data))
+    sio.on("session_confirm", confirmed.append)
     sio.connect(backend["rasa"], socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
     try:
-        session = uuid.uuid4().hex
-        sio.emit("session_request", {"session_id": session})
-        sio.sleep(0.5)
+        # A widget asking to resume an integrator's conversation gets a session of its own.
+        integrator_sender = uuid.uuid4().hex
+        rest(backend, "护照多少钱", integrator_sender)
+        sio.emit("session_request", {"session_id": f"rest:e2e:{integrator_sender}"})
+        _wait(sio, confirmed, 1)
+        session = confirmed[0]
+        assert session != f"rest:e2e:{integrator_sender}"
         service = ds(backend, "/v1/services/passport?lang=en")
         sio.emit("user_uttered", {"message": "how much does a passport cost", "session_id": session})
         _wait(sio, got, 1)
@@ -79,8 +85,18 @@ def test_socketio_widget_conversation_in_both_languages(backend):
         _wait(sio, got, 1)
         zh = ds(backend, "/v1/services/passport?lang=zh")
         assert zh["fee"] in "\n".join(m.get("text", "") for m in got)
+        assert user_texts(backend, f"web:{session.split('.')[0]}") == [
+            "how much does a passport cost", "护照多少钱"]
+        assert user_texts(backend, f"rest:e2e:{integrator_sender}") == ["护照多少钱"]
     finally:
         sio.disconnect()
+
+
+def user_texts(backend, conversation: str) -> list[str]:
+    r = requests.get(f"{backend['rasa']}/conversations/{conversation}/tracker",
+                     params={"token": TOKEN}, timeout=30)
+    assert r.status_code == 200, r.text
+    return [e.get("text") for e in r.json()["events"] if e["event"] == "user"]
 
 
 def _wait(sio, got: list, n: int, seconds: float = 30) -> None:

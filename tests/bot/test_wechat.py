@@ -15,6 +15,7 @@ import pytest
 import redis
 import requests
 
+from bot.channels.state import hashed
 from bot.channels.wechat import TEXT_LIMIT, render_messages, split_text
 from tests.actions.conftest import API_KEY, start_dataservice
 from tests.bot.conftest import ROOT, free_port, start_action_server, stop
@@ -183,14 +184,15 @@ def openid() -> str:
 # ------------------------------------------------------------------------------ plaintext mode
 
 
-def test_url_verification_echoes_only_with_a_valid_signature(plain):
+def test_url_verification_echoes_only_with_a_valid_fresh_signature(plain):
     url = plain["webhook"]
-    ok = {"signature": "61d52fc87196e600ad8d672ed989ff478aac314b", "timestamp": "1409304348",
-          "nonce": "xxxxxx", "echostr": "5837397520665436492"}
+    ok = dict(WeChat(url).params(), echostr="5837397520665436492")
     r = requests.get(url, params=ok, timeout=10)
     assert r.status_code == 200 and r.text == "5837397520665436492"
+    known_but_old = {"signature": "61d52fc87196e600ad8d672ed989ff478aac314b",
+                     "timestamp": "1409304348", "nonce": "xxxxxx", "echostr": "1"}  # from 2014
     for bad in ({**ok, "signature": "0" * 40}, {**ok, "nonce": "yyyyyy"},
-                {k: v for k, v in ok.items() if k != "signature"}):
+                {k: v for k, v in ok.items() if k != "signature"}, known_but_old):
         assert requests.get(url, params=bad, timeout=10).status_code == 403
 
 
@@ -223,7 +225,7 @@ def _laughs(user: str) -> str:
     ("forged_signature", 403), ("missing_signature", 403), ("stale_timestamp", 403),
     ("future_timestamp", 403), ("replayed_signature_other_body", 403), ("encrypted_to_plain", 403),
     ("malformed_xml", 400), ("external_entity", 400), ("entity_expansion", 400),
-    ("one_megabyte", 400), ("not_a_message", 400),
+    ("one_megabyte", 413), ("not_a_message", 400), ("not_an_openid", 400),
 ])
 def test_bad_requests_are_refused_and_reach_no_conversation(plain, case, status):
     wechat = WeChat(plain["webhook"])
@@ -256,6 +258,8 @@ def test_bad_requests_are_refused_and_reach_no_conversation(plain, case, status)
         assert len(body) > 1_000_000
     elif case == "not_a_message":
         body = b"<notxml><a>1</a></notxml>"
+    elif case == "not_an_openid":  # e.g. naming an integrator's conversation
+        body = text_xml("portal:" + user, "/affirm").encode()
     r = requests.post(plain["webhook"], params=params, data=body, timeout=30)
     assert r.status_code == status, r.text
     assert user_events(plain["rasa"], user) == []
@@ -290,7 +294,9 @@ def test_numbered_options_map_back_to_button_payloads(plain, services):
     reply = wechat.say(user, "我想预约")
     assert reply and "\n1. " in reply and "\n2. " in reply, reply
     stored = redis.Redis.from_url(REDIS_URL)
-    assert 0 < stored.ttl(f"{services['prefix']}:opts:{user}") <= 24 * 3600  # shared, expiring
+    # shared, expiring, and keyed by a hash of the openid, not the openid
+    assert 0 < stored.ttl(f"{services['prefix']}:opts:{hashed(user)}") <= 24 * 3600
+    assert not list(stored.scan_iter(match=f"{services['prefix']}*{user}*"))
     option = reply.split("\n1. ", 1)[1].split("\n", 1)[0].strip()
     wechat.say(user, "1")
     events = user_events(plain["rasa"], user)
@@ -373,8 +379,7 @@ def test_safe_mode_round_trip(safe, services):
     reply = wechat.read(r)
     assert ds(services, "/v1/services/passport?lang=zh")["fee"] in reply["Content"]
     assert reply["ToUserName"] == user
-    ok = {"signature": "61d52fc87196e600ad8d672ed989ff478aac314b", "timestamp": "1409304348",
-          "nonce": "xxxxxx", "echostr": "echo-me"}
+    ok = dict(wechat.params(), echostr="echo-me")  # URL verification works in safe mode too
     assert requests.get(safe["webhook"], params=ok, timeout=10).text == "echo-me"
 
 

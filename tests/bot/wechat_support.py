@@ -205,6 +205,8 @@ def rasa_server(tmp: Path, base_env: dict, extra_env: dict, name: str) -> Iterat
 
 
 def user_events(rasa: str, openid: str) -> list[dict]:
-    r = requests.get(f"{rasa}/conversations/{openid}/tracker", params={"token": TOKEN}, timeout=30)
+    """The user events of the WeChat user's conversation (`wechat:<openid>`)."""
+    r = requests.get(f"{rasa}/conversations/wechat:{openid}/tracker", params={"token": TOKEN},
+                     timeout=30)
     assert r.status_code == 200, r.text
     return [e for e in r.json().get("events") or [] if e.get("event") == "user"]

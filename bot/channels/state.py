@@ -1,0 +1,165 @@
+"""State shared by the channel connectors: token-bucket rate limits and short-lived keys.
+
+Redis when REDIS_URL is set (every Rasa worker and replica shares it), process memory otherwise.
+Key names never carry a citizen's identifier in the clear: callers build them with `hashed()`.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def hashed(*parts: str) -> str:
+    """A key-name component for identifiers (sender ids, message ids, addresses): a SHA-256
+    prefix, so Redis key names hold no personal or client-chosen text."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class Limits:
+    rate_per_minute: float
+    burst: float
+
+
+# Token buckets for every key at once: either all take a token, or none does and the longest
+# wait is returned (milliseconds). Server time keeps several Rasa workers consistent.
+_BUCKET_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tokens = {}
+local wait = 0
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+  local tk = tonumber(s[1])
+  local ts = tonumber(s[2])
+  if tk == nil or ts == nil then tk = burst; ts = now end
+  tk = math.min(burst, tk + math.max(0, now - ts) * rate)
+  tokens[i] = tk
+  if tk < 1 then
+    local w = math.ceil((1 - tk) / rate)
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return {0, wait} end
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate) + 1000)
+end
+return {1, 0}
+"""
+
+
+class MemoryState:
+    """Single-process fallback (no REDIS_URL): same semantics as RedisState."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._values: dict[str, tuple[str, float]] = {}
+        self._lock = asyncio.Lock()
+
+    def _get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None or item[1] < time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return item[0]
+
+    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
+        """0 if a token was taken from every bucket, else the seconds to wait."""
+        async with self._lock:
+            now = time.monotonic()
+            states, wait = [], 0.0
+            for key, lim in buckets:
+                rate = lim.rate_per_minute / 60.0
+                tokens, ts = self._buckets.get(key, (lim.burst, now))
+                tokens = min(lim.burst, tokens + max(0.0, now - ts) * rate)
+                states.append(tokens)
+                if tokens < 1:
+                    wait = max(wait, (1 - tokens) / rate)
+            if wait > 0:
+                return wait
+            for (key, _), tokens in zip(buckets, states):
+                self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > 100_000:  # forget idle buckets (they are full again anyway)
+                self._buckets = dict(list(self._buckets.items())[-50_000:])
+            return 0.0
+
+    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
+        async with self._lock:
+            if self._get(key) is not None:
+                return False
+            self._values[key] = (value, time.monotonic() + ttl)
+            if len(self._values) > 100_000:
+                now = time.monotonic()
+                self._values = {k: v for k, v in self._values.items() if v[1] >= now}
+            return True
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        async with self._lock:
+            self._values[key] = (value, time.monotonic() + ttl)
+
+    async def get(self, key: str) -> str | None:
+        return self._get(key)
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
+
+class RedisState:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                             socket_connect_timeout=5)
+        self._script = self.redis.register_script(_BUCKET_LUA)
+
+    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
+        args: list[Any] = []
+        for _, lim in buckets:
+            args += [lim.rate_per_minute / 60000.0, lim.burst]
+        allowed, wait_ms = await self._script(keys=[k for k, _ in buckets], args=args)
+        return 0.0 if int(allowed) else int(wait_ms) / 1000.0
+
+    async def set_nx(self, key: str, value: str, ttl: float) -> bool:
+        return bool(await self.redis.set(key, value, nx=True, px=int(ttl * 1000)))
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self.redis.set(key, value, px=int(ttl * 1000))
+
+    async def get(self, key: str) -> str | None:
+        return await self.redis.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self.redis.delete(key)
+
+
+class Buckets:
+    """Token buckets in Redis, falling back to this process's memory while Redis is down (a
+    limit that is briefly per-process beats refusing every citizen)."""
+
+    def __init__(self, redis_url: str | None) -> None:
+        self._redis_url = redis_url
+        self._redis: RedisState | None = None
+        self._memory = MemoryState()
+
+    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
+        if not self._redis_url:
+            return await self._memory.take(buckets)
+        if self._redis is None:  # created lazily, inside the server's event loop
+            self._redis = RedisState(self._redis_url)
+        try:
+            return await self._redis.take(buckets)
+        except Exception as exc:
+            logger.warning("rate limits: Redis unavailable (%s), limiting in memory", type(exc).__name__)
+            return await self._memory.take(buckets)

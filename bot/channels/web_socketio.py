@@ -1,0 +1,237 @@
+"""The web chat widget's socket.io channel (rasa-webchat and the like), with sessions the server
+issues.
+
+Rasa's built-in `socketio` channel takes the client's `session_id` as the conversation id, so any
+client could name (and act inside) any conversation. Here the server issues every session: on
+`session_request` a client gets back (`session_confirm`) either the token it presented, if this
+server signed it, or a new one; its conversation is `web:<session>`. The `session_id` a client
+puts in `user_uttered` is ignored: the socket's own session decides. Bot messages go to the
+session's room, which only sockets holding its token join. Path (/socket.io) and event names
+(user_uttered / bot_uttered, session_request / session_confirm) are Rasa's, so widgets work as is.
+
+Limits (docs/security.md, "Channels"): engine.io packets and HTTP bodies of at most
+SOCKETIO_MAX_PAYLOAD_BYTES, messages of at most SOCKETIO_MAX_MESSAGE_CHARS, token buckets per
+session and per client address (Redis when REDIS_URL is set). Refusals and outages are answered
+with a polite bilingual bot message.
+
+Environment: SOCKETIO_SESSION_SECRET (required in production), SOCKETIO_MAX_MESSAGE_CHARS (2000),
+SOCKETIO_MAX_PAYLOAD_BYTES (16384), SOCKETIO_SESSION_RATE_PER_MINUTE (30) / SOCKETIO_SESSION_BURST
+(10), SOCKETIO_ADDRESS_RATE_PER_MINUTE (120) / SOCKETIO_ADDRESS_BURST (40), SOCKETIO_REDIS_PREFIX
+(`shps:socketio:`), REDIS_URL.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+
+from bot.channels import replies
+from bot.channels.inputs import InvalidInput, bad_text, check_strings, conversation_id, limit_body
+from bot.channels.state import Buckets, Limits, hashed
+
+logger = logging.getLogger(__name__)
+
+DEV_SECRET = "dev-socketio-session-secret"
+
+
+def _number(env: dict, name: str, default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise ValueError(f"{name} must be a number") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return value
+
+
+class SessionTokens:
+    """`<id>.<HMAC of id>`: only this server (or a replica sharing the secret) can make one."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+
+    def _mac(self, session: str) -> str:
+        return hmac.new(self._secret, b"web-session:" + session.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        session = secrets.token_hex(16)
+        return f"{session}.{self._mac(session)}"
+
+    def session_of(self, token: Any) -> Optional[str]:
+        """The session a token stands for, or None when this server did not issue it."""
+        if not isinstance(token, str) or len(token) != 65 or bad_text(token):
+            return None
+        session, _, mac = token.partition(".")
+        if hmac.compare_digest(self._mac(session).encode(), mac.encode()):
+            return session
+        return None
+
+
+class BoundedSocketBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, with Sanic told the body limit before it reads a body."""
+
+    def __init__(self, sio: AsyncServer, socketio_path: Text, max_bytes: int, *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(sio, socketio_path, *args, **kwargs)
+        self.ctx.max_bytes = max_bytes
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        super().register(app, options)
+        prefix = "/" + self.ctx.socketio_path.strip("/") + "/"
+        max_bytes = self.ctx.max_bytes
+
+        @app.signal("http.routing.after")
+        async def bound_socketio_bodies(request: Request, **_: Any) -> None:
+            if (request.path.rstrip("/") + "/").startswith(prefix):
+                limit_body(request, max_bytes)
+
+
+class WebSocketIOInput(SocketIOInput):
+    """Referenced from bot/credentials.yml instead of `socketio:`; same name, path and events."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,  # sessions are always kept (and always issued by the server)
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+        )
+
+    def __init__(self, *args: Any, env: Optional[Dict[str, str]] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        env = dict(os.environ if env is None else env)
+        secret = env.get("SOCKETIO_SESSION_SECRET") or DEV_SECRET
+        if env.get("DEPLOYMENT_ENV", "development") == "production" and secret == DEV_SECRET:
+            raise ValueError("SOCKETIO_SESSION_SECRET must be set to a random secret in production "
+                             "(it signs the web chat's session tokens)")
+        self.tokens = SessionTokens(secret)
+        self.max_message = int(_number(env, "SOCKETIO_MAX_MESSAGE_CHARS", 2000))
+        self.max_payload = int(_number(env, "SOCKETIO_MAX_PAYLOAD_BYTES", 16 * 1024))
+        self.session_limits = Limits(_number(env, "SOCKETIO_SESSION_RATE_PER_MINUTE", 30),
+                                     _number(env, "SOCKETIO_SESSION_BURST", 10))
+        self.address_limits = Limits(_number(env, "SOCKETIO_ADDRESS_RATE_PER_MINUTE", 120),
+                                     _number(env, "SOCKETIO_ADDRESS_BURST", 40))
+        self.prefix = env.get("SOCKETIO_REDIS_PREFIX") or "shps:socketio:"
+        self.buckets = Buckets(env.get("REDIS_URL") or None)
+
+    # ---- reading a user_uttered event
+
+    def read(self, data: Any) -> tuple[str, dict]:
+        """(message, metadata) from a user_uttered payload; InvalidInput when it is unusable."""
+        if not isinstance(data, dict):
+            raise InvalidInput("event", "not an object")
+        message = data.get("message", "")
+        if not isinstance(message, str):
+            raise InvalidInput("message", "not a string")
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except (ValueError, RecursionError):
+                raise InvalidInput("metadata", "not JSON") from None
+        if not isinstance(metadata, dict):
+            raise InvalidInput("metadata", "not an object")
+        check_strings(message, "message")
+        check_strings(metadata, "metadata")
+        if metadata.get("language") not in (None, "zh", "en"):
+            metadata = {k: v for k, v in metadata.items() if k != "language"}
+        return message, metadata
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          max_http_buffer_size=self.max_payload)
+        bp = BoundedSocketBlueprint(sio, self.socketio_path, self.max_payload, "socketio_webhook",
+                                    __name__)
+        self.sio = sio  # Rasa's get_output_channel() uses it
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def say(sid: str, text: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+        async def bind(sid: str, token: str, session: str) -> str:
+            """Put the socket in the session's conversation (and out of any earlier one)."""
+            conversation = conversation_id("web", session)
+            state = await sio.get_session(sid, namespace=self.namespace)
+            if state.get("conversation") not in (None, conversation):
+                sio.leave_room(sid, state["conversation"], namespace=self.namespace)
+            state["conversation"] = conversation
+            await sio.save_session(sid, state, namespace=self.namespace)
+            sio.enter_room(sid, conversation, namespace=self.namespace)
+            await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
+            return conversation
+
+        async def new_session(sid: str) -> str:
+            token = self.tokens.issue()
+            return await bind(sid, token, token.partition(".")[0])
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if self.jwt_key and not (isinstance(auth, dict) and auth.get("token") and decode_bearer_token(
+                    auth["token"], self.jwt_key, self.jwt_algorithm)):
+                return False
+            request = environ.get("sanic.request")
+            address = (request.remote_addr or request.ip) if request is not None else ""
+            await sio.save_session(sid, {"address": address or environ.get("REMOTE_ADDR") or "unknown"},
+                                   namespace=self.namespace)
+            return True
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            token = data.get("session_id") if isinstance(data, dict) else None
+            session = self.tokens.session_of(token)
+            if session is None:
+                await new_session(sid)  # absent, or not one this server issued
+            else:
+                await bind(sid, token, session)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            state = await sio.get_session(sid, namespace=self.namespace)
+            conversation = state.get("conversation") or await new_session(sid)
+            try:
+                message, metadata = self.read(data)
+            except InvalidInput as exc:
+                logger.info("socket.io message refused: %s", exc.field)
+                await say(sid, replies.UNREADABLE)
+                return
+            if not message.strip():
+                return
+            if len(message) > self.max_message:
+                await say(sid, replies.too_long(self.max_message))
+                return
+            wait = await self.buckets.take([
+                (self.prefix + "s:" + hashed(conversation), self.session_limits),
+                (self.prefix + "a:" + hashed(state.get("address") or "unknown"), self.address_limits)])
+            if wait > 0:
+                await say(sid, replies.too_many(wait))
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            try:
+                await on_new_message(UserMessage(message, output, conversation,
+                                                 input_channel=self.name(), metadata=metadata))
+            except Exception as exc:  # e.g. the tracker store's database is down
+                logger.error("socket.io message could not be processed (%s)", type(exc).__name__)
+                await say(sid, replies.UNAVAILABLE)
+
+        return bp
