@@ -188,14 +188,15 @@ class CityBackend:
                         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
                         TRACKER_STORE_URL=tracker_db, REDIS_URL=f"{REDIS_BASE}/13",
                         PII_SECRET_KEY="bench-pii-secret", SANIC_WORKERS=str(self.rasa_workers),
+                        ACTION_SERVER_TOKEN="bench-action-server-token",
                         INTEGRATOR_API_KEYS=f"bench:{INTEGRATOR_KEY}",
                         # A load test is one integrator sending for many citizens: lift its limits.
                         INTEGRATOR_RATE_OVERRIDES="bench:10000000/100000",
                         INTEGRATOR_SENDER_RATE_PER_MINUTE="100000",
                         INTEGRATOR_SENDER_BURST="10000")
         log = self.workdir / "actions.log"
-        proc = self.procs.start("action server", [str(RASA_BIN / "rasa"), "run", "actions",
-                                                  "--actions", "actions", "--port", str(action_port)],
+        proc = self.procs.start("action server", [str(RASA_BIN / "python"), "-m", "actions.server",
+                                                  "--port", str(action_port)],
                                 self.env, ROOT, log)
         wait_http(f"http://127.0.0.1:{action_port}/health", 120, proc, log)
 
