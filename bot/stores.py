@@ -2,8 +2,9 @@
 
 - Tracker store: SQL. `TRACKER_STORE_URL` (postgresql://user:password@host:port/db) selects
   PostgreSQL; unset, a SQLite file `var/tracker.sqlite3` (the embedded default). Events are
-  redacted (privacy/) on their way into the database, so phone and ID numbers are never stored
-  in the clear, whatever the channel.
+  redacted on their way into the database (bot.stored_events): phone, ID and card numbers and
+  e-mails are never stored in the clear, nor the answers to the questions that ask for a name or a
+  phone number, whatever the channel.
 - Failures: pooled connections are pinged before use and a dropped connection is retried on a fresh
   one; a lasting failure raises TrackerStoreUnavailable (a 503) instead of Rasa's silent fallback
   to process memory (bot.store_failures). A message is answered only once it is stored.
@@ -34,8 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_speedups
 from bot.store_failures import serve_unwrapped, with_retries
+from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
-from privacy import redact
 
 # The Rasa server imports this module from endpoints.yml before it builds its agent.
 rasa_speedups.install()
@@ -171,8 +172,8 @@ class CityTrackerStore(SQLTrackerStore):
             if not new or (attempt and self._is_stored(session, tracker.sender_id, new[-1])):
                 return new
             rows = []
-            for event in new:
-                data = redact(event.as_dict())  # phone and ID numbers never reach the database
+            events = list(tracker.events)
+            for event, data in zip(new, stored_forms(events, len(events) - len(new))):
                 rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
                              "timestamp": data.get("timestamp"), "action_name": data.get("name"),
                              "intent_name": ((data.get("parse_data") or {}).get("intent") or {})

@@ -115,6 +115,12 @@ def redact_text(text: str) -> str:
     return original
 
 
+def mask_name(name: str) -> str:
+    """A name as shown back to the citizen in a stored reply: the first character of each word,
+    the rest starred (张伟明 → 张**, Li Wei → L* W**)."""
+    return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split())
+
+
 def redact(value: Any) -> Any:
     """Redact every string inside a JSON-like structure (event dicts, parse data, slot values)."""
     if isinstance(value, str):
