@@ -926,7 +926,8 @@ class ActionBookAppointment(Action):
         lang = lang_of(tracker)
         slot_id = tracker.get_slot("booking_slot_id")
         name = pii.decrypt(tracker.get_slot("contact_name"))
-        if not (tracker.get_slot("booking_confirmed") and slot_id and tracker.get_slot("contact_name")):
+        confirmed = tracker.get_slot("booking_confirmed")
+        if not (confirmed and slot_id and tracker.get_slot("contact_name")):
             return appointment_reset()  # the form ended without a confirmation: nothing to book
         phone = pii.decrypt(tracker.get_slot("contact_phone"))
         if not name:

@@ -97,7 +97,8 @@ def _sub_on(normalised: str, original: str, pattern: re.Pattern, mask) -> tuple[
 
 
 def _has_candidates(text: str) -> bool:
-    return "@" in text or "＠" in text or sum(ch.isdigit() or ch in "〇一二三四五六七八九零幺" for ch in text) >= 7
+    numerals = sum(ch.isdigit() or ch in "〇一二三四五六七八九零幺" for ch in text)
+    return numerals >= 7 or "@" in text or "＠" in text
 
 
 def redact_text(text: str) -> str:

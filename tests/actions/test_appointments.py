@@ -483,7 +483,8 @@ async def test_slot_full_says_so_and_offers_other_slots():
     assert conv.active == "appointment_form" and conv.slots["requested_slot"] == "booking_slot_id"
     offered = [button_message(b)[2][0]["value"] for b in conv.buttons]
     assert offered and str(item["slot_id"]) not in offered
-    assert pii.decrypt(conv.slots["contact_name"]) == "Wang Fang" != conv.slots["contact_name"]  # nothing else is asked again
+    # Nothing else is asked again.
+    assert pii.decrypt(conv.slots["contact_name"]) == "Wang Fang" != conv.slots["contact_name"]
     await click(conv, conv.buttons[0])
     assert conv.slots["requested_slot"] == "booking_confirmed"
     await conv.say("yes", "affirm")

@@ -78,9 +78,12 @@ def test_it_listens_on_loopback_only(action_server):
         socket.create_connection((address, action_server), timeout=2).close()
 
 
-@pytest.mark.parametrize("env", [{"DEPLOYMENT_ENV": "production"},
-                                 {"DEPLOYMENT_ENV": "production", "ACTION_SERVER_TOKEN": "dev-0123456789abcdef0123456789"},
-                                 {"DEPLOYMENT_ENV": "production", "ACTION_SERVER_TOKEN": "short-secret"},
+PRODUCTION = {"DEPLOYMENT_ENV": "production"}
+
+
+@pytest.mark.parametrize("env", [PRODUCTION,
+                                 {**PRODUCTION, "ACTION_SERVER_TOKEN": "dev-0123456789abcdef0123456789"},
+                                 {**PRODUCTION, "ACTION_SERVER_TOKEN": "short-secret"},
                                  {"ACTION_SERVER_TOKEN": " "}])
 def test_no_or_a_development_secret_is_refused(env):
     with pytest.raises(InsecureConfiguration, match="ACTION_SERVER_TOKEN"):
@@ -90,7 +93,7 @@ def test_no_or_a_development_secret_is_refused(env):
 def test_secrets_that_are_accepted():
     assert action_server_token({"ACTION_SERVER_TOKEN": "dev-abc"}) == "dev-abc"
     strong = "k8s-secret-7f3a9c2e41d84b6f9a0c"
-    assert action_server_token({"DEPLOYMENT_ENV": "production", "ACTION_SERVER_TOKEN": strong}) == strong
+    assert action_server_token({**PRODUCTION, "ACTION_SERVER_TOKEN": strong}) == strong
 
 
 def test_production_start_with_a_development_secret_exits_with_the_reason():
