@@ -172,6 +172,40 @@ def test_personal_data_is_kept_nowhere(backend):
     assert leaks == []
 
 
+def test_a_booking_keeps_the_name_and_phone_out_of_the_stores_and_logs(backend):
+    """The form asks for a name and a mobile: the booking is made with them, and neither is kept
+    by the tracker store, Redis or a log (the data service keeps what a booking needs)."""
+    name, phone = "欧阳娜娜", "136-2283-9174"
+    sender = f"booker-{uuid.uuid4().hex[:8]}"
+    bookings_before = booking_count(backend)
+    replies = rest(backend, sender, "我想预约明天去浦东办护照")
+    for _ in range(6):
+        asked = " ".join(m.get("text", "") for m in replies)
+        buttons = [b for m in replies for b in (m.get("buttons") or [])]
+        if "姓名" in asked:
+            answer = f"我叫{name}"
+        elif "手机" in asked and "尾号" not in asked:
+            answer = phone
+        elif buttons:
+            answer = buttons[0]["payload"]  # a time slot, then "confirm"
+        else:
+            break
+        replies = rest(backend, sender, answer)
+    done = " ".join(m.get("text", "") for m in replies)
+    assert booking_count(backend) == bookings_before + 1, done
+    assert "欧**" in tracker_rows(backend)  # the confirmation, masked
+    kept = {"tracker store": tracker_rows(backend), "redis": redis_contents(backend),
+            **{f"{n} log": log.read_text(errors="replace") for n, log in backend["logs"].items()}}
+    leaks = [(form, where) for form in (name, phone, "13622839174", "2283-9174")
+             for where, text in kept.items() if form in text]
+    assert leaks == []
+
+
+def booking_count(backend) -> int:
+    with closing(sqlite3.connect(backend["ds_db"])) as db:
+        return db.execute("SELECT count(*) FROM bookings").fetchone()[0]
+
+
 def set_tracker_db_open(backend, is_open: bool) -> None:
     name = backend["tracker_db"].rsplit("/", 1)[1]
     with closing(psycopg2.connect(PG)) as admin:
