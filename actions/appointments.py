@@ -37,6 +37,7 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, 
 from actions.base import AskText, events_this_turn, set_this_turn
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
+from privacy import mask_name
 
 log = logging.getLogger(__name__)
 
@@ -631,6 +632,8 @@ class ValidateAppointmentForm(CityFormValidation):
                 latest_entities(tracker, n) for n in ("service", "district", "date", "center_id",
                                                       "slot_id")):
             return {"contact_name": None}  # a correction: its own slot handles it
+        if pii.decrypt(value):  # validated earlier (the form asks again after a full slot)
+            return {"contact_name": value}
         lang = lang_of(tracker)
         text = normalize(value)
         extra: dict[str, Any] = {}
@@ -643,7 +646,7 @@ class ValidateAppointmentForm(CityFormValidation):
             dispatcher.utter_message(text=t(lang, "请只告诉我预约人的姓名，例如“张伟”。",
                                             "Please just tell me the name, e.g. \"Li Wei\"."))
             return {"contact_name": None, **extra}
-        return {"contact_name": name, **extra}
+        return {"contact_name": pii.encrypt(name), **extra}  # like the phone: never in the clear
 
     async def extract_contact_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
@@ -896,7 +899,7 @@ class ActionAskBookingConfirmed(AskAction):
         except NotFound:
             center = {"name": center_id, "address": ""}
         svc = (await service_names(lang)).get(service, service)
-        name = tracker.get_slot("contact_name") or ""
+        name = mask_name(pii.decrypt(tracker.get_slot("contact_name")) or "")
         last4 = tracker.get_slot("contact_phone_last4") or "****"
         when = when_label(info, lang) if info.get("date") else ""
         text = t(lang,
@@ -922,10 +925,17 @@ class ActionBookAppointment(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
         slot_id = tracker.get_slot("booking_slot_id")
-        name = tracker.get_slot("contact_name")
-        if not (tracker.get_slot("booking_confirmed") and slot_id and name):
+        name = pii.decrypt(tracker.get_slot("contact_name"))
+        confirmed = tracker.get_slot("booking_confirmed")
+        if not (confirmed and slot_id and tracker.get_slot("contact_name")):
             return appointment_reset()  # the form ended without a confirmation: nothing to book
         phone = pii.decrypt(tracker.get_slot("contact_phone"))
+        if not name:
+            dispatcher.utter_message(text=t(lang, "为保护您的信息，请重新告诉我一次预约人的姓名。",
+                                            "To protect your data, please give me the name "
+                                            "for the booking once more."))
+            return [SlotSet("contact_name", None), SlotSet("booking_confirmed", None),
+                    FollowupAction(APPOINTMENT_FORM)]
         if not phone:
             dispatcher.utter_message(text=t(lang, "为保护您的信息，请重新提供一次手机号码。",
                                             "To protect your data, please give me the mobile "

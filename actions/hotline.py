@@ -20,6 +20,7 @@ from actions.base import AskText, DataAction, set_this_turn, slot_before_turn
 from actions.dates import SHANGHAI, local_time
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
+from privacy import redact_text
 
 REPORT_SLOTS = ["issue_type", "issue_location", "issue_district", "issue_description",
                 "report_confirmed"]
@@ -425,10 +426,12 @@ class ActionSubmitReportIssue(DataAction):
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:
+        # The citizen's own numbers in the free text are not the ticket's business (the tracker
+        # store redacts them too): privacy/.
         body = {
             "issue_type": tracker.get_slot("issue_type"),
-            "description": tracker.get_slot("issue_description"),
-            "location": tracker.get_slot("issue_location"),
+            "description": redact_text(tracker.get_slot("issue_description") or ""),
+            "location": redact_text(tracker.get_slot("issue_location") or ""),
             "district": tracker.get_slot("issue_district"),
             "language": lang,
         }

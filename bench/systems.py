@@ -120,8 +120,9 @@ class Procs:
     """Processes started by one system, stopped in reverse order."""
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start(self, name: str, cmd: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log.open("w"),
+    def start(self, name: str, cmd: list[str], env: dict, cwd: Path, log: Path,
+              append: bool = False) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log.open("a" if append else "w"),
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -155,12 +156,14 @@ def logged_errors(logs: list[Path]) -> int:
 class CityBackend:
     name = "this backend"
 
-    def __init__(self, workdir: Path, model: Path, rasa_workers: int, ds_workers: int):
-        self.workdir, self.model = workdir, model
+    def __init__(self, workdir: Path, model: Path, rasa_workers: int, ds_workers: int,
+                 run_suffix: str = ""):
+        self.workdir, self.model, self.run_suffix = workdir, model, run_suffix
         self.rasa_workers, self.ds_workers = rasa_workers, ds_workers
         self.procs = Procs()
         self.rasa_port = free_port()
         self.env = base_env()
+        self.dataservice_database_url: str | None = None
 
     @property
     def webhook(self) -> str:
@@ -170,8 +173,8 @@ class CityBackend:
 
     def start_support(self) -> None:
         """Data service and action server (everything but the Rasa server)."""
-        ds_db = fresh_pg_database("bench_dataservice")
-        tracker_db = fresh_pg_database("bench_tracker")
+        ds_db = fresh_pg_database("bench_dataservice" + self.run_suffix)
+        tracker_db = fresh_pg_database("bench_tracker" + self.run_suffix)
         ds_port, action_port = free_port(), free_port()
         ds_env = dict(self.env, DATABASE_URL=ds_db.replace("postgresql://", "postgresql+psycopg://"),
                       REDIS_URL=f"{REDIS_BASE}/12", DATASERVICE_API_KEYS=DS_KEY,
@@ -179,25 +182,33 @@ class CityBackend:
         for step in ("migrate", "seed"):
             subprocess.run([str(DS_PY), "-m", "dataservice", step], env=ds_env, cwd=ROOT, check=True,
                            capture_output=True)
-        log = self.workdir / "dataservice.log"
-        proc = self.procs.start("data service", [str(DS_PY), "-m", "dataservice", "serve", "--port",
-                                                 str(ds_port), "--workers", str(self.ds_workers)],
-                                ds_env, ROOT, log)
-        wait_http(f"http://127.0.0.1:{ds_port}/readyz", 60, proc, log)
+        self._ds = (ds_env, ds_port)
+        self.dataservice_database_url = ds_env["DATABASE_URL"]
+        self.start_dataservice()
         self.env.update(DATASERVICE_URL=f"http://127.0.0.1:{ds_port}", DATASERVICE_API_KEY=DS_KEY,
                         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
                         TRACKER_STORE_URL=tracker_db, REDIS_URL=f"{REDIS_BASE}/13",
                         PII_SECRET_KEY="bench-pii-secret", SANIC_WORKERS=str(self.rasa_workers),
+                        ACTION_SERVER_TOKEN="bench-action-server-token",
                         INTEGRATOR_API_KEYS=f"bench:{INTEGRATOR_KEY}",
                         # A load test is one integrator sending for many citizens: lift its limits.
                         INTEGRATOR_RATE_OVERRIDES="bench:10000000/100000",
                         INTEGRATOR_SENDER_RATE_PER_MINUTE="100000",
                         INTEGRATOR_SENDER_BURST="10000")
         log = self.workdir / "actions.log"
-        proc = self.procs.start("action server", [str(RASA_BIN / "rasa"), "run", "actions",
-                                                  "--actions", "actions", "--port", str(action_port)],
+        proc = self.procs.start("action server", [str(RASA_BIN / "python"), "-m", "actions.server",
+                                                  "--port", str(action_port)],
                                 self.env, ROOT, log)
         wait_http(f"http://127.0.0.1:{action_port}/health", 120, proc, log)
+
+    def start_dataservice(self) -> None:
+        """(Re)start the data service on its database and port (the fault runs kill it)."""
+        ds_env, ds_port = self._ds
+        log = self.workdir / "dataservice.log"
+        proc = self.procs.start("data service", [str(DS_PY), "-m", "dataservice", "serve", "--port",
+                                                 str(ds_port), "--workers", str(self.ds_workers)],
+                                ds_env, ROOT, log, append=True)
+        wait_http(f"http://127.0.0.1:{ds_port}/readyz", 60, proc, log)
 
     def start_rasa(self) -> subprocess.Popen:
         return self.procs.start(

@@ -2,8 +2,12 @@
 
 - Tracker store: SQL. `TRACKER_STORE_URL` (postgresql://user:password@host:port/db) selects
   PostgreSQL; unset, a SQLite file `var/tracker.sqlite3` (the embedded default). Events are
-  redacted (privacy/) on their way into the database, so phone and ID numbers are never stored
-  in the clear, whatever the channel.
+  redacted on their way into the database (bot.stored_events): phone, ID and card numbers and
+  e-mails are never stored in the clear, nor the answers to the questions that ask for a name or a
+  phone number, whatever the channel.
+- Failures: pooled connections are pinged before use and a dropped connection is retried on a fresh
+  one; a lasting failure raises TrackerStoreUnavailable (a 503) instead of Rasa's silent fallback
+  to process memory (bot.store_failures). A message is answered only once it is stored.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
   its last `TRACKER_WINDOW_TURNS` user messages (default 5, 0 = all): bot.tracker_window. Without
   it each message of a long conversation costs more than the one before. Operators' full history
@@ -25,16 +29,18 @@ from urllib.parse import unquote, urlparse
 
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_speedups
-from privacy import redact
+from bot.store_failures import serve_unwrapped, with_retries
+from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
 
-# The Rasa server imports this module from endpoints.yml before it runs any action.
+# The Rasa server imports this module from endpoints.yml before it builds its agent.
 rasa_speedups.install()
+serve_unwrapped()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = REPO_ROOT / "var" / "tracker.sqlite3"
@@ -108,17 +114,32 @@ class CityTrackerStore(SQLTrackerStore):
     thread: Rasa's own does blocking queries on the event loop, stalling every conversation of
     the worker while one waits for the database."""
 
+    fails_loudly = True  # no FailSafeTrackerStore around it: bot.store_failures
+
     def __init__(self, domain=None, host=None, event_broker=None, **kwargs: Any) -> None:
         # `host` and `kwargs` from endpoints.yml are ignored on purpose: the environment decides.
         settings = tracker_db_settings()
         with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker
             super().__init__(domain=domain, event_broker=event_broker, **settings)
             _WINDOW_INDEX.create(self.engine, checkfirst=True)  # tables Rasa made before it
+        self._use_resilient_engine()
         self.window = tracker_window()
+
+    def _use_resilient_engine(self) -> None:
+        """Rasa's engine hands out pooled connections the database may have closed since, and
+        logs statement parameters (conversation text) with its errors: replaced by one that
+        pings a connection before using it and keeps parameters out of error messages."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                                       **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> DialogueStateTracker | None:
-        return await asyncio.to_thread(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
+        return await asyncio.to_thread(
+            with_retries, lambda _: self._retrieve_sync(sender_id, fetch_events_from_all_sessions),
+            "read a conversation")
 
     def _retrieve_sync(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
         with self.session_scope() as session:
@@ -136,24 +157,37 @@ class CityTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)  # the event broker, if one is configured
-        await asyncio.to_thread(self._save_sync, tracker)
+        new = await asyncio.to_thread(
+            with_retries, lambda attempt: self._insert_new_events(tracker, attempt),
+            "save a conversation")
+        if new:
+            setattr(new[-1], _STORED, True)
+            tracker._city_unsaved = False
 
-    def _save_sync(self, tracker: DialogueStateTracker) -> None:
+    def _insert_new_events(self, tracker: DialogueStateTracker, attempt: int) -> list[Event]:
+        """The events of `tracker` not stored yet, inserted in one transaction. On a retry, the
+        previous attempt may have committed before its connection dropped: then nothing more."""
         with self.session_scope() as session:
             new = self._new_events(session, tracker)
-            if not new:
-                return
+            if not new or (attempt and self._is_stored(session, tracker.sender_id, new[-1])):
+                return new
             rows = []
-            for event in new:
-                data = redact(event.as_dict())  # phone and ID numbers never reach the database
+            events = list(tracker.events)
+            for event, data in zip(new, stored_forms(events, len(events) - len(new))):
                 rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
                              "timestamp": data.get("timestamp"), "action_name": data.get("name"),
                              "intent_name": ((data.get("parse_data") or {}).get("intent") or {})
                              .get("name"), "data": json.dumps(data)})
             session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
-        setattr(new[-1], _STORED, True)
-        tracker._city_unsaved = False
+        return new
+
+    def _is_stored(self, session, sender_id: str, event: Event) -> bool:
+        table = self.SQLEvent
+        query = sa.select(table.id).where(table.sender_id == sender_id,
+                                          table.type_name == event.type_name,
+                                          table.timestamp == event.timestamp).limit(1)
+        return session.execute(query).first() is not None
 
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
         tracker = super().init_tracker(sender_id)

@@ -2,6 +2,6 @@
 
 Standard library only, so both Python environments import it from the repository root.
 """
-from privacy.redaction import redact, redact_text
+from privacy.redaction import mask_name, redact, redact_text
 
-__all__ = ["redact", "redact_text"]
+__all__ = ["mask_name", "redact", "redact_text"]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole backend on its embedded defaults: data service (8000), action server (5055),
+# Run the whole backend on its embedded defaults: data service (8000), action server (5055, loopback
+# only, behind ACTION_SERVER_TOKEN),
 # Rasa server (5005, channels: authenticated integrator REST webhook + socketio, HTTP API behind
 # RASA_AUTH_TOKEN).
 # Ctrl-C stops all three.
@@ -22,6 +23,12 @@ if [ -z "${INTEGRATOR_API_KEYS:-}" ]; then
   echo "==> INTEGRATOR_API_KEYS not set: generated a development integrator key for this run"
 fi
 export INTEGRATOR_API_KEYS
+# The action server runs actions only for Rasa, which sends this secret (bot/endpoints.yml).
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN="dev-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  echo "==> ACTION_SERVER_TOKEN not set: generated a development action-server secret for this run"
+fi
+export ACTION_SERVER_TOKEN
 DEV_INTEGRATOR_KEY="${INTEGRATOR_API_KEYS%%,*}"
 DEV_INTEGRATOR_KEY="${DEV_INTEGRATOR_KEY#*:}"
 
@@ -41,8 +48,8 @@ wait_http() {  # name url seconds
 echo "==> starting the data service on :8000 (log: var/log/dataservice.log)"
 .venv/dataservice/bin/python -m dataservice serve --port 8000 >var/log/dataservice.log 2>&1 &
 pids+=($!)
-echo "==> starting the action server on :5055 (log: var/log/actions.log)"
-.venv/rasa/bin/rasa run actions --actions actions --port 5055 >var/log/actions.log 2>&1 &
+echo "==> starting the action server on 127.0.0.1:5055 (log: var/log/actions.log)"
+.venv/rasa/bin/python -m actions.server --port 5055 >var/log/actions.log 2>&1 &
 pids+=($!)
 echo "==> starting Rasa on :5005 (log: var/log/rasa.log; loading the model takes a little while)"
 .venv/rasa/bin/rasa run --model models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \

@@ -32,7 +32,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_dataservice(tmp: Path) -> tuple[subprocess.Popen, str]:
+def start_dataservice(tmp: Path, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """The data service on SQLite in `tmp`, its output in `log` (discarded without one)."""
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'ds.sqlite3'}", DATASERVICE_API_KEYS=API_KEY,
                DATASERVICE_PEPPER="actions-test-pepper")
@@ -42,7 +43,8 @@ def start_dataservice(tmp: Path) -> tuple[subprocess.Popen, str]:
     subprocess.run([str(DS_PYTHON), "-m", "dataservice", "seed"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     proc = subprocess.Popen([str(DS_PYTHON), "-m", "dataservice", "serve", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, cwd=ROOT, stdout=log.open("w") if log else subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

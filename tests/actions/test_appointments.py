@@ -279,7 +279,7 @@ def confirmed_tracker(info: dict, sender: str, attempt: str = "attempt-1", lang:
     """The tracker action_book_appointment gets after "yes" (the form has just completed)."""
     slots = {"language": lang, "booking_service": info["service"], "booking_district": None,
              "booking_center": info["center"], "booking_slot_id": info["slot_id"],
-             "booking_slot_info": info, "contact_name": name,
+             "booking_slot_info": info, "contact_name": pii.encrypt(name),
              "contact_phone": pii.encrypt(phone), "contact_phone_last4": phone[-4:],
              "booking_confirmed": True, "booking_attempt": attempt, "requested_slot": None}
     latest = {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []}
@@ -329,7 +329,7 @@ async def test_book_end_to_end_zh():
     assert "姓名" in conv.texts[-1]
 
     await conv.say("我叫张伟明")
-    assert conv.slots["contact_name"] == "张伟明"
+    assert pii.decrypt(conv.slots["contact_name"]) == "张伟明" != conv.slots["contact_name"]
     assert conv.slots["requested_slot"] == "contact_phone"
 
     await conv.say("138 1726 5590")
@@ -337,7 +337,7 @@ async def test_book_end_to_end_zh():
     assert pii.decrypt(conv.slots["contact_phone"]) == PHONE
     assert_no_clear_phone(conv)
     summary = conv.texts[-1]
-    for part in ("普通护照", "上海市公安局出入境管理局出入境接待大厅", "民生路1500号", "张伟明",
+    for part in ("普通护照", "上海市公安局出入境管理局出入境接待大厅", "民生路1500号", "张**",
                  "尾号 5590", listed[ents[0]["value"]]["start"]):
         assert part in summary, part
     assert [b["payload"] for b in conv.buttons] == ["/affirm", "/deny"]
@@ -379,7 +379,7 @@ async def test_book_end_to_end_en_with_a_choice_of_centres():
 
     await click(conv, conv.buttons[-1])
     await conv.say("my name is Li Wei")
-    assert conv.slots["contact_name"] == "Li Wei"
+    assert pii.decrypt(conv.slots["contact_name"]) == "Li Wei" != conv.slots["contact_name"]
     await conv.say("+86 139-2233-4455")
     assert "Shall I book it?" in conv.texts[-1] and "mobile ending 4455" in conv.texts[-1]
     await conv.say("yes", "affirm")
@@ -483,7 +483,8 @@ async def test_slot_full_says_so_and_offers_other_slots():
     assert conv.active == "appointment_form" and conv.slots["requested_slot"] == "booking_slot_id"
     offered = [button_message(b)[2][0]["value"] for b in conv.buttons]
     assert offered and str(item["slot_id"]) not in offered
-    assert conv.slots["contact_name"] == "Wang Fang"  # nothing else is asked again
+    # Nothing else is asked again.
+    assert pii.decrypt(conv.slots["contact_name"]) == "Wang Fang" != conv.slots["contact_name"]
     await click(conv, conv.buttons[0])
     assert conv.slots["requested_slot"] == "booking_confirmed"
     await conv.say("yes", "affirm")
@@ -608,7 +609,7 @@ async def test_phone_is_validated_and_can_come_with_the_name():
                     [entity("service", "护照"), entity("district", "浦东")])
     await click(other, other.buttons[0])
     await other.say(f"张伟 {PHONE}")
-    assert other.slots["contact_name"] == "张伟"
+    assert pii.decrypt(other.slots["contact_name"]) == "张伟" != other.slots["contact_name"]
     assert other.slots["contact_phone_last4"] == "5590"
     assert other.slots["requested_slot"] == "booking_confirmed"
     assert_no_clear_phone(other)
@@ -630,6 +631,17 @@ async def test_an_expired_or_foreign_phone_token_asks_again():
     tracker.slots["contact_phone"] = "not-a-token"
     events, messages = await run_action("action_book_appointment", tracker)
     assert "重新提供一次手机号码" in messages[0]["text"]
+    assert {"event": "followup", "name": "appointment_form"}.items() <= events[-1].items()
+
+
+async def test_an_expired_or_foreign_name_token_asks_again():
+    item = (await free("xuhui-exit-entry", "hk_macau_permit"))[0]
+    tracker = confirmed_tracker(info_of(item, "xuhui-exit-entry", "hk_macau_permit"), "tok-user2",
+                                lang="en")
+    tracker.slots["contact_name"] = "张伟明"  # a clear value: never written by the form
+    events, messages = await run_action("action_book_appointment", tracker)
+    assert "give me the name for the booking once more" in messages[0]["text"]
+    assert {"event": "slot", "name": "contact_name", "value": None}.items() <= events[0].items()
     assert {"event": "followup", "name": "appointment_form"}.items() <= events[-1].items()
 
 

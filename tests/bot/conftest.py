@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 TOKEN = "e2e-test-token"
 INTEGRATOR_KEY = "e2e-integrator-key"  # the REST webhook needs `Authorization: Bearer <key>`
+ACTION_TOKEN = "e2e-action-server-token"  # Rasa sends it to the action server (bot/endpoints.yml)
+PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
 
 
 def free_port() -> int:
@@ -46,10 +48,17 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def with_action_token(env: dict) -> dict:
+    """`env` with the action server's shared secret (the test one unless the caller set one)."""
+    return {**env, "ACTION_SERVER_TOKEN": env.get("ACTION_SERVER_TOKEN", ACTION_TOKEN)}
+
+
 def start_action_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    """The rasa-sdk action server on `port`, ready (health answered) when this returns."""
-    proc = subprocess.Popen([str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    """The action server (actions/server.py) on 127.0.0.1:`port`, ready (health answered) when
+    this returns."""
+    proc = subprocess.Popen([str(PYTHON), "-m", "actions.server", "--port", str(port)],
+                            cwd=ROOT, env=with_action_token(env), stdout=log.open("w"),
+                            stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/health", 120, proc, log)
     except BaseException:
@@ -63,7 +72,8 @@ def start_rasa(env: dict, port: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()), "--endpoints",
                              "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
                              "--port", str(port), "--enable-api", "--auth-token", TOKEN],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=with_action_token(env), stdout=log.open("w"),
+                            stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/status?token={TOKEN}", 300, proc, log)
     except BaseException:

@@ -174,3 +174,44 @@ def test_workers_starting_together_create_the_tables_once():
     finally:
         admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+def stored_rows(store: CityTrackerStore, sender: str) -> str:
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent.data).filter(store.SQLEvent.sender_id == sender)
+        return "\n".join(data for (data,) in rows)
+
+
+@pytest.mark.asyncio
+async def test_answers_to_name_and_phone_questions_are_withheld_and_the_form_goes_on(store):
+    from actions import secrets as pii
+
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(ActiveLoop("appointment_form"))
+    tracker.update(SlotSet("requested_slot", "contact_name"))
+    tracker.update(BotUttered("请问预约人的姓名是？"))
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("我叫张伟明", {"name": "inform", "confidence": 1.0},
+                               [{"entity": "person", "value": "张伟明", "start": 2, "end": 5}]))
+    tracker.update(SlotSet("contact_name", "张伟明"))  # Rasa's from_text mapping
+    token = pii.encrypt("张伟明")
+    tracker.update(SlotSet("contact_name", token))  # the form's validation
+    tracker.update(SlotSet("requested_slot", "contact_phone"))
+    await store.save(tracker)
+    tracker = await store.retrieve(sender)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("手机 幺三八 一二三四 五六七八", {"name": "inform", "confidence": 1.0}))
+    tracker.update(SlotSet("contact_phone", pii.encrypt("13812345678")))
+    tracker.update(SlotSet("requested_slot", None))
+    tracker.update(UserUttered("my e-mail is li.wei@example.com, booking SH2026111200086"))
+    await store.save(tracker)
+
+    rows = stored_rows(store, sender)
+    for personal in ("张伟明", "\\u5f20\\u4f1f\\u660e", "一二三四", "\\u4e00\\u4e8c\\u4e09\\u56db",
+                     "li.wei@"):
+        assert personal not in rows
+    stored = await store.retrieve_full_tracker(sender)
+    assert stored.get_slot("contact_name") == token  # the booking can still decrypt it
+    assert pii.decrypt(stored.get_slot("contact_phone")) == "13812345678"
+    assert stored.latest_message.text == "my e-mail is l***@example.com, booking SH2026111200086"
