@@ -208,12 +208,12 @@ def stored_traces(backend: CityBackend, senders: list[str]) -> dict[str, list[st
     with closing(psycopg2.connect(backend.env["TRACKER_STORE_URL"])) as conn:
         cur = conn.cursor()
         cur.execute("SELECT sender_id, data FROM events WHERE type_name = 'user' "
-                    "AND sender_id = ANY(%s) ORDER BY id", ([f"bench:{s}" for s in senders],))
+                    "AND sender_id = ANY(%s) ORDER BY id", ([f"rest:bench:{s}" for s in senders],))
         traces: dict[str, list[str]] = {s: [] for s in senders}
         for sender_id, data in cur.fetchall():
             trace = (json.loads(data).get("metadata") or {}).get("trace")
             if trace:
-                traces[sender_id.split(":", 1)[1]].append(trace)
+                traces[sender_id.split(":", 2)[2]].append(trace)
     return traces
 
 

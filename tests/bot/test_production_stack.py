@@ -220,7 +220,7 @@ def set_tracker_db_open(backend, is_open: bool) -> None:
 def test_a_tracker_database_outage_is_a_retryable_503(backend):
     sender = f"citizen-{uuid.uuid4().hex[:8]}"
     rest(backend, sender, "护照多少钱")
-    tracker_url = f"{backend['rasa']}/conversations/corpus:{sender}/tracker"
+    tracker_url = f"{backend['rasa']}/conversations/rest:corpus:{sender}/tracker"
     set_tracker_db_open(backend, False)
     try:
         refused = post(backend, sender, "how long does it take", message_id=f"{sender}-2")
