@@ -40,16 +40,17 @@ class ApplicationLookupIn(BaseModel):
 def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
                        client: str = Depends(require_api_key),
                        session: Session = Depends(get_session)):
-    limiter = request.app.state.limiter
-    limiter.check("application", body.application_no)
-    with session.begin():
+    with request.app.state.limiter.attempt("application", body.application_no) as attempt, \
+            session.begin():
         outcome, application = repo.verified_lookup(
             session, request.app.state.settings.pepper, body.application_no, body.phone_last4)
         record_lookup(session, client=client, action="application.lookup",
                       record_ref=body.application_no, outcome=outcome)
-        answer = repo.render(session, application, lang) if application is not None else None
+        answer = None
+        if application is not None:
+            attempt.verified()
+            answer = repo.render(session, application, lang)
     if answer is None:
-        limiter.failed("application", body.application_no)
         # One answer for "no such number" and "wrong factor": existence is not revealed.
         raise ApiError(404, "not_found", "No application matches this number and phone.")
     return json_response(answer, headers=NO_STORE)

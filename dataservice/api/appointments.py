@@ -173,15 +173,18 @@ def _verified(request: Request, session: Session, client: str, action: str, body
     On failure the audit row is committed in its own transaction before the 404 is raised.
     """
     booking_no = body.booking_no.upper()
-    limiter = request.app.state.limiter
-    limiter.check("booking", booking_no)
-    try:
-        booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
-    except ApiError:
-        limiter.failed("booking", booking_no)
+    with request.app.state.limiter.attempt("booking", booking_no) as attempt:
+        try:
+            booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
+        except ApiError as exc:
+            rejection = exc
+        else:
+            rejection = None
+            attempt.verified()
+    if rejection is not None:
         with request.app.state.sessionmaker() as audit_session, audit_session.begin():
             record_lookup(audit_session, client=client, action=action, record_ref=booking_no,
                           outcome="verification_failed")
-        raise
+        raise rejection
     record_lookup(session, client=client, action=action, record_ref=booking_no, outcome="found")
     return booking

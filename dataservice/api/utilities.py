@@ -31,15 +31,15 @@ class BillLookupIn(BaseModel):
 def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
                  client: str = Depends(require_api_key), session: Session = Depends(get_session)):
     adapter = utility_adapter(body.kind)
-    limiter, ref = request.app.state.limiter, f"{body.kind}:{body.account_no}"
-    limiter.check("utility", ref)
-    with session.begin():
+    ref = f"{body.kind}:{body.account_no}"
+    with request.app.state.limiter.attempt("utility", ref) as attempt, session.begin():
         outcome, answer = adapter.lookup(session, request.app.state.settings.pepper,
                                          body.account_no, body.verification, lang)
-        record_lookup(session, client=client, action="utility.lookup",
-                      record_ref=f"{body.kind}:{body.account_no}", outcome=outcome)
+        record_lookup(session, client=client, action="utility.lookup", record_ref=ref,
+                      outcome=outcome)
+        if answer is not None:
+            attempt.verified()
     if answer is None:
-        limiter.failed("utility", ref)
         # Same answer for an unknown account and a wrong factor: existence is not revealed.
         raise ApiError(404, "not_found", "No account matches this number and verification.")
     # Verified personal data: never cached, here or by intermediaries.
