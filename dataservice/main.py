@@ -38,6 +38,7 @@ def build_v1_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    settings.refuse_if_insecure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
