@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
-from dataservice.errors import BodySizeLimit, install_error_handlers
+from dataservice.errors import install_error_handlers
 from dataservice.lockout import FailedAttemptLimiter
+from dataservice.request_guard import RequestGuard
 from dataservice.security import require_api_key
 from dataservice.settings import Settings
 
@@ -67,5 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(build_v1_router())
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app
