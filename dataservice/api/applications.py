@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
 from dataservice.errors import ApiError
 from dataservice.repositories import applications as repo
@@ -36,7 +37,7 @@ class ApplicationLookupIn(BaseModel):
     phone_last4: Annotated[str, BeforeValidator(_strip), StringConstraints(pattern=r"^[0-9]{4}$")]
 
 
-@router.post("/lookup")
+@router.post("/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
                        client: str = Depends(require_api_key),
                        session: Session = Depends(get_session)):

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
 from dataservice.errors import ApiError
 from dataservice.partners import utility_adapter
@@ -27,7 +28,7 @@ class BillLookupIn(BaseModel):
     verification: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
 
 
-@router.post("/bills/lookup")
+@router.post("/bills/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
                  client: str = Depends(require_api_key), session: Session = Depends(get_session)):
     adapter = utility_adapter(body.kind)
