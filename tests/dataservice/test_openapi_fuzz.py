@@ -40,7 +40,7 @@ def live_url(settings) -> Iterator[str]:
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
+@hypothesis_settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
                      suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, live_url):
     case.call_and_validate(base_url=live_url, headers={"X-API-Key": API_KEY}, checks=CHECKS)
