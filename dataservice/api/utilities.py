@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
-from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.errors import ApiError
 from dataservice.partners import utility_adapter
 from dataservice.repositories.audit import record_lookup
