@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from dataservice.settings import Settings
+from dataservice.settings import InsecureConfiguration, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    settings = Settings.from_env()
     log = logging.getLogger("dataservice")
+    try:
+        settings = Settings.from_env()
+        if args.command != "migrate":  # the schema holds no secret; seeding and serving do
+            settings.refuse_if_insecure()
+    except InsecureConfiguration as exc:
+        log.error("refusing to start: %s", exc)
+        return 2
 
     if args.command in ("migrate", "up"):
         from dataservice.migrate import upgrade

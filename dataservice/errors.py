@@ -1,7 +1,8 @@
-"""One JSON error shape for every failure, and a body-size guard in front of the app.
+"""One JSON error shape for every failure.
 
-Clients always get {"error": {"code": ..., "message": ...}} with a 4xx for bad input; a 500 carries
-no stack trace.
+Clients always get {"error": {"code": ..., "message": ...}} with a 4xx for bad input, a retryable
+503 when a backend is unreachable; a 500 carries no stack trace. Checks that apply to every request
+(size, media type, strict JSON) run before the app, in dataservice/request_guard.py.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -57,71 +60,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
                               status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_unavailable(_req: Request, exc: Exception):
+        log.error("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(error_body("database_unavailable",
+                                       "The service is temporarily unavailable; please retry."),
+                              status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(DataError)
+    async def _data_error(_req: Request, exc: DataError):
+        # A value the database refuses (out of range, bad encoding) that validation let through.
+        log.warning("database refused a value: %s", type(exc.orig).__name__)
+        return JSONResponse(error_body("invalid_value", "A value in the request is out of range."),
+                              status_code=422)
+
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception):
         log.exception("unhandled error: %s", type(exc).__name__)
         return JSONResponse(error_body("internal_error", "Internal error."), status_code=500)
-
-
-class BodySizeLimit:
-    """Pure ASGI middleware: refuse bodies over the limit before the app reads them into memory."""
-
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > self.max_bytes
-            except ValueError:
-                return await self._reject(send, 400, "bad_request", "Invalid Content-Length.")
-            if too_big:
-                return await self._reject(send, 413, "payload_too_large",
-                                          f"Request body is larger than {self.max_bytes} bytes.")
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)  # no body is read on these routes
-        # Chunked bodies declare no length: read them here (at most the limit) and replay them.
-        chunks: list[bytes] = []
-        received = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return await self.app(scope, _replay([message]), send)
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > self.max_bytes:
-                return await self._reject(send, 413, "payload_too_large",
-                                          f"Request body is larger than {self.max_bytes} bytes.")
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        return await self.app(scope, _replay([{"type": "http.request", "body": body,
-                                               "more_body": False}], receive), send)
-
-    @staticmethod
-    async def _reject(send, status: int, code: str, message: str) -> None:
-        import orjson
-
-        body = orjson.dumps(error_body(code, message))
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _replay(messages: list[dict], then=None):
-    """An ASGI receive() that yields the buffered messages, then defers to the real one."""
-    queue = list(messages)
-
-    async def receive():
-        if queue:
-            return queue.pop(0)
-        if then is not None:
-            return await then()
-        return {"type": "http.disconnect"}
-
-    return receive

@@ -7,10 +7,12 @@ from importlib import import_module
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from dataservice.api.responses import EVERY_ROUTE, V1_ROUTES
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
-from dataservice.errors import BodySizeLimit, install_error_handlers
+from dataservice.errors import install_error_handlers
 from dataservice.lockout import FailedAttemptLimiter
+from dataservice.request_guard import RequestGuard
 from dataservice.security import require_api_key
 from dataservice.settings import Settings
 
@@ -24,7 +26,7 @@ V1_MODULES = [
 
 
 def build_v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
     for name in V1_MODULES:
         try:
             module = import_module(f"dataservice.api.{name}")
@@ -38,6 +40,7 @@ def build_v1_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    settings.refuse_if_insecure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Government and enterprise-partner data behind the public-services chatbot. "
         "All /v1 routes need an `X-API-Key` header. Sample data only.",
         lifespan=lifespan,
+        responses=EVERY_ROUTE,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
@@ -66,5 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(build_v1_router())
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app

@@ -10,6 +10,11 @@ DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "dataservice.sqlite3"
 # Only for the embedded development default; production sets DATASERVICE_API_KEYS.
 DEV_API_KEY = "dev-dataservice-key"
 DEV_PEPPER = "dev-pepper-change-me"
+DEPLOYMENTS = ("development", "production")
+
+
+class InsecureConfiguration(RuntimeError):
+    """The configuration must not be served: the message names the variable to set."""
 
 
 def normalize_database_url(url: str) -> str:
@@ -39,11 +44,29 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     using_dev_key: bool = field(default=False, compare=False)
+    deployment_env: str = "development"
+
+    def refuse_if_insecure(self) -> None:
+        """In production, a development secret (public in this repository) stops the service."""
+        if self.deployment_env != "production":
+            return
+        if self.pepper == DEV_PEPPER:
+            raise InsecureConfiguration(
+                "DEPLOYMENT_ENV=production but DATASERVICE_PEPPER is unset or the development "
+                "value: set DATASERVICE_PEPPER to a secret (then re-seed the digests).")
+        if DEV_API_KEY in self.api_keys:
+            raise InsecureConfiguration(
+                "DEPLOYMENT_ENV=production but DATASERVICE_API_KEYS is unset or holds the "
+                f"development key {DEV_API_KEY!r}: set DATASERVICE_API_KEYS to the clients' keys.")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
         keys = _csv(env.get("DATASERVICE_API_KEYS"))
+        deployment = env.get("DEPLOYMENT_ENV") or "development"
+        if deployment not in DEPLOYMENTS:
+            raise InsecureConfiguration(
+                f"DEPLOYMENT_ENV must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}.")
         return cls(
             database_url=normalize_database_url(
                 env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
@@ -58,4 +81,5 @@ class Settings:
             host=env.get("DATASERVICE_HOST", "127.0.0.1"),
             port=int(env.get("DATASERVICE_PORT", "8000")),
             using_dev_key=not keys,
+            deployment_env=deployment,
         )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.errors import ApiError
 from dataservice.repositories import applications as repo
 from dataservice.repositories.audit import record_lookup
@@ -36,20 +37,21 @@ class ApplicationLookupIn(BaseModel):
     phone_last4: Annotated[str, BeforeValidator(_strip), StringConstraints(pattern=r"^[0-9]{4}$")]
 
 
-@router.post("/lookup")
+@router.post("/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
                        client: str = Depends(require_api_key),
                        session: Session = Depends(get_session)):
-    limiter = request.app.state.limiter
-    limiter.check("application", body.application_no)
-    with session.begin():
+    with request.app.state.limiter.attempt("application", body.application_no) as attempt, \
+            session.begin():
         outcome, application = repo.verified_lookup(
             session, request.app.state.settings.pepper, body.application_no, body.phone_last4)
         record_lookup(session, client=client, action="application.lookup",
                       record_ref=body.application_no, outcome=outcome)
-        answer = repo.render(session, application, lang) if application is not None else None
+        answer = None
+        if application is not None:
+            attempt.verified()
+            answer = repo.render(session, application, lang)
     if answer is None:
-        limiter.failed("application", body.application_no)
         # One answer for "no such number" and "wrong factor": existence is not revealed.
         raise ApiError(404, "not_found", "No application matches this number and phone.")
     return json_response(answer, headers=NO_STORE)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dataservice.api.centers import cache_key, parse_day
 from dataservice.api.deps import (ClientId, Lang, LangQuery, cached_json, get_session, invalidate,
                                   json_response)
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP, errors
 from dataservice.errors import ApiError
 from dataservice.opening_hours import shanghai_now
 from dataservice.repositories.audit import record_lookup
@@ -58,7 +59,7 @@ IdempotencyKey = Annotated[str | None, Header(
                 "response.")]
 
 
-@router.get("/slots")
+@router.get("/slots", responses=errors(404))
 async def free_slots(request: Request, center: str = Query(..., min_length=1, max_length=64),
                      service: str = Query(..., min_length=1, max_length=64),
                      date: str | None = Query(None, max_length=32), lang: Lang = LangQuery):
@@ -122,7 +123,7 @@ def _book(request: Request, client: str, key: str | None,
     raise AssertionError("unreachable")
 
 
-@router.post("/appointments", status_code=201)
+@router.post("/appointments", status_code=201, responses=BODY_ROUTE | errors(404, 409))
 async def create_appointment(request: Request, body: BookingIn, client: str = ClientId,
                              idempotency_key: IdempotencyKey = None):
     status, payload, replayed = await run_in_threadpool(_book, request, client, idempotency_key,
@@ -133,7 +134,7 @@ async def create_appointment(request: Request, body: BookingIn, client: str = Cl
     return json_response(payload, status_code=status, headers=headers)
 
 
-@router.post("/appointments/lookup")
+@router.post("/appointments/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """A booking by number, verified by the phone's last 4 digits (in the body, not the URL)."""
@@ -147,7 +148,8 @@ async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = La
     return json_response(await run_in_threadpool(_run), headers={"Cache-Control": "no-store"})
 
 
-@router.post("/appointments/cancel")
+@router.post("/appointments/cancel",
+             responses=BODY_ROUTE | VERIFIED_LOOKUP | errors(409))
 async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """Cancel a booking and free its seat; cancelling a cancelled booking returns it unchanged."""
@@ -173,15 +175,18 @@ def _verified(request: Request, session: Session, client: str, action: str, body
     On failure the audit row is committed in its own transaction before the 404 is raised.
     """
     booking_no = body.booking_no.upper()
-    limiter = request.app.state.limiter
-    limiter.check("booking", booking_no)
-    try:
-        booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
-    except ApiError:
-        limiter.failed("booking", booking_no)
+    with request.app.state.limiter.attempt("booking", booking_no) as attempt:
+        try:
+            booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
+        except ApiError as exc:
+            rejection = exc
+        else:
+            rejection = None
+            attempt.verified()
+    if rejection is not None:
         with request.app.state.sessionmaker() as audit_session, audit_session.begin():
             record_lookup(audit_session, client=client, action=action, record_ref=booking_no,
                           outcome="verification_failed")
-        raise
+        raise rejection
     record_lookup(session, client=client, action=action, record_ref=booking_no, outcome="found")
     return booking

@@ -16,7 +16,7 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: a check below is not ok."}})
 async def readyz(request: Request):
     state = request.app.state
     checks: dict[str, str] = {}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.responses import errors
 from dataservice.errors import ApiError
 from dataservice.models import CenterService, Service
 from dataservice.text.resolver import index_on
@@ -94,7 +95,7 @@ async def resolve_service(request: Request, q: str = QueryText(), lang: Lang = L
         lambda s: {"query": q, "matches": index.get(s).resolve(q, lang, limit)})
 
 
-@router.get("/services/{code}")
+@router.get("/services/{code}", responses=errors(404))
 async def get_service(request: Request, code: str, lang: Lang = LangQuery):
     if not _CODE.match(code):
         raise ApiError(404, "unknown_service", "No service with that code.")

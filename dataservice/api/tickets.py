@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.responses import BODY_ROUTE, errors
 from dataservice.errors import ApiError
 from dataservice.repositories import tickets as repo
 from dataservice.security import mask_phone
@@ -75,7 +76,7 @@ def issue_types(lang: Lang = LangQuery):
     ]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=BODY_ROUTE)
 def create_ticket(body: TicketIn, session: Session = Depends(get_session)):
     with session.begin():
         if not repo.district_exists(session, body.district):
@@ -100,7 +101,7 @@ def create_ticket(body: TicketIn, session: Session = Depends(get_session)):
     }, status_code=201)
 
 
-@router.get("/{ticket_no}")
+@router.get("/{ticket_no}", responses=errors(404))
 def get_ticket(
     ticket_no: Annotated[str, Path(min_length=1, max_length=40)],
     lang: Lang = LangQuery,

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.responses import errors
 from dataservice.errors import ApiError
 from dataservice.partners import transport_card
 
 router = APIRouter(prefix="/transport-cards", tags=["partners"])
 
 
-@router.get("/{card_no}")
+@router.get("/{card_no}", responses=errors(404))
 async def get_card(request: Request, card_no: Annotated[str, Path(max_length=40)],
                    lang: Lang = LangQuery):
     normalized = transport_card.normalize_card_no(card_no)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.errors import ApiError
 from dataservice.partners import utility_adapter
 from dataservice.repositories.audit import record_lookup
@@ -27,19 +28,19 @@ class BillLookupIn(BaseModel):
     verification: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
 
 
-@router.post("/bills/lookup")
+@router.post("/bills/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
                  client: str = Depends(require_api_key), session: Session = Depends(get_session)):
     adapter = utility_adapter(body.kind)
-    limiter, ref = request.app.state.limiter, f"{body.kind}:{body.account_no}"
-    limiter.check("utility", ref)
-    with session.begin():
+    ref = f"{body.kind}:{body.account_no}"
+    with request.app.state.limiter.attempt("utility", ref) as attempt, session.begin():
         outcome, answer = adapter.lookup(session, request.app.state.settings.pepper,
                                          body.account_no, body.verification, lang)
-        record_lookup(session, client=client, action="utility.lookup",
-                      record_ref=f"{body.kind}:{body.account_no}", outcome=outcome)
+        record_lookup(session, client=client, action="utility.lookup", record_ref=ref,
+                      outcome=outcome)
+        if answer is not None:
+            attempt.verified()
     if answer is None:
-        limiter.failed("utility", ref)
         # Same answer for an unknown account and a wrong factor: existence is not revealed.
         raise ApiError(404, "not_found", "No account matches this number and verification.")
     # Verified personal data: never cached, here or by intermediaries.

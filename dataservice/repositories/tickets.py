@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import District, Ticket
 from dataservice.models.base import utcnow
+from privacy import redact_text
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -97,8 +98,10 @@ def create_ticket(session: Session, *, issue_type: str, description: str, locati
     ticket_no = new_ticket_no(now.astimezone(SHANGHAI).date())
     while session.get(Ticket, ticket_no) is not None:  # astronomically rare, but cheap to rule out
         ticket_no = new_ticket_no(now.astimezone(SHANGHAI).date())
+    # Citizens put phone and ID numbers in free text; only the redacted text is ever stored.
     ticket = Ticket(
-        ticket_no=ticket_no, issue_type=issue_type, description=description, location=location,
+        ticket_no=ticket_no, issue_type=issue_type, description=redact_text(description),
+        location=redact_text(location),
         district_code=district_code, status="received", contact_phone_masked=contact_phone_masked,
         language=language, created_at=now, updated_at=now,
         history=[{
@@ -127,9 +130,10 @@ def render_ticket(session: Session, ticket: Ticket, lang: str) -> dict:
         "ticket_no": ticket.ticket_no,
         "issue_type": {"code": ticket.issue_type, "label": type_zh if zh else type_en},
         "status": {"code": ticket.status, "label": status_zh if zh else status_en},
-        # Citizen text is returned verbatim: it is data, never markup or a query.
-        "description": ticket.description,
-        "location": ticket.location,
+        # Citizen text is data, never markup or a query. Redacted again on the way out for
+        # tickets stored before redaction on the way in.
+        "description": redact_text(ticket.description),
+        "location": redact_text(ticket.location),
         "district": {"code": ticket.district_code,
                      "name": (district.name_zh if zh else district.name_en) if district else None},
         "contact_phone_masked": ticket.contact_phone_masked,

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dataservice.db import make_engine, make_sessionmaker
+from dataservice.main import create_app
 from dataservice.models import Application, AuditLog
 from dataservice.seed import DATA_DIR
 from dataservice.seed.applications import weeks_moved
@@ -126,11 +127,12 @@ def test_lookups_are_audited_with_outcome_and_no_phone_digits(client: TestClient
         assert row.at is not None
 
 
-def test_each_api_client_is_told_apart_in_the_audit(app, settings):
+def test_each_api_client_is_told_apart_in_the_audit(settings):
     from tests.dataservice.conftest import OTHER_KEY
 
     number = "SH2026111900318"
-    with TestClient(app, headers={"X-API-Key": OTHER_KEY}) as other:
+    # Its own app: the shared app's async Redis connections belong to the `client` event loop.
+    with TestClient(create_app(settings), headers={"X-API-Key": OTHER_KEY}) as other:
         assert _lookup(other, number, APPS[number]["phone"][-4:]).status_code == 200
     clients = {r.client for r in _audit_rows(settings, number)}
     assert len(clients) >= 1

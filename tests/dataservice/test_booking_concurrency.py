@@ -6,51 +6,29 @@ connection pool), which TestClient's sequential calls cannot show.
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from itertools import count
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.main import create_app
 from dataservice.models import Booking, IdempotencyRecord, Slot
 
-from .conftest import API_KEY
+from .live import fire, running_server
 
 pytestmark = pytest.mark.postgres_only
 # Own far-future days, so these slots never collide with seeded ones or other tests' slots.
 _DAYS = count()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(pg_settings) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(create_app(pg_settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    with running_server(create_app(pg_settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +49,7 @@ def _new_slot(db, capacity: int) -> int:
 
 
 def _fire(base_url: str, requests: list[tuple[dict, dict]]) -> list[httpx.Response]:
-    """Send every request at once: each thread waits at a barrier, then posts on its own client."""
-    barrier = threading.Barrier(len(requests))
-
-    def post(item: tuple[dict, dict]) -> httpx.Response:
-        body, headers = item
-        with httpx.Client(base_url=base_url, timeout=60,
-                          headers={"X-API-Key": API_KEY} | headers) as c:
-            barrier.wait()
-            return c.post("/v1/appointments", json=body)
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(post, requests))
+    return fire(base_url, "/v1/appointments", requests)
 
 
 def _counts(db, slot_id: int) -> tuple[int, int]:

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from dataservice.db import make_engine, make_sessionmaker
+from dataservice.models import Ticket
 
 TICKET_NO = re.compile(r"^12345-\d{8}-[0-9A-Z]{6}$")
 
@@ -140,3 +146,51 @@ def test_hostile_and_unicode_text_is_stored_verbatim(client: TestClient, text):
     # The tables the injections aim at are intact.
     assert client.get("/v1/tickets/12345-20261103-K7M2QX").status_code == 200
     assert client.post("/v1/tickets", json=_report()).status_code == 201
+
+
+PHONE, ID_NO = "13812345678", "31010419800101123X"
+
+
+@pytest.mark.parametrize("lang,description,location", [
+    ("zh", f"楼下噪音，请回电{PHONE}，身份证{ID_NO}", f"徐汇区天钥桥路1号 电话138 1234 5678"),
+    ("en", f"Noise every night. Call me on +86 138-1234-5678, ID {ID_NO}.",
+     f"No. 1 Tianyaoqiao Road, tel {PHONE}"),
+])
+def test_phone_and_id_numbers_in_free_text_are_redacted_before_storage(
+        client: TestClient, settings, lang, description, location):
+    r = client.post("/v1/tickets", json=_report(description=description, location=location,
+                                                language=lang))
+    assert r.status_code == 201, r.text
+    ticket_no = r.json()["ticket_no"]
+    stored = _stored_ticket(settings, ticket_no)
+    got = client.get(f"/v1/tickets/{ticket_no}", params={"lang": lang}).json()
+    for text in (stored.description, stored.location, got["description"], got["location"]):
+        assert "12345678" not in text.replace(" ", "").replace("-", "") and ID_NO not in text
+    assert "138******78" in stored.description and "3101************3X" in stored.description
+    assert got["description"] == stored.description
+
+
+def test_tickets_stored_in_the_clear_before_redaction_are_redacted_on_the_way_out(
+        client: TestClient, settings):
+    ticket_no = client.post("/v1/tickets", json=_report()).json()["ticket_no"]
+    with _db(settings) as session, session.begin():
+        session.get(Ticket, ticket_no).description = f"旧工单，联系电话{PHONE}"
+    got = client.get(f"/v1/tickets/{ticket_no}").json()
+    assert got["description"] == "旧工单，联系电话138******78"
+
+
+@contextmanager
+def _db(settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _stored_ticket(settings, ticket_no: str) -> Ticket:
+    with _db(settings) as session:
+        ticket = session.get(Ticket, ticket_no)
+        session.expunge(ticket)
+        return ticket
