@@ -60,7 +60,7 @@ test-topology: setup train setup-haproxy
 	@echo "==> production topology: readiness, and a replica's death under load"
 	@PYTHONPATH=. $(RASA_PY) -m pytest -c pytest-rasa.ini -q -rxX tests/deploy/live
 
-# The full failover run and the capacity figures of docs/deployment.md (~30 min).
+# The full failover run, a Redis outage and the capacity figures of docs/deployment.md (~15 min).
 bench-topology: setup train setup-haproxy
 	@PYTHONPATH=. $(RASA_PY) bench/topology_bench.py --write-doc
 

@@ -19,6 +19,7 @@ from bench.topology import INTEGRATOR, Topology
 
 RETRY_FOR_S = 400  # a message still failing after this long counts as lost
 FINAL = {"zh": "谢谢", "en": "thanks"}
+DYING_S = 1.0  # a SIGKILLed process's listening socket can take a moment to go
 
 
 @dataclass
@@ -95,23 +96,39 @@ async def killer(topo: Topology, run: Run, kill_after: int, back: asyncio.Event)
         run.killed_at = time.monotonic()
         topo.kill_replica(run.killed)
         await asyncio.sleep(2)  # a dead node is noticed, not restarted at once
-        await asyncio.to_thread(topo.start_replica, run.killed)
-        await asyncio.sleep(3)  # the load balancer's health check (rise 2, every second) admits it
+        await asyncio.to_thread(topo.start_replica, run.killed)  # ready and back in the balancer
         run.restarted_at = time.monotonic()
     finally:
         back.set()  # never leave the citizens waiting, even if the restart failed
 
 
+async def redis_outage(topo: Topology, run: Run, after: int, back: asyncio.Event,
+                       down_s: float = 3.0) -> None:
+    """The Rasa side's Redis dies (SIGKILL) and comes back empty `down_s` later."""
+    try:
+        while run.answered() < after:
+            await asyncio.sleep(0.05)
+        run.killed_at = time.monotonic()
+        topo.kill_redis()
+        await asyncio.sleep(down_s)
+        topo.start_redis()
+        run.restarted_at = time.monotonic()
+    finally:
+        back.set()
+
+
 async def run_failover(topo: Topology, conversations: int, turns: int, kill_share: float = 0.35,
                        victim: str = "rasa2") -> Run:
+    """`victim`: the replica to kill, or "redis" for a Redis outage (needs private_redis)."""
     run = Run(make_scripts(topo.run_id, conversations, turns), killed=victim)
     kill_after = int(conversations * turns * kill_share)
+    fault = redis_outage if victim == "redis" else killer
     back = asyncio.Event()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout,
                                      connector=aiohttp.TCPConnector(limit=0)) as session:
-        kill = asyncio.create_task(killer(topo, run, kill_after, back))
+        kill = asyncio.create_task(fault(topo, run, kill_after, back))
         await asyncio.gather(*(citizen(session, topo, s, script, run, back)
                                for s, script in run.scripts.items()), kill)
     run.elapsed = time.monotonic() - started
@@ -120,14 +137,16 @@ async def run_failover(topo: Topology, conversations: int, turns: int, kill_shar
 
 def in_flight_on_victim(run: Run, lb_log: list[dict]) -> set[str]:
     """Message ids whose request was on the killed replica when it died: those the balancer logged
-    as sent there without an answer, and those whose attempt failed while in flight at the moment
-    of the kill without the balancer logging it at a surviving replica. (HAProxy 2.6 does not log
-    every request cut off by a dying server; the client saw those fail at the kill.)"""
+    as sent there without an answer, and those whose attempt lost its connection at the kill (in
+    flight then, or sent within DYING_S after it, while the dying process's socket still accepted)
+    without the balancer logging it at a surviving replica. HAProxy 2.6 does not log every request
+    a dying server cuts off; the client saw those fail at the kill."""
     logged = {e["attempt"]: e["replica"] for e in lb_log}
     on_victim = {entry["attempt"].rsplit(".", 1)[0] for entry in lb_log
                  if entry["replica"] == run.killed and entry["status"] not in range(200, 500)}
     cut_off = {a.message_id for a in run.attempts
-               if a.status != 200 and a.started <= run.killed_at <= a.ended
+               if a.status not in range(200, 500) and a.started <= run.killed_at + DYING_S
+               and a.ended >= run.killed_at
                and logged.get(f"{a.message_id}.{a.attempt}", run.killed) == run.killed}
     return on_victim | cut_off
 

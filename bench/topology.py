@@ -70,6 +70,9 @@ class Topology:
     action_servers: int = 2
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="topology-")))
     run_id: str = field(default_factory=lambda: f"t{os.getpid()}x{int(time.time()) % 100000}")
+    # A Redis of its own for the Rasa side (locks, idempotency, rate limits), so that it can be
+    # taken down without touching anyone else's (bench/failover.py, fault "redis").
+    private_redis: bool = False
 
     def __post_init__(self) -> None:
         self.procs = Procs()
@@ -80,6 +83,7 @@ class Topology:
         self.databases = [f"{self.run_id}_tracker", f"{self.run_id}_dataservice"]
         self.model = latest_model()
         self.tracker_url = ""
+        self.redis_port = free_port() if self.private_redis else 0
         self.replica_logs: dict[str, Path] = {}
 
     @property
@@ -95,6 +99,8 @@ class Topology:
 
     def start(self) -> None:
         try:
+            if self.private_redis:
+                self.start_redis()
             self._start_dataservice()
             self._start_haproxy()
             for name, port in self.action_ports.items():
@@ -105,6 +111,7 @@ class Topology:
                 wait_http(f"http://127.0.0.1:{port}/health", 180, self.procs.procs[name], self.log(name))
             for name in self.rasa_ports:
                 self.wait_replica(name)
+            self.wait_balanced(list(self.rasa_ports))
         except BaseException:
             self.stop()
             raise
@@ -124,7 +131,8 @@ class Topology:
         self.env.update(
             DATASERVICE_URL=f"http://127.0.0.1:{self.ds_port}", DATASERVICE_API_KEY=DS_KEY,
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
-            TRACKER_STORE_URL=self.tracker_url, REDIS_URL=f"{REDIS_BASE}/13",
+            TRACKER_STORE_URL=self.tracker_url,
+            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0" if self.private_redis else f"{REDIS_BASE}/13",
             INTEGRATOR_REDIS_PREFIX=f"{self.run_id}:integrator:", PII_SECRET_KEY="topology-pii-secret",
             SANIC_WORKERS="1", INTEGRATOR_API_KEYS=f"{INTEGRATOR}:{INTEGRATOR_KEY}",
             # One integrator sends for many citizens here: lift its rate limits.
@@ -149,6 +157,7 @@ class Topology:
         self.procs.start(name, rasa_command(self.model, port), self.env, ROOT, self.replica_logs[name])
         if wait:
             self.wait_replica(name)
+            self.wait_balanced([name])
 
     def wait_replica(self, name: str) -> None:
         wait_http(f"http://127.0.0.1:{self.rasa_ports[name]}/status?token={TOKEN}", 420,
@@ -160,14 +169,47 @@ class Topology:
         os.killpg(proc.pid, 9)
         proc.wait()
 
+    def start_redis(self) -> None:
+        """The private Redis, empty (no persistence: a restart loses every lock and record)."""
+        self.procs.start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no"], self.env, self.workdir,
+                         self.log("redis"))
+        for _ in range(50):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.redis_port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the private redis-server did not start")
+
+    def kill_redis(self) -> None:
+        proc = self.procs.procs.pop("redis")
+        os.killpg(proc.pid, 9)
+        proc.wait()
+
+    def haproxy_admin(self, command: str) -> str:
+        with socket.socket(socket.AF_UNIX) as admin:
+            admin.connect(str(self.workdir / "haproxy.sock"))
+            admin.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := admin.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def wait_balanced(self, names: list[str], seconds: float = 30) -> None:
+        """Until the balancer's health checks have put these replicas in (rise 2, every second)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            rows = [line.split(",") for line in self.haproxy_admin("show stat").splitlines()]
+            up = {row[1] for row in rows if len(row) > 17 and row[0] == "rasa" and row[17] == "UP"}
+            if set(names) <= up:
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"the balancer did not put {names} in within {seconds}s")
+
     def balance_over(self, active: int) -> None:
         """Send traffic to the first `active` replicas only (the others stay up, idle)."""
         for i, name in enumerate(self.rasa_ports):
-            command = f"{'enable' if i < active else 'disable'} server rasa/{name}\n"
-            with socket.socket(socket.AF_UNIX) as admin:
-                admin.connect(str(self.workdir / "haproxy.sock"))
-                admin.sendall(command.encode())
-                admin.recv(4096)
+            self.haproxy_admin(f"{'enable' if i < active else 'disable'} server rasa/{name}")
 
     # ---- what happened
 

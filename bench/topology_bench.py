@@ -5,6 +5,8 @@
    message: Rasa, the action servers, the data service, HAProxy, PostgreSQL and Redis.
 2. Failover, full form: 30 concurrent conversations of 8 messages, one replica SIGKILLed after a
    third of them and restarted (the CI test does 3 messages).
+3. Redis outage: the same conversations on a fresh topology whose Rasa side has a Redis of its
+   own, killed after a third of the messages and back (empty) 3 s later.
 
 --write-doc puts the figures into docs/deployment.md between its bench markers.
 """
@@ -74,25 +76,40 @@ async def capacity(topo: Topology, concurrency: int, seconds: float, warmup: flo
 
 
 def failover_summary(run, lb_log: list[dict], stored: dict) -> dict:
-    victims = in_flight_on_victim(run, lb_log)
+    victims = in_flight_on_victim(run, lb_log) if run.killed != "redis" else set()
     failed = [a for a in run.attempts if a.status != 200]
-    duplicates = 0
+    extra = 0
     for sender, script in run.scripts.items():
         users = [k[5:] for _, k in stored.get(conversation_id(sender), []) if k.startswith("user:")]
-        duplicates += len(users) - len(script)
-    retry_s = [max(a.ended for a in run.attempts if a.message_id == m) -
-               min(a.started for a in run.attempts if a.message_id == m) for m in victims]
-    return {"conversations": len(run.scripts), "messages": sum(map(len, run.scripts.values())),
-            "in_flight_on_killed": len(victims), "failed_attempts": len(failed),
-            "failed_outside_killed": len({a.message_id for a in failed} - victims),
+        extra += len(users) - len(script)
+    failed_ids = {a.message_id for a in failed}
+    waits = [max(a.ended for a in run.attempts if a.message_id == m) -
+             min(a.started for a in run.attempts if a.message_id == m) for m in failed_ids]
+    return {"fault": run.killed, "conversations": len(run.scripts),
+            "messages": sum(map(len, run.scripts.values())), "in_flight_on_killed": len(victims),
+            "failed_messages": len(failed_ids), "failed_attempts": len(failed),
+            "failed_outside_killed": len(failed_ids - victims) if victims else None,
             "statuses": sorted({a.status for a in failed}),
+            "impolite_answers": sum(1 for a in failed if a.status and not a.polite),
             "never_answered": len({f"{s}-m{t}" for s, sc in run.scripts.items() for t in range(len(sc))}
                                   - {a.message_id for a in run.attempts if a.status == 200}),
-            "extra_stored": duplicates, "retry_until_answered_s_max": max(retry_s, default=0.0),
+            "extra_stored": extra, "slowest_failed_message_answered_after_s": max(waits, default=0.0),
             "elapsed_s": run.elapsed}
 
 
-def markdown(cap: list[dict], fo: dict, args) -> str:
+def outcome_line(fo: dict) -> str:
+    where = (f"{fo['in_flight_on_killed']} in flight on the killed replica, "
+             f"{fo['failed_outside_killed']} failed messages outside them; "
+             if fo["fault"] != "redis" else "")
+    return (f"{fo['conversations']} conversations, {fo['messages']} messages; {where}"
+            f"{fo['failed_messages']} messages needed retries ({fo['failed_attempts']} failed attempts, "
+            f"statuses {fo['statuses']} (0 = connection lost), {fo['impolite_answers']} answers "
+            f"without the polite reply); {fo['never_answered']} never answered; "
+            f"{fo['extra_stored']} user messages stored twice; the slowest of them answered after "
+            f"{fo['slowest_failed_message_answered_after_s']:.0f} s; run {fo['elapsed_s']:.0f} s.")
+
+
+def markdown(cap: list[dict], outcomes: dict[str, dict], args) -> str:
     services = list(cap[0]["cpu_ms_per_message"])
     lines = [f"Measured by `make bench-topology` ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
              f"{psutil.cpu_count()} cores shared with other work; {args.concurrency} citizens, "
@@ -107,12 +124,7 @@ def markdown(cap: list[dict], fo: dict, args) -> str:
               "| Rasa replicas | " + " | ".join(services) + " |", "|---" * (1 + len(services)) + "|"]
     for r in cap:
         lines.append(f"| {r['replicas']} | " + " | ".join(f"{r['cores_busy'][s]:.2f}" for s in services) + " |")
-    lines += ["", f"Failover (full form): {fo['conversations']} conversations, {fo['messages']} messages, "
-              f"{fo['in_flight_on_killed']} in flight on the killed replica; {fo['failed_attempts']} failed "
-              f"attempts (statuses {fo['statuses']}), {fo['failed_outside_killed']} outside the killed "
-              f"replica's messages; {fo['never_answered']} never answered; {fo['extra_stored']} user "
-              f"messages stored twice; the slowest retried message answered after "
-              f"{fo['retry_until_answered_s_max']:.0f} s; run {fo['elapsed_s']:.0f} s."]
+    lines += [""] + [f"- {title}: {outcome_line(fo)}" for title, fo in outcomes.items()]
     return "\n".join(lines)
 
 
@@ -129,20 +141,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=45)
     parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--only-redis", action="store_true", help="only the Redis outage run")
     parser.add_argument("--write-doc", action="store_true")
     args = parser.parse_args()
-    topo = Topology(replicas=3, action_servers=2)
+    out = ROOT / "bench" / "results" / "topology.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    if not args.only_redis:
+        topo = Topology(replicas=3, action_servers=2)
+        topo.start()
+        try:
+            results["capacity"] = asyncio.run(capacity(topo, args.concurrency, args.seconds, args.warmup))
+            run = asyncio.run(run_failover(topo, 30, args.turns))
+            results["replica"] = failover_summary(run, topo.lb_log(), topo.stored_user_messages())
+        finally:
+            topo.stop()
+    topo = Topology(replicas=3, action_servers=2, private_redis=True)
     topo.start()
     try:
-        cap = asyncio.run(capacity(topo, args.concurrency, args.seconds, args.warmup))
-        run = asyncio.run(run_failover(topo, 30, args.turns))
-        fo = failover_summary(run, topo.lb_log(), topo.stored_user_messages())
+        run = asyncio.run(run_failover(topo, 30, args.turns, victim="redis"))
+        results["redis"] = failover_summary(run, topo.lb_log(), topo.stored_user_messages())
     finally:
         topo.stop()
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "topology.json").write_text(json.dumps({"capacity": cap, "failover": fo}, indent=1))
-    text = markdown(cap, fo, args)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    text = markdown(results["capacity"], {"Replica killed (full form)": results["replica"],
+                                          "Redis killed, back empty 3 s later": results["redis"]}, args)
     print(text)
     if args.write_doc:
         write_doc(text)
