@@ -5,7 +5,7 @@ DS_PY  := .venv/dataservice/bin/python
 RASA_PY := .venv/rasa/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa run migrate seed train test test-dataservice test-assistant test-bench-smoke evaluate bench bench-smoke regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-haproxy run migrate seed train test test-dataservice test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -35,11 +35,11 @@ run: setup seed train
 train: setup-rasa
 	@bash scripts/train.sh
 
-test: test-dataservice test-assistant test-bench-smoke
+test: test-dataservice test-assistant test-bench-smoke test-topology
 
-test-dataservice: setup-dataservice
+test-dataservice: setup-dataservice setup-haproxy
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
-	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy
+	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy --ignore=tests/deploy/live
 
 test-assistant: setup train
 	@bash scripts/test_assistant.sh
@@ -50,6 +50,19 @@ evaluate: setup train
 bench: setup seed train
 	@$(DS_PY) bench/dataservice_bench.py
 	@$(RASA_PY) bench/assistant_bench.py --write-doc
+
+# HAProxy (Debian package) for the load balancer's checks and the multi-replica test.
+setup-haproxy:
+	@bash scripts/install_haproxy.sh
+
+# Three Rasa replicas and two action servers behind HAProxy, one replica killed mid-run (~5 min).
+test-topology: setup train setup-haproxy
+	@echo "==> production topology: readiness, and a replica's death under load"
+	@PYTHONPATH=. $(RASA_PY) -m pytest -c pytest-rasa.ini -q -rxX tests/deploy/live
+
+# The full failover run, a Redis outage and the capacity figures of docs/deployment.md (~15 min).
+bench-topology: setup train setup-haproxy
+	@PYTHONPATH=. $(RASA_PY) bench/topology_bench.py --write-doc
 
 # The assistant benchmark's smoke run: tiny load on the production configuration, not a timed test.
 test-bench-smoke: setup train

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Starts the Rasa server. The HTTP API is on (operators reach it inside the cluster only) and is
+# never opened without a token; channels and stores come from bot/ and the environment.
+set -eu
+: "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN must be set (the Rasa HTTP API is never opened without a token)}"
+exec rasa run --model /app/models --endpoints /app/bot/endpoints.yml \
+  --credentials /app/bot/credentials.yml --port "${RASA_PORT:-5005}" \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" "$@"
