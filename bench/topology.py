@@ -32,8 +32,8 @@ TOKEN = "topology-token"
 
 
 def action_server_command(port: int) -> list[str]:
-    """How an action server is started: the one place to change when it gets its own entry point."""
-    return [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+    """How an action server is started: its own entry point (loopback, ACTION_SERVER_TOKEN checked)."""
+    return [str(RASA_BIN / "python"), "-m", "actions.server", "--port", str(port)]
 
 
 def rasa_command(model: Path, port: int) -> list[str]:
@@ -131,6 +131,7 @@ class Topology:
         self.env.update(
             DATASERVICE_URL=f"http://127.0.0.1:{self.ds_port}", DATASERVICE_API_KEY=DS_KEY,
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
+            ACTION_SERVER_TOKEN="topology-action-server-token",
             TRACKER_STORE_URL=self.tracker_url,
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0" if self.private_redis else f"{REDIS_BASE}/13",
             INTEGRATOR_REDIS_PREFIX=f"{self.run_id}:integrator:", PII_SECRET_KEY="topology-pii-secret",

@@ -21,7 +21,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5055/health', timeout=2).status == 200 else 1)"]
 # Listens on every interface of the container (loopback would be unreachable from Rasa's); only
 # the cluster network reaches it (no published port, a NetworkPolicy in deploy/). Rasa
-# authenticates with ACTION_SERVER_TOKEN. ACTION_SERVER_HOST is read by `python -m actions.server`,
-# the action server's own entry point, which replaces this rasa_sdk command once it exists.
+# authenticates with ACTION_SERVER_TOKEN (the entry point refuses a development one in production).
 ENV ACTION_SERVER_HOST=0.0.0.0
-CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]
+CMD ["python", "-m", "actions.server", "--port", "5055"]
