@@ -73,3 +73,24 @@ def rabbit_queue() -> Iterator[str]:
     yield name
     connection.channel().queue_delete(name)
     connection.close()
+
+
+PASSWORD = "correct horse battery"
+ROLES = ("viewer", "annotator", "trainer", "admin")
+
+
+@pytest.fixture
+def console_settings(database_url, tmp_path):
+    from console.settings import Settings
+    return Settings(database_url=database_url, secret="test-secret")
+
+
+@pytest.fixture
+def app(console_settings, sessions):
+    """The console with one operator of each role (named after the role)."""
+    from console.web.accounts import create_user
+    from console.web.app import create_app
+    with sessions() as s, s.begin():
+        for role in ROLES:
+            create_user(s, "test", role, PASSWORD, role)
+    return create_app(console_settings, sessions)
