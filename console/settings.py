@@ -7,9 +7,6 @@ from dataclasses import dataclass
 # One way to read a database URL for both Python 3.11 services (standard library only).
 from dataservice.settings import normalize_database_url
 
-DEV_SECRET = "dev-console-secret"
-
-
 class SettingsError(RuntimeError):
     pass
 
@@ -21,7 +18,6 @@ class Settings:
     # Rasa's SQL event broker writes to in the embedded default.
     broker_url: str = "sqlite:///var/events.sqlite3"
     broker_queue: str = "console-events"
-    secret: str = DEV_SECRET
     deployment_env: str = "development"
     inbox_threshold: float = 0.6
     session_hours: int = 12
@@ -45,11 +41,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=normalize_database_url(env.get("CONSOLE_DATABASE_URL", Settings.database_url)),
         broker_url=env.get("EVENT_BROKER_URL", Settings.broker_url),
         broker_queue=env.get("EVENT_BROKER_QUEUE", Settings.broker_queue),
-        secret=env.get("CONSOLE_SECRET", DEV_SECRET),
         deployment_env=deployment,
         inbox_threshold=float(env.get("CONSOLE_INBOX_THRESHOLD", Settings.inbox_threshold)),
         secure_cookies=deployment == "production",
     )
-    if s.production and s.secret == DEV_SECRET:
-        raise SettingsError("CONSOLE_SECRET is the development value: set it in production")
     return s

@@ -82,7 +82,7 @@ ROLES = ("viewer", "annotator", "trainer", "admin")
 @pytest.fixture
 def console_settings(database_url, tmp_path):
     from console.settings import Settings
-    return Settings(database_url=database_url, secret="test-secret")
+    return Settings(database_url=database_url)
 
 
 @pytest.fixture

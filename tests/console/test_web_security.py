@@ -117,11 +117,12 @@ def test_the_first_admin_command_runs_once_and_wants_a_real_password(console_set
         assert stored.role == "admin" and stored.password_hash.startswith("$argon2id$")
 
 
-def test_production_refuses_the_development_secret():
+def test_production_is_read_from_deployment_env():
     from console.settings import SettingsError, load_settings
-    with pytest.raises(SettingsError, match="CONSOLE_SECRET"):
-        load_settings({"DEPLOYMENT_ENV": "production"})
-    assert load_settings({"DEPLOYMENT_ENV": "production", "CONSOLE_SECRET": "s3cret"}).production
+    assert load_settings({"DEPLOYMENT_ENV": "production"}).secure_cookies
+    assert not load_settings({}).secure_cookies
+    with pytest.raises(SettingsError, match="DEPLOYMENT_ENV"):
+        load_settings({"DEPLOYMENT_ENV": "prod"})
 
 
 def test_pages_in_both_languages_and_the_switch_keeps_to_the_session(app):
