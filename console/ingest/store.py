@@ -19,7 +19,19 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
     # Events that yield only outcomes (a fallback action, a ticket slot) are known by those.
     taken |= {k.split(":", 1)[0] for k in session.scalars(
         select(Outcome.event_key).where(Outcome.event_key.in_(_outcome_keys(keys))))}
-    conversations: dict[str, Conversation] = {}
+    # One query for the batch's conversations, and no flush until the end: a batch is a few
+    # statements, not one per event.
+    ids = {e["sender_id"][:255] for _, e in batch if isinstance(e.get("sender_id"), str)}
+    conversations = {c.id: c for c in session.scalars(
+        select(Conversation).where(Conversation.id.in_(ids)))}
+    with session.no_autoflush:
+        added = _store_batch(session, batch, taken, conversations)
+    session.flush()
+    return added
+
+
+def _store_batch(session: Session, batch: list[tuple[str, dict[str, Any]]], taken: set[str],
+                 conversations: dict[str, Conversation]) -> int:
     added = 0
     for key, event in batch:
         conv = _conversation(session, conversations, event)
@@ -37,15 +49,14 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
             session.add(Message(
                 event_key=key, conversation_id=conv.id, sender=m.sender, text=m.text,
                 normalized_text=m.normalized_text, intent=m.intent, confidence=m.confidence,
-                predicted_intent=m.predicted_intent,
-                predicted_confidence=m.predicted_confidence, ranking=m.ranking, entities=m.entities, channel=conv.channel,
-                language=m.language, model_id=m.model_id, timestamp=reading.timestamp))
+                predicted_intent=m.predicted_intent, predicted_confidence=m.predicted_confidence,
+                ranking=m.ranking, entities=m.entities, channel=conv.channel, language=m.language, model_id=m.model_id,
+                timestamp=reading.timestamp))
             added += 1
         for kind in reading.outcomes:
             session.add(Outcome(event_key=f"{key}:{kind}", conversation_id=conv.id, kind=kind,
                                 timestamp=reading.timestamp))
             added += 1
-    session.flush()
     return added
 
 
@@ -63,7 +74,7 @@ def _conversation(session: Session, cache: dict[str, Conversation],
     if not isinstance(sender_id, str) or not sender_id:
         return None
     sender_id = sender_id[:255]
-    conv = cache.get(sender_id) or session.get(Conversation, sender_id)
+    conv = cache.get(sender_id)
     if conv is None:
         reading = read_event(event)
         if reading is None:
