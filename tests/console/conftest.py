@@ -71,7 +71,9 @@ def rabbit_queue() -> Iterator[str]:
         pytest.fail(f"RabbitMQ is required at {RABBITMQ_URL} (start it, see .ci/run): {exc!r}")
     name = f"console-test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
     yield name
-    connection.channel().queue_delete(name)
+    channel = connection.channel()
+    channel.queue_delete(name)
+    channel.exchange_delete(f"{name}-exchange")
     connection.close()
 
 
