@@ -47,8 +47,9 @@ class Message(Base):
     timestamp: Mapped[datetime] = mapped_column(index=True)
 
     __table_args__ = (
-        Index("ix_messages_review", "sender", "predicted_confidence"),
-        Index("ix_messages_normalized", "normalized_text"),
+        # Covers the inbox's grouping query: no table row is read to group 100,000 messages.
+        Index("ix_messages_inbox", "sender", "normalized_text", "predicted_confidence", "intent",
+              "predicted_intent"),
     )
 
 

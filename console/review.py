@@ -48,10 +48,13 @@ def inbox_groups(session: Session, threshold: float, limit: int = 50,
                  offset: int = 0) -> list[Group]:
     count = func.count(Message.id)
     rows = session.execute(_unreviewed(
-        select(Message.normalized_text, count, func.min(Message.text)), threshold)
+        select(Message.normalized_text, count, func.min(Message.id)), threshold)
         .group_by(Message.normalized_text).order_by(count.desc(), Message.normalized_text)
         .limit(limit).offset(offset)).all()
-    groups = [Group(normalized_text=r[0], count=r[1], sample=r[2]) for r in rows]
+    # The first message of each group shows how citizens wrote it (one lookup per group).
+    samples = dict(session.execute(select(Message.id, Message.text).where(
+        Message.id.in_([r[2] for r in rows]))).all())
+    groups = [Group(normalized_text=r[0], count=r[1], sample=samples[r[2]]) for r in rows]
     if groups:
         by_text = {g.normalized_text: g for g in groups}
         n = func.count(Message.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 19:52:08.559090
+Create Date: 2026-12-02 20:19:06.940651
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,7 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -94,9 +93,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_conversation_id'), ['conversation_id'], unique=False)
+        batch_op.create_index('ix_messages_inbox', ['sender', 'normalized_text', 'predicted_confidence', 'intent', 'predicted_intent'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_intent'), ['intent'], unique=False)
-        batch_op.create_index('ix_messages_normalized', ['normalized_text'], unique=False)
-        batch_op.create_index('ix_messages_review', ['sender', 'predicted_confidence'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_timestamp'), ['timestamp'], unique=False)
 
     op.create_table('outcomes',
@@ -127,11 +125,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('message_id')
     )
-    
 
 
 def downgrade() -> None:
-    
     op.drop_table('annotations')
     with op.batch_alter_table('outcomes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outcomes_timestamp'))
@@ -141,9 +137,8 @@ def downgrade() -> None:
     op.drop_table('outcomes')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_timestamp'))
-        batch_op.drop_index('ix_messages_review')
-        batch_op.drop_index('ix_messages_normalized')
         batch_op.drop_index(batch_op.f('ix_messages_intent'))
+        batch_op.drop_index('ix_messages_inbox')
         batch_op.drop_index(batch_op.f('ix_messages_conversation_id'))
 
     op.drop_table('messages')
@@ -162,4 +157,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
 
     op.drop_table('audit_log')
-    
