@@ -178,14 +178,19 @@ def inbox_times(url: str, n_messages: int, requests: int) -> dict:
     page = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
-    times = []
+    times, cpu = [], []
     for _ in range(requests + 3):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get("/inbox")
         times.append((time.perf_counter() - start) * 1000)
+        # CPU time of this process (the app runs in a thread of it): what the request costs on
+        # an idle core, whatever else the shared machine is doing.
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200 and "问题" in response.text
-    times = sorted(times[3:])  # the first requests warm caches
-    return {"p50": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))]}
+    times, cpu = sorted(times[3:]), sorted(cpu[3:])  # the first requests warm caches
+    p95 = int(0.95 * (len(times) - 1))
+    return {"p50": statistics.median(times), "p95": times[p95],
+            "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[p95]}
 
 
 def main() -> int:
@@ -229,13 +234,16 @@ def write_report(r: dict, n_events: int, n_messages: int, requests: int) -> None
     for name, key in (("SQLite", "inbox_sqlite"), ("PostgreSQL", "inbox_pg")):
         t = r[key]
         lines.append(f"| inbox page, {n_messages} messages, {name} ({requests} requests) | "
-                     f"p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms | p95 < 300 ms: "
-                     f"{ok(t['p95'] < 300)} |")
+                     f"wall p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms; CPU p50 "
+                     f"{t['cpu_p50']:.0f} ms, p95 {t['cpu_p95']:.0f} ms | p95 < 300 ms: wall "
+                     f"{ok(t['p95'] < 300)}, CPU {ok(t['cpu_p95'] < 300)} |")
     lines += ["", "Events are a realistic mix (citizen message, action, reply) over 500 "
               "conversations; the inbox is measured in process (FastAPI test client: query and "
               "rendering, no network), logged in, 60% of the messages below the threshold, texts "
               "on a long tail (5,000 distinct). The machine is shared: load average "
-              f"{r['load']:.1f} on its 2 cores during the run.", "", "Machine:",
+              f"{r['load']:.1f} on its 2 cores at the start of the run, so wall times include waiting for "
+              "a core; the CPU column is the console's own time per request (the database "
+              "server's time for PostgreSQL is not in it).", "", "Machine:",
               *[f"- {f}" for f in machine_facts()[:3]], "", END]
     block = "\n".join(lines)
     doc = DOC.read_text()
