@@ -3,23 +3,31 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 DS_PY  := .venv/dataservice/bin/python
 RASA_PY := .venv/rasa/bin/python
+CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-haproxy run migrate seed train test test-dataservice test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
-	@echo "make test   - set up and run every test (needs PostgreSQL and Redis, see .ci/run)"
+	@echo "make test   - set up and run every test (needs PostgreSQL, Redis and RabbitMQ, see .ci/run)"
 	@echo "make bench  - benchmark the data service and the assistant against stock Rasa (~30 min;"
 	@echo "              writes docs/performance.md and docs/perf/*.png; needs wrk)"
 
-setup: setup-dataservice setup-rasa
+setup: setup-dataservice setup-rasa setup-console
 
 setup-dataservice:
 	@bash scripts/setup_venv.sh dataservice 3.11 dataservice/requirements-dev.txt
 
 setup-rasa:
 	@bash scripts/setup_venv.sh rasa 3.10 bot/requirements.txt
+
+setup-console:
+	@bash scripts/setup_venv.sh console 3.11 console/requirements.txt
+
+migrate-console: setup-console
+	@echo "==> migrating the console database"
+	@$(CONSOLE_PY) -m console migrate
 
 migrate: setup-dataservice
 	@echo "==> migrating the data service database"
@@ -29,17 +37,22 @@ seed: migrate
 	@echo "==> loading sample data"
 	@$(DS_PY) -m dataservice seed
 
-run: setup seed train
+run: setup seed migrate-console train
 	@bash scripts/run_backend.sh
 
 train: setup-rasa
 	@bash scripts/train.sh
 
-test: test-dataservice test-assistant test-bench-smoke test-topology
+test: test-dataservice test-console test-assistant test-bench-smoke test-topology
 
 test-dataservice: setup-dataservice setup-haproxy
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
 	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy --ignore=tests/deploy/live
+
+# The console's tests publish through Rasa's brokers, so the Rasa environment is needed too.
+test-console: setup-console setup-rasa
+	@echo "==> console tests (SQLite + PostgreSQL + RabbitMQ)"
+	@$(CONSOLE_PY) -m pytest -q tests/console
 
 test-assistant: setup train
 	@bash scripts/test_assistant.sh

@@ -2,8 +2,8 @@
 # Run the whole backend on its embedded defaults: data service (8000), action server (5055, loopback
 # only, behind ACTION_SERVER_TOKEN),
 # Rasa server (5005, channels: authenticated integrator REST webhook + socketio, HTTP API behind
-# RASA_AUTH_TOKEN).
-# Ctrl-C stops all three.
+# RASA_AUTH_TOKEN), and the operator console (8100) with its event consumer.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var/log
@@ -55,9 +55,18 @@ echo "==> starting Rasa on :5005 (log: var/log/rasa.log; loading the model takes
 .venv/rasa/bin/rasa run --model models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
   --port 5005 --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" >var/log/rasa.log 2>&1 &
 pids+=($!)
+# Rasa publishes events to the SQLite file below (or RabbitMQ when EVENT_BROKER_URL is amqp://);
+# the consumer stores them in the console database (console/rasa_broker.py, docs/operators.md).
+echo "==> starting the console's event consumer (log: var/log/console-consumer.log)"
+.venv/console/bin/python -m console consume >var/log/console-consumer.log 2>&1 &
+pids+=($!)
+echo "==> starting the operator console on :8100 (log: var/log/console.log)"
+.venv/console/bin/python -m console serve --port 8100 >var/log/console.log 2>&1 &
+pids+=($!)
 
 wait_http "data service" http://127.0.0.1:8000/readyz 60
 wait_http "action server" http://127.0.0.1:5055/health 120
+wait_http "console" http://127.0.0.1:8100/healthz 60
 wait_http "Rasa" http://127.0.0.1:5005/status?token="$RASA_AUTH_TOKEN" 300
 
 cat <<MSG
@@ -73,6 +82,7 @@ The backend is running. Chat with it (integrator key: $DEV_INTEGRATOR_KEY):
   or a web widget on socket.io at http://127.0.0.1:5005 (e.g. rasa-webchat)
 Rasa HTTP API (internal only): token $RASA_AUTH_TOKEN
 Data service: http://127.0.0.1:8000/docs  (X-API-Key: $DATASERVICE_API_KEY)
+Operator console: http://127.0.0.1:8100  (first admin: .venv/console/bin/python -m console create-admin NAME)
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

@@ -1,0 +1,1 @@
+"""Ingestion of Rasa's event-broker stream into the console's database."""

@@ -1,0 +1,1 @@
+"""The console's web app: server-rendered pages, one router module per page."""
