@@ -44,7 +44,9 @@ def start_dataservice(tmp: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([str(DS_PYTHON), "-m", "dataservice", "serve", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Ready only once the work-order classifier is loaded: on a fresh checkout the data service
+    # first trains the shipped one from the corpus (a minute or two on 2 busy cores).
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(base + "/readyz", timeout=1):
