@@ -113,7 +113,7 @@ def build(lang: str, files: list[Path], per_class: int, aliases: list[str], out:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--per-class", type=int, default=12,
+    ap.add_argument("--per-class", type=int, default=40,
                     help="at most this many messages per (first-level class, type) and language")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--out", type=Path, default=OUT, help="directory of the two generated files")
