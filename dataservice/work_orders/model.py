@@ -38,6 +38,7 @@ from dataservice.work_orders.taxonomy import Taxonomy
 
 FORMAT = 2
 DEFAULT_THRESHOLD = 0.5
+MAX_CANDIDATES = 10  # the prediction and its alternatives
 MAX_FEATURES = 120_000
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[a-z][a-z']+")
@@ -65,7 +66,7 @@ def analyze(text: str) -> list[str]:
 @dataclass
 class Head:
     """One linear classifier: weights (features x classes), bias, softmax temperature."""
-    classes: np.ndarray
+    classes: list[str]
     weights: np.ndarray
     bias: np.ndarray
     temperature: float
@@ -127,19 +128,21 @@ class WorkOrderModel:
 
     # -- prediction ---------------------------------------------------------------------------
 
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The l2-normalised sublinear TF-IDF row of `text` as (feature indices, values)."""
-        counts = Counter(g for g in analyze(normalize(text)) if g in self.vocabulary)
+    def features(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
+        """The l2-normalised sublinear TF-IDF row of a normalised text as (indices, values)."""
+        vocabulary = self.vocabulary
+        counts = Counter(g for g in analyze(normalized) if g in vocabulary)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
+        index = np.fromiter((vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
         tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float32,
                          count=len(counts))
         values = tf * self.idf[index]
         return index, values / np.linalg.norm(values)
 
     def predict(self, text: str) -> Prediction:
-        index, values = self.features(text)
+        normalized = normalize(text)
+        index, values = self.features(normalized)
         known = index.size > 0
         p1 = dict(zip(self.level1.classes, self.level1.probabilities(index, values).tolist()))
         p1.pop(NONE, None)
@@ -149,30 +152,44 @@ class WorkOrderModel:
         kinds: list[tuple[str, float]] = []
         if self.types is not None:
             pt = dict(zip(self.types.classes, self.types.probabilities(index, values).tolist()))
-            pt = message_type.with_cue(pt, normalize(text))
+            pt = message_type.with_cue(pt, normalized)
             kinds = sorted(pt.items(), key=lambda kv: -kv[1])
         return Prediction(level1, self._candidates(index, values, level1), kinds, known)
 
     def _candidates(self, index, values, level1) -> list[tuple[str, str | None, float]]:
         if self.level2 is None:
             return [(code, None, p) for code, p in level1]
-        p2 = dict(zip(self.level2.classes, self.level2.probabilities(index, values).tolist()))
-        mass: dict[str, float] = {}
-        for code, q in p2.items():
-            mass[self.parents[code]] = mass.get(self.parents[code], 0.0) + q
-        joint: list[tuple[str, str | None, float]] = []
-        for l1, p in level1:
-            children = [(code, q) for code, q in p2.items() if self.parents[code] == l1]
-            if not children:
-                joint.append((l1, None, p))
-            else:
-                joint += [(l1, code, p * q / (mass[l1] or 1.0)) for code, q in children]
+        p2 = self.level2.probabilities(index, values)
+        parents = self._level2_parents()
+        p1 = dict(level1)
+        parent_p = np.array([p1.get(code, 0.0) for code in parents])
+        # P(level 2 | level 1): the level-2 head's probabilities renormalised within each parent.
+        mass = {code: 0.0 for code in parents}
+        for code, q in zip(parents, p2.tolist()):
+            mass[code] += q
+        within = np.array([mass[code] for code in parents])
+        joint = parent_p * p2 / np.where(within > 0, within, 1.0)
+        childless = [(code, None, p) for code, p in level1 if code not in mass]
         # The prediction is the best second-level class of the best first-level class; the
-        # alternatives follow by joint probability.
+        # alternatives follow by joint probability (only the first few are ever wanted).
+        classes = self.level2.classes
         best_l1 = level1[0][0]
-        head = max((t for t in joint if t[0] == best_l1), key=lambda t: t[2])
-        rest = sorted((t for t in joint if t is not head), key=lambda t: -t[2])
-        return [head, *rest]
+        in_best = [i for i, code in enumerate(parents) if code == best_l1]
+        top = np.argsort(-joint, kind="stable")[:MAX_CANDIDATES].tolist()
+        ranked = [(parents[i], classes[i], float(joint[i])) for i in top]
+        ranked = sorted([*ranked, *childless], key=lambda t: -t[2])[:MAX_CANDIDATES]
+        if in_best:
+            i = max(in_best, key=lambda k: joint[k])
+            head = (best_l1, classes[i], float(joint[i]))
+        else:
+            head = next(t for t in [*ranked, *childless] if t[0] == best_l1)
+        return [head, *(t for t in ranked if t[:2] != head[:2])]
+
+    def _level2_parents(self) -> list[str]:
+        if "_parents_of_level2" not in self.__dict__:
+            self.__dict__["_parents_of_level2"] = [self.parents[c] for c in self.level2.classes]
+        return self.__dict__["_parents_of_level2"]
+
 
     # -- files --------------------------------------------------------------------------------
 
@@ -220,7 +237,7 @@ def _fit_head(x, y: np.ndarray, c: float) -> tuple[Head, np.ndarray]:
     smallest = int(np.min(np.unique(y, return_counts=True)[1]))
     folds = min(3, smallest)
     if folds < 2:  # a class with one example: no out-of-fold scores, a neutral temperature
-        return Head(classes, weights, bias, 1.0), np.zeros((len(y), len(classes)))
+        return Head(_names(classes), weights, bias, 1.0), np.zeros((len(y), len(classes)))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=13)
     scores = cross_val_predict(LinearSVC(C=c, class_weight="balanced"), x, y, cv=cv,
                                method="decision_function")
@@ -234,13 +251,17 @@ def _fit_head(x, y: np.ndarray, c: float) -> tuple[Head, np.ndarray]:
 
     best = minimize_scalar(log_loss, bounds=(-5.0, 3.0), method="bounded")
     temperature = math.exp(best.x)
-    return Head(classes, weights, bias, temperature), _softmax(scores / temperature)
+    return Head(_names(classes), weights, bias, temperature), _softmax(scores / temperature)
 
 
-def _threshold(oof: np.ndarray, y1: np.ndarray, classes: np.ndarray) -> float:
+def _names(classes: np.ndarray) -> list[str]:
+    return [str(c) for c in classes]
+
+
+def _threshold(oof: np.ndarray, y1: np.ndarray, classes: list[str]) -> float:
     """The score on the best in-scope class that best separates in-scope text from negatives
     (balanced accuracy on out-of-fold probabilities)."""
-    in_scope = classes != NONE
+    in_scope = np.array(classes) != NONE
     best = oof[:, in_scope].max(axis=1)
     negative = y1 == NONE
     if not negative.any() or negative.all():
