@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,9 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from dataservice_bench import (  # noqa: E402
-    API_KEY, DOC, REDIS_URL, free_port, fresh_database, machine_facts, wait_ready,
-)
+from dataservice_bench import API_KEY, DOC, machine_facts, start_service, wait_ready  # noqa: E402
 
 START, END = "<!-- classify-bench:start -->", "<!-- classify-bench:end -->"
 AFTER = "<!-- dataservice-bench:end -->"
@@ -76,7 +73,7 @@ def run(base: str, clients: int, requests: int, sample: list[str]) -> dict:
             "rps": len(latencies) / seconds, "p50": q[49], "p90": q[89], "p99": q[98]}
 
 
-def write_doc(result: dict, workers: int, sample_size: int) -> None:
+def write_doc(result: dict, workers: int, sample_size: int, load: tuple[float, float]) -> None:
     lines = [START, "", "## Work-order classification",
              "",
              f"`POST /v1/tickets/classify` (`bench/classify_bench.py`): uvicorn with {workers} workers, "
@@ -90,6 +87,8 @@ def write_doc(result: dict, workers: int, sample_size: int) -> None:
              f"{result['p50']:.1f} | {result['p90']:.1f} | {result['p99']:.1f} | < 50 |",
              "", *[f"- {fact}" for fact in machine_facts()[:3]],
              "- Load generator: Python threads (httpx) on the same 2 cores as the server.",
+             f"- Machine load average (1 min) before / after the run: {load[0]:.1f} / {load[1]:.1f} "
+             "(above 2, other work shared the cores and the figures are pessimistic).",
              "", END]
     doc = DOC.read_text(encoding="utf-8")
     block = "\n".join(lines)
@@ -109,21 +108,9 @@ def main() -> int:
     ap.add_argument("--write-doc", action="store_true")
     args = ap.parse_args()
 
-    db_url = fresh_database("ds_classify_bench")
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS_URL, DATASERVICE_API_KEYS=API_KEY,
-               DATASERVICE_CACHE_PREFIX=f"dsclassify{os.getpid()}")
-    py = sys.executable
-    print("==> migrating and seeding the benchmark database (trains the classifier if needed)",
-          flush=True)
-    for command in ("migrate", "seed"):
-        subprocess.run([py, "-m", "dataservice", command], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([py, "-m", "dataservice", "serve", "--workers", str(args.workers),
-                               "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, base = start_service("ds_classify_bench", args.workers)  # trains the classifier if needed
     sample = texts()
+    load_before = os.getloadavg()[0]
     try:
         wait_ready(base, timeout=180)
         run(base, args.clients, 10, sample)  # warm both workers
@@ -135,7 +122,7 @@ def main() -> int:
           f"{result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p90 {result['p90']:.1f} ms, "
           f"p99 {result['p99']:.1f} ms (target p99 < 50 ms)")
     if args.write_doc:
-        write_doc(result, args.workers, len(sample))
+        write_doc(result, args.workers, len(sample), (load_before, os.getloadavg()[0]))
     return 1 if result["errors"] else 0
 
 
