@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dataservice.main import create_app
+from tests.dataservice.conftest import API_KEY
 
 # The classification's own names (the 12345 work-order taxonomy), first level -> second level.
 TAXONOMY = {
@@ -230,7 +231,7 @@ def test_a_city_model_that_cannot_load_fails_readiness(settings, tmp_path, caplo
         path.write_bytes(content)
     caplog.set_level(logging.ERROR, logger="dataservice.classifier")
     with TestClient(create_app(replace(settings, ticket_classifier_model=str(path))),
-                    headers={"X-API-Key": "test-key-0123456789"}) as c:
+                    headers={"X-API-Key": API_KEY}) as c:
         ready = c.get("/readyz")
         classify = _classify(c, "路灯坏了")
     assert ready.status_code == 503
