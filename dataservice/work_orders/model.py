@@ -3,8 +3,10 @@
 Three linear heads share one vocabulary: the first-level class (with the out-of-scope class `none`),
 the second-level class, and the message type. Character 1-3-grams carry Chinese (no word
 segmentation needed, robust to typos and unseen place names); word uni- and bigrams carry English.
-Text is folded first (NFKC, Traditional to Simplified, lower case) and digits are collapsed, so house
-numbers and dates do not fragment the vocabulary.
+Character 4-grams inside English words were added after 3-fold cross-validation on the
+corpus (English first-level accuracy 55.9% -> 58.3%, Chinese unchanged). Text is folded first (NFKC,
+Traditional to Simplified, lower case) and digits are collapsed, so house numbers and dates do not
+fragment the vocabulary.
 
 Training uses scikit-learn (`TfidfVectorizer`, `LinearSVC`). Each head's decision scores become
 probabilities by temperature scaling (softmax(score / T), T fitted on 3-fold out-of-fold scores), and
@@ -54,12 +56,16 @@ def normalize(text: str) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    """Features of a normalised text: character 1-3-grams and English word uni- and bigrams."""
+    """Features of a normalised text: character 1-3-grams, English word uni- and bigrams, and
+    character 4-grams inside English words (inflections and typos: "flooded"/"flooding")."""
     grams = [text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)]
     grams = [g for g in grams if not g.isspace()]
     words = _WORD.findall(text)
     grams += ["w:" + w for w in words]
     grams += ["w:" + a + " " + b for a, b in zip(words, words[1:])]
+    for word in words:
+        padded = f" {word} "
+        grams += ["c:" + padded[i:i + 4] for i in range(len(padded) - 3)]
     return grams
 
 

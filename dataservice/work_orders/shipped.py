@@ -24,9 +24,13 @@ MODEL_FILE = "shipped.joblib"
 STAMP_FILE = "shipped.sha256"
 
 
+# The training code as this process imported it (read once: a process still running older code
+# must not stamp a model with the hash of newer code on disk).
+_CODE = b"".join(Path(m.__file__).read_bytes() for m in (model_module, message_type)).hex()
+
+
 def shipped_digest() -> str:
-    code = [Path(model_module.__file__), Path(message_type.__file__), TAXONOMY_FILE]
-    return digest([*corpus_files(), *code], sklearn.__version__)
+    return digest([*corpus_files(), TAXONOMY_FILE], _CODE, sklearn.__version__)
 
 
 def ensure_shipped_model(directory: Path) -> Path:
