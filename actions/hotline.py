@@ -1,9 +1,13 @@
 """12345 hotline: report a city problem (report_issue_form) and follow a ticket (ticket_status_form).
 
-The issue type is mapped to the data service's fixed vocabulary (`GET /v1/tickets/issue-types`):
-a button payload carries the code, free text goes through a small bilingual keyword table, and
-anything unclear is asked again with one button per type. The citizen confirms a summary before
-`POST /v1/tickets`; the answer quotes the ticket number and the expected response time from the API.
+The report starts from the citizen's own words: the whole first message is the description when
+it says what is wrong, the data service classifies it in the work-order taxonomy
+(`POST /v1/tickets/classify`, actions/work_orders.py) and the citizen confirms or corrects the
+category with buttons; a place the message names fills the location and district, and the form
+asks only for what is still missing. The citizen confirms a summary before `POST /v1/tickets`
+(type, category, location, channel, language); the answer quotes the ticket number and the expected
+response time. The older fixed issue-type vocabulary (`GET /v1/tickets/issue-types`) is still
+filled from the words, silently ("other" when unclear).
 """
 from __future__ import annotations
 
@@ -16,16 +20,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.base import AskText, DataAction, set_this_turn, slot_before_turn
+from actions.base import AskText, DataAction, set_this_turn
 from actions.dates import SHANGHAI, local_time
 from actions.i18n import lang_of, t, unavailable
 from actions.resolution import resolve
+from actions import work_orders
+from actions.work_orders import OTHER, channel_of
 from privacy import redact_text
 
 REPORT_SLOTS = ["issue_type", "issue_location", "issue_district", "issue_description",
-                "report_confirmed"]
+                "report_confirmed", "issue_category", "category_options", "ticket_type"]
+# Slots the report's validation sets besides its required ones (rasa-sdk returns only those).
+SIDE_SLOTS = ("category_options", "ticket_type")
 TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
-DESCRIPTION_MAX = 1000  # limits of POST /v1/tickets
+DESCRIPTION_MAX = 2000  # limits of POST /v1/tickets
 LOCATION_MAX = 200
 # Intents that are never an answer to a form question: stop, help, a garbage question.
 NOT_ANSWERS = {"deny", "help", "ask_garbage_sorting"}
@@ -133,19 +141,9 @@ def find_ticket_no(text: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Data-service look-ups shared by the actions
 
-async def fetch_issue_types(lang: str) -> list[dict]:
-    data = await get_client().get("/v1/tickets/issue-types", params={"lang": lang})
-    return data.get("issue_types", [])
-
-
 async def fetch_districts(lang: str) -> list[dict]:
     data = await get_client().get("/v1/districts", params={"lang": lang})
     return data.get("items", [])
-
-
-def issue_type_buttons(types: list[dict]) -> list[dict]:
-    return [{"title": item["label"], "payload": f'/inform{{"issue_type": "{item["code"]}"}}'}
-            for item in types]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,48 +195,63 @@ def question_as_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
     return {slot: tracker.latest_message.get("text") or ""}
 
 
+def _picked_category(tracker: Tracker) -> str | None:
+    """The category a button carries (/inform{"issue_category": "..."})."""
+    return next((str(e.get("value")) for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == "issue_category" and e.get("value")), None)
+
+
+async def _first_level_state(lang: str) -> dict:
+    try:
+        items = await work_orders.first_level_options(lang)
+    except DataServiceUnavailable:
+        items = []
+    return {"predicted": False, "items": items}
+
+
 class ValidateReportIssueForm(FormValidationAction):
     def name(self) -> str:
         return "validate_report_issue_form"
 
-    async def extract_issue_type(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: dict) -> dict[str, Any]:
-        # At activation the entity may be missing although the message names the problem
-        # ("我想举报有人乱倒建筑垃圾"): try the whole first message.
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if tracker.get_slot("requested_slot"):
-            return question_as_answer(tracker, "issue_type")
-        if tracker.get_slot("issue_type") or intent != "report_issue":
-            return {}
-        code = match_issue_type(tracker.latest_message.get("text") or "")
-        return {"issue_type": code} if code else {}
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict) -> list[dict]:
+        # rasa-sdk returns only the form's required slots; the category state and the ticket
+        # type set by the extraction below travel with them.
+        before = {slot: tracker.get_slot(slot) for slot in SIDE_SLOTS}
+        events = await super().run(dispatcher, tracker, domain)
+        return events + [SlotSet(slot, tracker.slots.get(slot)) for slot in SIDE_SLOTS
+                         if tracker.slots.get(slot) != before[slot]]
 
-    async def validate_issue_type(self, value: Any, dispatcher: CollectingDispatcher,
-                                  tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def extract_issue_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: dict) -> dict[str, Any]:
+        """The answer to "is it this category?": a button, "yes", a category typed by name, or
+        words the data service classifies again."""
+        if tracker.get_slot("requested_slot") != "issue_category":
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in NOT_ANSWERS or is_digression(tracker):
+            return {}
         lang = lang_of(tracker)
-        try:
-            types = await fetch_issue_types(lang)
-        except DataServiceUnavailable:
-            types = None
-        activation = _activation(tracker)
-        # At activation a value the message did not name is left from an earlier report.
-        code = (match_issue_type(str(value or ""), types)
-                if not activation or _named(tracker, "issue_type") else None)
-        if not code and activation:
-            # No span, or an unclear one ("小广告"): the whole first message may say more.
-            code = match_issue_type(tracker.latest_message.get("text") or "", types)
-        if code:
-            return {"issue_type": code}
-        known = slot_before_turn(tracker, "issue_type")
-        if not activation and known and tracker.get_slot("requested_slot") != "issue_type":
-            # An unclear mention in another answer ("construction work every night" in the
-            # description) does not undo the type the citizen already gave.
-            return {"issue_type": known}
-        if tracker.get_slot("requested_slot") == "issue_type":
-            dispatcher.utter_message(text=t(
-                lang, "抱歉，我没能确定这属于哪一类问题。",
-                "Sorry, I couldn't tell which kind of problem that is."))
-        return {"issue_type": None}
+        state = tracker.get_slot("category_options") or {}
+        options = state.get("items") or []
+        picked = _picked_category(tracker)
+        if picked == OTHER:
+            return {"issue_category": None, "category_options": await _first_level_state(lang)}
+        if picked:
+            return {"issue_category": picked if any(o["code"] == picked for o in options) else None}
+        if intent == "affirm" and state.get("predicted") and options:
+            return {"issue_category": options[0]["code"]}
+        text = tracker.latest_message.get("text") or ""
+        typed = work_orders.matching_option(text, options)
+        if typed:
+            return {"issue_category": typed["code"]}
+        result = await work_orders.classify_or_none(text, lang)
+        if work_orders.confident(result):
+            return {"issue_category": None,
+                    "category_options": {"predicted": True, "items": work_orders.options_of(result)}}
+        dispatcher.utter_message(text=t(lang, "抱歉，我没能确定这属于哪一类。",
+                                        "Sorry, I couldn't tell which kind of matter that is."))
+        return {"issue_category": None, "category_options": await _first_level_state(lang)}
 
     async def extract_issue_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: dict) -> dict[str, Any]:
@@ -246,7 +259,10 @@ class ValidateReportIssueForm(FormValidationAction):
 
     async def extract_issue_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: dict) -> dict[str, Any]:
-        return question_as_answer(tracker, "issue_description")
+        if not _activation(tracker):
+            return question_as_answer(tracker, "issue_description")
+        # A new report: nothing of an earlier one's category carries over.
+        return {"issue_category": None, "category_options": None, "ticket_type": None}
 
     async def validate_issue_location(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -322,21 +338,67 @@ class ValidateReportIssueForm(FormValidationAction):
         return {"report_confirmed": True if value is True else None}
 
 
-class ActionAskIssueType(Action):
+class ActionAskIssueCategory(Action):
+    """The predicted category (with the message type) for the citizen to confirm, its
+    alternatives, and "something else"; or every first-level class when the prediction is unsure.
+    A place the classification found in the description fills the location and district, so the
+    form does not ask for them."""
+
     def name(self) -> str:
-        return "action_ask_report_issue_form_issue_type"
+        return "action_ask_report_issue_form_issue_category"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict]:
         lang = lang_of(tracker)
-        text = t(lang, "请问是哪一类问题？请选择最接近的一项（都不符合就选“其他问题”）。",
-                 "What kind of problem is it? Please pick the closest one (or \"Other\").")
-        try:
-            dispatcher.utter_message(text=text, buttons=issue_type_buttons(
-                await fetch_issue_types(lang)))
-        except DataServiceUnavailable:
-            dispatcher.utter_message(text=text)
+        state = tracker.get_slot("category_options")
+        events: list[dict] = []
+        if not state:
+            result = await work_orders.classify_or_none(
+                tracker.get_slot("issue_description") or "", lang)
+            events += _found_in_text(tracker, result)
+            state = ({"predicted": True, "items": work_orders.options_of(result)}
+                     if work_orders.confident(result) else await _first_level_state(lang))
+            events.append(SlotSet("category_options", state))
+        options = state.get("items") or []
+        kind = tracker.get_slot("ticket_type") or next(
+            (e["value"] for e in events if e.get("name") == "ticket_type"), None)
+        if state.get("predicted") and options:
+            title = work_orders.option_title(options[0], lang)
+            text = t(lang, f"我理解这是一条{work_orders.type_name(kind, lang)}，属于“{title}”。"
+                     "对吗？不对的话请选择其他类别。",
+                     f"I understand this as a {work_orders.type_name(kind, lang)} about "
+                     f"\"{title}\". Is that right? If not, please pick another category.")
+            if kind == "consultation":
+                # A question the service catalogue could not answer: 12345 can.
+                text = t(lang, "这个问题我没法直接回答，可以作为咨询工单转给 12345 相关部门答复。",
+                         "I can't answer this one myself, but I can pass it to the right "
+                         "department as a 12345 consultation. ") + text
+        elif options:
+            text = t(lang, "请选择这件事最接近的类别：", "Which of these is it closest to?")
+        else:
+            text = t(lang, "请用几个字说说这件事属于哪方面，比如“环境污染”“交通管理”。",
+                     "In a few words, what area is it about, e.g. \"pollution\" or \"traffic\"?")
+        dispatcher.utter_message(text=text, buttons=work_orders.category_buttons(
+            options, lang, first_is_prediction=bool(state.get("predicted"))) or None)
+        return events
+
+
+def _found_in_text(tracker: Tracker, result: dict | None) -> list[dict]:
+    """The message type and the place the classification found, for what is still empty."""
+    if not result:
         return []
+    events = []
+    kind = work_orders.type_code(result)
+    if kind and not tracker.get_slot("ticket_type"):
+        events.append(SlotSet("ticket_type", kind))
+    location = result.get("location") or {}
+    place = work_orders.location_text(location)
+    if place and not tracker.get_slot("issue_location"):
+        events.append(SlotSet("issue_location", mask_mobiles(place)[:LOCATION_MAX]))
+    district = work_orders.district_code(location)
+    if district and not tracker.get_slot("issue_district"):
+        events.append(SlotSet("issue_district", district))
+    return events
 
 
 class ActionAskIssueLocation(AskText):
@@ -375,6 +437,26 @@ class ActionAskDistrict(Action):
         return []
 
 
+def ticket_type_of(tracker: Tracker) -> str:
+    """The message type the classification gave (a complaint when it gave none)."""
+    kind = tracker.get_slot("ticket_type")
+    return kind if kind in work_orders.TYPES else "complaint"
+
+
+def legacy_issue_type(tracker: Tracker) -> str:
+    """The older fixed issue type: the citizen's words for it, else "other"."""
+    slot = tracker.get_slot("issue_type") or ""
+    return (slot if slot in ISSUE_KEYWORDS else None) or match_issue_type(slot) or \
+        match_issue_type(tracker.get_slot("issue_description") or "") or "other"
+
+
+def chosen_category_title(tracker: Tracker, lang: str) -> str | None:
+    code = tracker.get_slot("issue_category")
+    items = (tracker.get_slot("category_options") or {}).get("items") or []
+    chosen = next((o for o in items if o.get("code") == code), None)
+    return work_orders.option_title(chosen, lang) if chosen else None
+
+
 class ActionAskReportConfirmed(Action):
     """The summary the citizen confirms before anything is submitted."""
 
@@ -384,23 +466,23 @@ class ActionAskReportConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict]:
         lang = lang_of(tracker)
-        code, district = tracker.get_slot("issue_type"), tracker.get_slot("issue_district")
-        type_label, district_name = code, district
+        district = tracker.get_slot("issue_district")
+        district_name = district
         try:
-            type_label = next((i["label"] for i in await fetch_issue_types(lang)
-                               if i["code"] == code), code)
             district_name = next((d["name"] for d in await fetch_districts(lang)
                                   if d["code"] == district), district)
         except DataServiceUnavailable:
             pass
         location = tracker.get_slot("issue_location")
         description = tracker.get_slot("issue_description")
+        kind = work_orders.type_name(ticket_type_of(tracker), lang)
+        category = chosen_category_title(tracker, lang) or tracker.get_slot("issue_category")
         text = t(
             lang,
-            f"请确认您要向 12345 反映的问题：\n- 类型：{type_label}\n- 区：{district_name}\n"
+            f"请确认您要向 12345 反映的{kind}：\n- 类别：{category}\n- 区：{district_name}\n"
             f"- 位置：{location}\n- 描述：{description}\n"
             "确认提交吗？如需修改，直接告诉我，比如“区是徐汇区”“地址是漕溪北路100号”。",
-            f"Please check your report to 12345:\n- Type: {type_label}\n- District: {district_name}\n"
+            f"Please check your {kind} to 12345:\n- Category: {category}\n- District: {district_name}\n"
             f"- Location: {location}\n- Description: {description}\n"
             "Shall I submit it? To change something just tell me, e.g. \"the district is Xuhui\".")
         dispatcher.utter_message(text=text, buttons=[
@@ -429,10 +511,13 @@ class ActionSubmitReportIssue(DataAction):
         # The citizen's own numbers in the free text are not the ticket's business (the tracker
         # store redacts them too): privacy/.
         body = {
-            "issue_type": tracker.get_slot("issue_type"),
+            "issue_type": legacy_issue_type(tracker),
+            "type": ticket_type_of(tracker),
+            "category": tracker.get_slot("issue_category"),
             "description": redact_text(tracker.get_slot("issue_description") or ""),
             "location": redact_text(tracker.get_slot("issue_location") or ""),
             "district": tracker.get_slot("issue_district"),
+            "channel": channel_of(tracker),
             "language": lang,
         }
         clear = [SlotSet(slot, None) for slot in REPORT_SLOTS]

@@ -128,6 +128,23 @@ def machine_facts() -> list[str]:
             "Load generator: wrk 1 thread on the same machine (it shares the 2 cores with the server)"]
 
 
+def start_service(database: str, workers: int) -> tuple[subprocess.Popen, str]:
+    """A fresh PostgreSQL database, migrated and seeded, served by uvicorn: (process, base URL)."""
+    db_url = fresh_database(database)
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS_URL, DATASERVICE_API_KEYS=API_KEY,
+               DATASERVICE_CACHE_PREFIX=f"{database}{os.getpid()}")
+    py = sys.executable
+    print("==> migrating and seeding the benchmark database (PostgreSQL)", flush=True)
+    for command in ("migrate", "seed"):
+        subprocess.run([py, "-m", "dataservice", command], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen([py, "-m", "dataservice", "serve", "--workers", str(workers),
+                               "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return server, f"http://127.0.0.1:{port}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="tiny run, prints results, writes no docs")
@@ -139,20 +156,7 @@ def main() -> int:
     seconds = 2 if args.smoke else args.seconds
     conc = [4] if args.smoke else [1, 8, 16, 32, 64]
 
-    db_url = fresh_database("ds_bench")
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS_URL, DATASERVICE_API_KEYS=API_KEY,
-               DATASERVICE_CACHE_PREFIX=f"dsbench{os.getpid()}")
-    py = sys.executable
-    print("==> migrating and seeding the benchmark database (PostgreSQL)", flush=True)
-    subprocess.run([py, "-m", "dataservice", "migrate"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([py, "-m", "dataservice", "seed"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([py, "-m", "dataservice", "serve", "--workers", str(args.workers),
-                               "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, base = start_service("ds_bench", args.workers)
     results: dict[str, list[tuple[int, dict]]] = {}
     try:
         wait_ready(base)

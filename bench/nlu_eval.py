@@ -4,8 +4,16 @@
   language, confusion matrix, share of in-scope messages rejected (out_of_scope / nlu_fallback).
 - CLINC150 oos_val (tests/nlu_eval/, CC BY 3.0): out-of-scope recall; also on CLINC val queries
   of intents that are out of scope for this assistant.
+- Chinese out-of-scope requests (tests/nlu_heldout/heldout_out_of_scope_zh.yml): the share refused.
+- Real citizens' messages (titles and full texts; evaluation only, never copied into the project,
+  read from --citizen-messages when present): the share the assistant handles, i.e. takes into a
+  task (report_issue or another task intent) instead of refusing it or misreading it as a dialogue
+  act (inform, affirm, deny, greet...).
+- The work-order classifier's figures (bench/work_order_eval.py, run with the data service's
+  Python), included as it prints them.
 
     .venv/rasa/bin/python bench/nlu_eval.py [--model models] [--write-doc]
+        [--citizen-messages DIR]
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -22,6 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 REJECT = {"out_of_scope", "nlu_fallback"}
 DOC = ROOT / "docs" / "nlu-evaluation.md"
+# Dialogue acts: a city matter read as one of these is misread, not handled.
+DIALOGUE_ACTS = {"inform", "affirm", "deny", "greet", "goodbye", "thank", "bot_challenge", "help",
+                 "request_human", "change_language"}
+CITIZEN_MESSAGES = ROOT.parent / "shared" / "evaldata" / "citizen-messages"
+OOS_ZH = ROOT / "tests" / "nlu_heldout" / "heldout_out_of_scope_zh.yml"
+WORK_ORDER_EVAL = ROOT / "bench" / "work_order_eval.py"
+DS_PYTHON = ROOT / ".venv" / "dataservice" / "bin" / "python"
 
 
 def load_heldout(lang: str) -> list[tuple[str, str]]:
@@ -49,6 +65,112 @@ async def predict(model_path: str, texts: list[str]) -> list[tuple[str, float]]:
                    parsed["intent"])
         out.append((parsed["intent"]["name"], raw.get("confidence", 0.0), raw["name"]))
     return out
+
+
+def load_citizen_messages(directory: Path) -> dict[str, list[str]]:
+    """titles.jsonl and full_texts.jsonl ({"text", "label"}), or {} when not present."""
+    found = {}
+    for name in ("titles", "full_texts"):
+        path = directory / f"{name}.jsonl"
+        if path.is_file():
+            found[name] = [json.loads(line)["text"] for line in
+                           path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return found
+
+
+def load_oos_zh() -> list[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    if not OOS_ZH.is_file():
+        return []
+    return [m.get("text") for m in load_data(str(OOS_ZH)).intent_examples]
+
+
+async def parse_all(model_path: str, texts: list[str]) -> list[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+    return [await agent.parse_message(text) for text in texts]
+
+
+def handled_share(parsed: list[dict]) -> dict:
+    intents = Counter(p["intent"]["name"] for p in parsed)
+    n = len(parsed)
+    handled = sum(c for name, c in intents.items() if name not in REJECT | DIALOGUE_ACTS)
+    return {"n": n, "handled": handled / n, "report_issue": intents["report_issue"] / n,
+            "rejected": sum(intents[i] for i in REJECT) / n,
+            "dialogue_act": sum(intents[i] for i in DIALOGUE_ACTS) / n,
+            "intents": dict(intents.most_common(8))}
+
+
+def refusal_share(parsed: list[dict]) -> dict:
+    """Refused by the NLU (out_of_scope / nlu_fallback); and in a fresh conversation, where a bare
+    `inform` without a service span gets the refusal too (action_inform_without_context)."""
+    n = len(parsed)
+    nlu = sum(p["intent"]["name"] in REJECT for p in parsed)
+    fresh = nlu + sum(p["intent"]["name"] == "inform" and
+                      not any(e.get("entity") == "service" for e in p.get("entities") or [])
+                      for p in parsed)
+    return {"n": n, "nlu": nlu / n, "dialogue": fresh / n}
+
+
+def evaluate_citizen_side(model_path: str, citizen_dir: Path) -> dict:
+    """Chinese out-of-scope refusal and the share of real citizens' messages handled."""
+    messages = load_citizen_messages(citizen_dir)
+    sets = {"oos_zh": load_oos_zh(), **messages}
+    parsed = asyncio.run(parse_all(model_path, [t for texts in sets.values() for t in texts]))
+    result: dict = {"citizen_dir_present": bool(messages)}
+    i = 0
+    for name, texts in sets.items():
+        chunk, i = parsed[i:i + len(texts)], i + len(texts)
+        if chunk:
+            result[name] = refusal_share(chunk) if name == "oos_zh" else handled_share(chunk)
+    return result
+
+
+def work_order_figures(citizen_dir: Path) -> str | None:
+    """The classifier's Markdown report from bench/work_order_eval.py (data service Python)."""
+    if not WORK_ORDER_EVAL.is_file() or not DS_PYTHON.exists():
+        return None
+    done = subprocess.run([str(DS_PYTHON), str(WORK_ORDER_EVAL), "--markdown",
+                           "--citizen-messages", str(citizen_dir)],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"`bench/work_order_eval.py` failed (exit {done.returncode}):\n\n```\n" + \
+            done.stderr[-2000:] + "\n```"
+    return done.stdout.strip()
+
+
+def citizen_lines(c: dict, figures: str | None) -> list[str]:
+    lines = ["", "## Real citizens' messages and Chinese out-of-scope requests", "",
+             "Handled: the assistant takes the message into a task (report_issue, or another task "
+             "intent), neither refusing it (out_of_scope, nlu_fallback) nor misreading it as a "
+             "dialogue act (inform, affirm, deny, greet...). The real messages (a public message "
+             "board, evaluation only, no licence: never copied into this repository) are read from "
+             "`--citizen-messages` (default `../shared/evaldata/citizen-messages`).", "",
+             "| measure | value | target |", "|---|---:|---:|"]
+    if "oos_zh" in c:
+        o = c["oos_zh"]
+        lines += [f"| Chinese out-of-scope refused in a fresh conversation (n={o['n']}; "
+                  "a bare `inform` gets the refusal) | "
+                  f"{o['dialogue']:.1%} | ≥ 90% |",
+                  f"| Chinese out-of-scope refused by the NLU alone (out_of_scope / nlu_fallback) | "
+                  f"{o['nlu']:.1%} | |"]
+    else:
+        lines.append("| Chinese out-of-scope refused | `tests/nlu_heldout/heldout_out_of_scope_zh.yml` "
+                     "not present | ≥ 90% |")
+    if not c["citizen_dir_present"]:
+        lines.append("| real citizens' messages handled | not present | ≥ 90% |")
+    for name, label in (("titles", "titles"), ("full_texts", "full texts")):
+        if name in c:
+            v = c[name]
+            lines += [f"| real citizens' message {label} handled (n={v['n']}) | {v['handled']:.1%} "
+                      "| ≥ 90% |",
+                      f"| … of which report_issue / refused / read as a dialogue act | "
+                      f"{v['report_issue']:.1%} / {v['rejected']:.1%} / {v['dialogue_act']:.1%} | |"]
+    lines += ["", "## Work-order classifier (bench/work_order_eval.py)", ""]
+    lines.append(figures or "`bench/work_order_eval.py` not present: no classifier figures.")
+    return lines
 
 
 def latest_model(path: str) -> str:
@@ -97,7 +219,7 @@ def evaluate(model_path: str, with_heldout: bool = True) -> dict:
     return result
 
 
-def write_doc(r: dict) -> None:
+def write_doc(r: dict, extra: list[str] | None = None) -> None:
     intents = sorted(r["confusion"])
     preds = sorted({p for c in r["confusion"].values() for p in c})
     lines = ["# NLU evaluation", "",
@@ -126,6 +248,7 @@ def write_doc(r: dict) -> None:
               "|---|" + "---:|" * len(preds)]
     for g in intents:
         lines.append(f"| {g} | " + " | ".join(str(r["confusion"][g].get(p, "")) for p in preds) + " |")
+    lines += extra or []
     lines += ["", "## Errors on the held-out split", ""]
     lines += [f"- ({lang}) `{text}`: expected {gold}, got {pred}" for lang, text, gold, pred in r["errors"]]
     if not r["errors"]:
@@ -156,6 +279,9 @@ def main() -> int:
     ap.add_argument("--model", default=str(ROOT / "models"))
     ap.add_argument("--write-doc", action="store_true")
     ap.add_argument("--json", help="also write the headline figures to this JSON file (bench/)")
+    ap.add_argument("--citizen-messages", type=Path,
+                    default=Path(os.environ.get("CITIZEN_MESSAGES_DIR", CITIZEN_MESSAGES)),
+                    help="directory of titles.jsonl and full_texts.jsonl (evaluation only)")
     ap.add_argument("--tune", action="store_true",
                     help="only suggest a fallback threshold from CLINC oos_val (no held-out split)")
     args = ap.parse_args()
@@ -169,10 +295,16 @@ def main() -> int:
           f"{r['val_out_of_scope_for_us']['recall']:.1%}; in-scope rejected {r['in_scope_rejected']:.1%}")
     for lang, text, gold, pred in r["errors"]:
         print(f"  ({lang}) {text!r}: {gold} -> {pred}")
+    citizen = evaluate_citizen_side(latest_model(args.model), args.citizen_messages)
+    if not citizen["citizen_dir_present"]:
+        print(f"real citizens' messages: not present in {args.citizen_messages}")
+    figures = work_order_figures(args.citizen_messages)
+    extra = citizen_lines(citizen, figures)
+    print("\n".join(extra))
     if args.json:
         Path(args.json).write_text(json.dumps(headline(r), indent=2))
     if args.write_doc:
-        write_doc(r)
+        write_doc(r, extra)
         print(f"wrote {DOC.relative_to(ROOT)}")
     return 0
 

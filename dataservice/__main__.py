@@ -1,11 +1,12 @@
-"""Command line: `python -m dataservice migrate|seed|serve|up`."""
+"""Command line: `python -m dataservice migrate|seed|serve|up|train-classifier`."""
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from dataservice.settings import InsecureConfiguration, Settings
+from dataservice.settings import REPO_ROOT, InsecureConfiguration, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--host", default=None)
         p.add_argument("--port", type=int, default=None)
+    train = sub.add_parser("train-classifier",
+                           help="train the work-order classifier on a city's own export")
+    train.add_argument("--input", required=True, type=Path,
+                       help="CSV (header row) or JSONL: text, level1, [level2], [type]")
+    train.add_argument("--out", type=Path, default=REPO_ROOT / "var" / "city-classifier.joblib")
+    train.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -29,6 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     except InsecureConfiguration as exc:
         log.error("refusing to start: %s", exc)
         return 2
+
+    if args.command == "train-classifier":
+        from dataservice.work_orders import training
+        from dataservice.work_orders.corpus import CorpusError
+
+        try:
+            return training.main(args.input, args.out, args.folds)
+        except (CorpusError, OSError) as exc:
+            print(f"train-classifier: {exc}", file=sys.stderr)
+            return 2
 
     if args.command in ("migrate", "up"):
         from dataservice.migrate import upgrade
@@ -44,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         seed.bump_cache_versions(settings.redis_url, settings.cache_prefix)
         log.info("seeded sample data: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+        from dataservice.work_orders.shipped import ensure_shipped_model
+
+        # Trained now (only when the corpus changed) so that `serve` starts without waiting.
+        ensure_shipped_model(settings.classifier_dir)
     if args.command in ("serve", "up"):
         import uvicorn
 

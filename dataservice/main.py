@@ -8,6 +8,7 @@ from importlib import import_module
 from fastapi import APIRouter, Depends, FastAPI
 
 from dataservice.api.responses import EVERY_ROUTE, V1_ROUTES
+from dataservice.api import work_orders
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.errors import install_error_handlers
@@ -19,9 +20,10 @@ from dataservice.settings import Settings
 log = logging.getLogger("dataservice")
 
 # Each module exposes `router`; adding a source is adding a module here.
+# work_orders before tickets: its /tickets/categories must not be read as a ticket number.
 V1_MODULES = [
-    "services", "districts", "centers", "appointments", "applications", "tickets", "garbage",
-    "utilities", "transport",
+    "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
+    "garbage", "utilities", "transport",
 ]
 
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if settings.using_dev_key:
             log.warning("DATASERVICE_API_KEYS is not set: accepting only the development key")
+        await work_orders.start(app)
         yield
         await app.state.cache.close()
         app.state.limiter.close()

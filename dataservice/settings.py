@@ -10,6 +10,8 @@ DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "dataservice.sqlite3"
 # Only for the embedded development default; production sets DATASERVICE_API_KEYS.
 DEV_API_KEY = "dev-dataservice-key"
 DEV_PEPPER = "dev-pepper-change-me"
+# Where the shipped work-order classifier is trained to (from the corpus, see dataservice/work_orders).
+DEFAULT_CLASSIFIER_DIR = REPO_ROOT / "var" / "work_order_classifier"
 DEPLOYMENTS = ("development", "production")
 
 
@@ -43,6 +45,9 @@ class Settings:
     idempotency_ttl_seconds: int = 24 * 3600
     host: str = "127.0.0.1"
     port: int = 8000
+    # A city's own work-order classifier (`python -m dataservice train-classifier`); unset: shipped.
+    ticket_classifier_model: str | None = None
+    classifier_dir: Path = DEFAULT_CLASSIFIER_DIR
     using_dev_key: bool = field(default=False, compare=False)
     deployment_env: str = "development"
 
@@ -80,6 +85,7 @@ class Settings:
             idempotency_ttl_seconds=int(env.get("DATASERVICE_IDEMPOTENCY_TTL", str(24 * 3600))),
             host=env.get("DATASERVICE_HOST", "127.0.0.1"),
             port=int(env.get("DATASERVICE_PORT", "8000")),
+            ticket_classifier_model=env.get("TICKET_CLASSIFIER_MODEL") or None,
             using_dev_key=not keys,
             deployment_env=deployment,
         )

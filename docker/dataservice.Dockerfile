@@ -13,6 +13,9 @@ RUN pip install -r /app/dataservice/requirements.txt
 
 COPY dataservice /app/dataservice
 COPY privacy /app/privacy
+# The shipped work-order classifier, trained from the corpus now so that start-up only loads it.
+RUN python -c "from dataservice.settings import DEFAULT_CLASSIFIER_DIR as d; \
+from dataservice.work_orders.shipped import ensure_shipped_model as e; e(d)"
 
 # Non-root at run time; the embedded SQLite default writes under /app/var only.
 RUN useradd --system --uid 1001 --home-dir /app --shell /usr/sbin/nologin dataservice \

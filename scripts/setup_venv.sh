@@ -6,7 +6,9 @@ name="$1" pyver="$2" reqs="$3"
 cd "$(dirname "$0")/.."
 venv=".venv/$name"
 stamp="$venv/.requirements.sha256"
-want=$(cat "$reqs" | sha256sum | cut -d' ' -f1)
+# The stamp covers the files a requirements file includes with -r, so a new runtime pin reinstalls.
+want=$( { cat "$reqs"; sed -n 's/^-r //p' "$reqs" | while read -r inc; do cat "$(dirname "$reqs")/$inc"; done; } \
+       | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
   echo "==> $name environment up to date ($venv)"
   exit 0

@@ -39,6 +39,8 @@ async def readyz(request: Request):
             checks["redis"] = f"unavailable: {type(exc).__name__}"
     else:
         checks["redis"] = "not configured (in-process cache)"
+    classifier = getattr(state, "classifier", None)
+    checks["classifier"] = classifier.status if classifier is not None else "loading"
     ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
                           status_code=200 if ready else 503)

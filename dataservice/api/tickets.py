@@ -13,10 +13,12 @@ from dataservice.api.responses import BODY_ROUTE, errors
 from dataservice.errors import ApiError
 from dataservice.repositories import tickets as repo
 from dataservice.security import mask_phone
+from dataservice.work_orders.taxonomy import TYPE_CODES
 
 router = APIRouter(prefix="/tickets", tags=["hotline"])
 
 IssueType = Literal[tuple(repo.ISSUE_TYPES)]  # type: ignore[valid-type]
+MessageTypeCode = Literal[TYPE_CODES]  # type: ignore[valid-type]
 # Control characters other than tab/newline have no place in a report (and PostgreSQL rejects NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -31,8 +33,9 @@ def _clean(value: str) -> str:
 class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    issue_type: IssueType
-    description: Annotated[str, Field(min_length=5, max_length=1000)]
+    issue_type: IssueType = "other"
+    # A long pasted complaint is kept whole.
+    description: Annotated[str, Field(min_length=5, max_length=10_000)]
     location: Annotated[str, Field(min_length=1, max_length=200)]
     district: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
                                                min_length=1, max_length=32)]
@@ -40,6 +43,17 @@ class TicketIn(BaseModel):
     contact_phone: Annotated[str, StringConstraints(strip_whitespace=True,
                                                     pattern=r"^(\+?86)?[0-9 \-]{7,20}$")] | None = None
     language: Lang = "zh"
+    # Work-order fields (docs/dataservice.md): all optional, so older clients keep working.
+    type: MessageTypeCode | None = None
+    category: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}([0-9]{2})?$")] | None = None
+    road: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    landmark: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_\-]{1,32}$")] = "api"
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("description")
     @classmethod
@@ -49,9 +63,11 @@ class TicketIn(BaseModel):
             raise ValueError("must be at least 5 characters besides spaces")
         return value
 
-    @field_validator("location")
+    @field_validator("location", "road", "landmark")
     @classmethod
-    def _location(cls, value: str) -> str:
+    def _location(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = _clean(value)
         if not value:
             raise ValueError("must not be blank")
@@ -81,14 +97,19 @@ def create_ticket(body: TicketIn, session: Session = Depends(get_session)):
     with session.begin():
         if not repo.district_exists(session, body.district):
             raise ApiError(422, "unknown_district", "Unknown district code; see GET /v1/districts.")
+        if body.category is not None and not repo.category_exists(session, body.category):
+            raise ApiError(422, "unknown_category",
+                           "Unknown work-order category code; see GET /v1/tickets/categories.")
         ticket = repo.create_ticket(
             session, issue_type=body.issue_type, description=body.description,
             location=body.location, district_code=body.district,
             contact_phone_masked=mask_phone(body.contact_phone) if body.contact_phone else None,
-            language=body.language,
+            language=body.language, message_type=body.type, category_code=body.category,
+            road=body.road, landmark=body.landmark, channel=body.channel,
         )
+        days = repo.response_days(session, ticket)
     created = repo.aware(ticket.created_at)
-    expected = repo.expected_response(ticket.issue_type, created)
+    expected = repo.expected_response(days, created)
     return json_response({
         "ticket_no": ticket.ticket_no,
         "status": "received",

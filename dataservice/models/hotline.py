@@ -21,5 +21,13 @@ class Ticket(Base):
     history: Mapped[list] = mapped_column(default=list)
     contact_phone_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="zh")
+    # Work-order fields (null on tickets filed before the taxonomy, or by clients that omit them).
+    message_type: Mapped[str | None] = mapped_column(ForeignKey("work_order_message_types.code"),
+                                                     nullable=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("work_order_categories.code"),
+                                                      nullable=True)
+    road: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    landmark: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

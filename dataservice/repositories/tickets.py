@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from dataservice.models import District, Ticket
+from dataservice.models import District, MessageType, Ticket, WorkOrderCategory
 from dataservice.models.base import utcnow
 from privacy import redact_text
 
@@ -66,8 +66,16 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
-def expected_response(issue_type: str, created: datetime) -> dict:
-    days = ISSUE_TYPES[issue_type][2]
+def response_days(session: Session, ticket: Ticket) -> int:
+    """Working days to a first response: the work-order category's target, else the issue type's."""
+    if ticket.category_code:
+        category = session.get(WorkOrderCategory, ticket.category_code)
+        if category is not None:
+            return category.response_working_days
+    return ISSUE_TYPES.get(ticket.issue_type, ISSUE_TYPES["other"])[2]
+
+
+def expected_response(days: int, created: datetime) -> dict:
     local_day = created.astimezone(SHANGHAI).date()
     due = add_working_days(local_day, days)
     return {
@@ -92,8 +100,15 @@ def district_exists(session: Session, code: str) -> bool:
     return session.get(District, code) is not None
 
 
+def category_exists(session: Session, code: str) -> bool:
+    return session.get(WorkOrderCategory, code) is not None
+
+
 def create_ticket(session: Session, *, issue_type: str, description: str, location: str,
-                  district_code: str, contact_phone_masked: str | None, language: str) -> Ticket:
+                  district_code: str, contact_phone_masked: str | None, language: str,
+                  message_type: str | None = None, category_code: str | None = None,
+                  road: str | None = None, landmark: str | None = None,
+                  channel: str | None = None) -> Ticket:
     now = utcnow()
     ticket_no = new_ticket_no(now.astimezone(SHANGHAI).date())
     while session.get(Ticket, ticket_no) is not None:  # astronomically rare, but cheap to rule out
@@ -103,7 +118,8 @@ def create_ticket(session: Session, *, issue_type: str, description: str, locati
         ticket_no=ticket_no, issue_type=issue_type, description=redact_text(description),
         location=redact_text(location),
         district_code=district_code, status="received", contact_phone_masked=contact_phone_masked,
-        language=language, created_at=now, updated_at=now,
+        language=language, message_type=message_type, category_code=category_code, road=road,
+        landmark=landmark, channel=channel, created_at=now, updated_at=now,
         history=[{
             "status": "received", "at": now.isoformat(),
             "note_zh": "12345热线已受理您的诉求，将分派至相关部门处理。",
@@ -140,7 +156,8 @@ def render_ticket(session: Session, ticket: Ticket, lang: str) -> dict:
         "language": ticket.language,
         "created_at": created.isoformat(),
         "updated_at": aware(ticket.updated_at).isoformat(),
-        "expected_response": _expected_in(ticket.issue_type, created, lang),
+        "expected_response": _expected_in(response_days(session, ticket), created, lang),
+        **_work_order_fields(session, ticket, lang),
         "history": [
             {"status": h["status"],
              "status_label": STATUSES.get(h["status"], (h["status"], h["status"]))[0 if zh else 1],
@@ -151,8 +168,28 @@ def render_ticket(session: Session, ticket: Ticket, lang: str) -> dict:
     }
 
 
-def _expected_in(issue_type: str, created: datetime, lang: str) -> dict:
-    full = expected_response(issue_type if issue_type in ISSUE_TYPES else "other", created)
+def _work_order_fields(session: Session, ticket: Ticket, lang: str) -> dict:
+    kind = session.get(MessageType, ticket.message_type) if ticket.message_type else None
+    category = session.get(WorkOrderCategory, ticket.category_code) if ticket.category_code else None
+    parent = (session.get(WorkOrderCategory, category.parent_code)
+              if category is not None and category.parent_code else None)
+    level1, level2 = (parent, category) if parent is not None else (category, None)
+
+    def named(row) -> dict | None:
+        return {"code": row.code, "name": getattr(row, f"name_{lang}")} if row is not None else None
+
+    return {
+        "type": named(kind),
+        "category": {"level1": named(level1), "level2": named(level2)} if category else None,
+        "department": getattr(category, f"department_{lang}") if category else None,
+        "road": ticket.road,
+        "landmark": ticket.landmark,
+        "channel": ticket.channel,
+    }
+
+
+def _expected_in(days: int, created: datetime, lang: str) -> dict:
+    full = expected_response(days, created)
     return {"working_days": full["working_days"], "respond_by": full["respond_by"],
             "text": full[lang]}
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 DATA_DIR = Path(__file__).with_name("data")
 
 # Module names under dataservice.seed, in dependency order.
-LOADERS = ["districts", "services", "centers", "slots", "applications", "tickets", "garbage",
-           "partners"]
+LOADERS = ["districts", "services", "centers", "slots", "applications", "work_orders", "tickets",
+           "garbage", "partners"]
 # Cache namespaces a re-seed makes stale.
-NAMESPACES = ["services", "districts", "centers", "slots", "garbage", "partners"]
+NAMESPACES = ["services", "districts", "centers", "slots", "garbage", "partners", "work_orders"]
 
 
 def shanghai_today() -> date:

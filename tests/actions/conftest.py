@@ -46,7 +46,9 @@ def start_dataservice(tmp: Path, log: Path | None = None) -> tuple[subprocess.Po
                             env=env, cwd=ROOT, stdout=log.open("w") if log else subprocess.DEVNULL,
                             stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Ready only once the work-order classifier is loaded: on a fresh checkout the data service
+    # first trains the shipped one from the corpus (a minute or two on 2 busy cores).
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(base + "/readyz", timeout=1):

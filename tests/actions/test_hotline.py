@@ -10,10 +10,10 @@ import yaml
 from rasa_sdk.events import SlotSet
 
 from actions.hotline import (
-    ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation, ActionAskIssueType,
+    REPORT_SLOTS, ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation,
     ActionAskReportConfirmed, ActionAskTicketNo, ActionCheckTicketStatus,
     ActionResetReportIssueForm, ActionSubmitReportIssue, QUESTION_INTENTS, ValidateReportIssueForm,
-    ValidateTicketStatusForm, describes_problem, mask_mobiles, match_issue_type)
+    ValidateTicketStatusForm, describes_problem, legacy_issue_type, mask_mobiles, match_issue_type)
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
@@ -23,8 +23,12 @@ TICKET = re.compile(r"12345-\d{8}-[0-9A-Z]{6}")
 SEEDED_IN_PROGRESS = "12345-20261118-W4TZ6R"  # streetlight, Yangpu, in progress
 SEEDED_RESOLVED = "12345-20261103-K7M2QX"  # noise, Xuhui, resolved
 
-REPORT = {"issue_type": "streetlight", "issue_location": "宜山路700弄门口", "issue_district": "xuhui",
-          "issue_description": "小区门口两盏路灯不亮已经三天了，晚上很黑", "report_confirmed": True}
+REPORT = {"issue_type": "路灯", "issue_location": "宜山路700弄门口", "issue_district": "xuhui",
+          "issue_description": "小区门口两盏路灯不亮已经三天了，晚上很黑", "report_confirmed": True,
+          "issue_category": "0102", "ticket_type": "complaint"}
+CATEGORY = {"code": "0102", "level1": "城乡建设", "level2": "城市建设和市政管理", "type": "complaint"}
+CATEGORY_EN = {"code": "0102", "level1": "Urban and rural construction",
+               "level2": "City construction and municipal management", "type": "complaint"}
 
 
 def form_tracker(text: str, intent: str = "inform", *, candidates: dict | None = None,
@@ -94,9 +98,9 @@ async def test_activation_zh_keeps_a_describing_first_message(dispatcher):
         entity("issue_type", "路灯坏了"), entity("location", "漕溪北路和南丹路路口")], candidates={
         "issue_type": "路灯坏了", "issue_location": "漕溪北路和南丹路路口", "issue_description": text})
     slots = await validate(tracker, dispatcher)
-    assert slots["issue_type"] == "streetlight"
     assert slots["issue_location"] == "漕溪北路和南丹路路口"
     assert slots["issue_description"] == text
+    assert slots["issue_category"] is None  # asked next: the prediction for the citizen to confirm
     assert "issue_district" not in slots  # the junction names no district: it will be asked
     assert texts(dispatcher) == []
 
@@ -105,33 +109,23 @@ async def test_activation_drops_a_generic_first_message(dispatcher):
     tracker = form_tracker("12345 投诉 噪音", "report_issue", entities=[entity("issue_type", "噪音")],
                            candidates={"issue_type": "噪音", "issue_description": "12345 投诉 噪音"})
     slots = await validate(tracker, dispatcher)
-    assert slots == {"issue_type": "noise", "issue_description": None}
+    assert slots == {"issue_description": None, "issue_category": None}
     assert texts(dispatcher) == []  # nothing to complain about: the form just asks
 
 
-async def test_activation_without_entity_reads_the_whole_message(dispatcher):
-    text = "想举报有人在路边偷排废水，味道很大"
-    tracker = form_tracker(text, "report_issue", candidates={"issue_description": text})
-    slots = await validate(tracker, dispatcher)
-    assert slots["issue_type"] == "pollution"
-
-
-async def test_unclear_span_at_activation_falls_back_to_the_message(dispatcher):
-    tracker = form_tracker("电线杆上全是小广告，路灯也不亮", "report_issue",
-                           entities=[entity("issue_type", "小广告")], candidates={"issue_type": "小广告"})
-    assert (await validate(tracker, dispatcher))["issue_type"] == "streetlight"
-
-
 async def test_a_new_report_forgets_what_an_earlier_one_left(dispatcher):
-    # Prefilled at activation from earlier turns: an old report's type and place, and a district
-    # asked about for a service centre. Only what this message says counts.
+    # Prefilled at activation from earlier turns: an old report's category and place, and a
+    # district asked about for a service centre. Only what this message says counts.
     text = "楼下广场舞太吵了，每天晚上十点多还不停"
-    tracker = form_tracker(text, "report_issue", slots={**REPORT, "report_confirmed": None},
-                           candidates={"issue_type": "streetlight", "issue_location": "宜山路700弄门口",
+    tracker = form_tracker(text, "report_issue",
+                           slots={**REPORT, "report_confirmed": None, "ticket_type": "praise",
+                                  "category_options": {"predicted": True, "items": [CATEGORY]}},
+                           candidates={"issue_location": "宜山路700弄门口",
                                        "issue_district": "xuhui", "issue_description": text})
-    slots = await validate(tracker, dispatcher)
-    assert slots == {"issue_type": "noise", "issue_location": None, "issue_district": None,
-                     "issue_description": text}
+    events = await ValidateReportIssueForm().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {
+        "issue_location": None, "issue_district": None, "issue_description": text,
+        "issue_category": None, "category_options": None, "ticket_type": None}
 
 
 async def test_a_new_report_naming_the_same_district_keeps_it(dispatcher):
@@ -141,30 +135,18 @@ async def test_a_new_report_naming_the_same_district_keeps_it(dispatcher):
                            candidates={"issue_location": "徐汇区宜山路700弄门口", "district": "xuhui",
                                        "issue_description": text})
     slots = await validate(tracker, dispatcher)
-    assert slots["issue_district"] == "xuhui" and slots["issue_type"] == "streetlight"
+    assert slots["issue_district"] == "xuhui"
 
 
-async def test_unclear_answer_en_is_asked_again_with_buttons(dispatcher):
-    tracker = form_tracker("graffiti", candidates={"issue_type": "graffiti"},
-                           requested="issue_type", slots={"language": "en"})
-    assert (await validate(tracker, dispatcher))["issue_type"] is None
-    assert "couldn't tell which kind of problem" in texts(dispatcher)[0]
-    await ActionAskIssueType().run(dispatcher, tracker, DOMAIN)
-    titles = {b["title"] for b in buttons(dispatcher)}
-    assert {"Noise nuisance", "Broken streetlight", "Other"} <= titles and len(titles) == 11
-    assert '/inform{"issue_type": "streetlight"}' in {b["payload"] for b in buttons(dispatcher)}
-
-
-async def test_issue_type_buttons_zh(dispatcher):
-    await ActionAskIssueType().run(dispatcher, make_tracker("", slots={"language": "zh"}), DOMAIN)
-    assert "哪一类问题" in texts(dispatcher)[0]
-    assert {"噪声扰民", "路灯故障", "其他问题"} <= {b["title"] for b in buttons(dispatcher)}
-
-
-async def test_button_payload_code_is_taken_as_is(dispatcher):
-    tracker = form_tracker('/inform{"issue_type": "greenery"}', requested="issue_type",
-                           candidates={"issue_type": "greenery"})
-    assert (await validate(tracker, dispatcher))["issue_type"] == "greenery"
+@pytest.mark.parametrize("slots,expected", [
+    ({"issue_type": "路灯坏了"}, "streetlight"),
+    ({"issue_type": "greenery"}, "greenery"),  # a code
+    ({"issue_description": "想举报有人在路边偷排废水，味道很大"}, "pollution"),
+    ({"issue_type": "小广告", "issue_description": "电线杆上全是小广告，路灯也不亮"}, "streetlight"),
+    ({"issue_description": "K8县丁字街的商户乱摆摊"}, "other"),
+])
+def test_the_older_issue_type_comes_from_the_words(slots, expected):
+    assert legacy_issue_type(make_tracker(slots=slots)) == expected
 
 
 async def test_location_naming_a_district_fills_the_district(dispatcher):
@@ -221,25 +203,13 @@ async def test_district_correction_at_the_confirmation(dispatcher):
     assert (await validate(tracker, dispatcher))["issue_district"] == "xuhui"
 
 
-async def test_an_unclear_type_in_a_later_answer_keeps_the_known_type(dispatcher):
-    text = "construction work every night until 2am, how long will this go on"
-    tracker = form_tracker(text, "report_issue", requested="issue_description",
-                           entities=[entity("issue_type", "work every night")],
-                           candidates={"issue_type": "work every night", "issue_description": text},
-                           slots={"language": "en"})
-    tracker.events.insert(0, {"event": "slot", "name": "issue_type", "value": "noise"})
-    slots = await validate(tracker, dispatcher)
-    assert slots["issue_type"] == "noise" and slots["issue_description"] == text
-    assert texts(dispatcher) == []
-
-
 async def test_a_question_about_another_districts_centres_leaves_the_report_alone(dispatcher):
     # The context action resolved the question's district into the shared slot; the report
     # keeps its own, and nothing is filled, so a rule answers and the form asks again.
     tracker = form_tracker("what are the office hours of Xuhui centres?", "ask_office_hours",
                            requested="issue_location", entities=[entity("district", "Xuhui")],
                            candidates={"district": "xuhui"},
-                           slots={"language": "en", "issue_type": "noise"})
+                           slots={"language": "en", "issue_category": "0102"})
     assert "issue_district" not in await validate(tracker, dispatcher)
     assert texts(dispatcher) == []
 
@@ -316,11 +286,15 @@ async def test_district_question_has_the_districts_as_buttons(dispatcher):
 
 
 @pytest.mark.parametrize("lang,expected", [
-    ("zh", ["类型：路灯故障", "区：徐汇区", "位置：宜山路700弄门口", "确认提交吗"]),
-    ("en", ["Type: Broken streetlight", "District: Xuhui District", "Shall I submit it?"]),
+    ("zh", ["反映的投诉", "类别：城乡建设 › 城市建设和市政管理", "区：徐汇区", "位置：宜山路700弄门口",
+            "确认提交吗"]),
+    ("en", ["your complaint", "Category: Urban and rural construction › City construction",
+            "District: Xuhui District", "Shall I submit it?"]),
 ])
 async def test_confirmation_summary(lang, expected, dispatcher):
-    tracker = make_tracker(slots={**REPORT, "report_confirmed": None, "language": lang})
+    options = {"predicted": True, "items": [CATEGORY_EN if lang == "en" else CATEGORY]}
+    tracker = make_tracker(slots={**REPORT, "report_confirmed": None, "language": lang,
+                                  "category_options": options})
     await ActionAskReportConfirmed().run(dispatcher, tracker, DOMAIN)
     [text] = texts(dispatcher)
     for part in expected:
@@ -340,7 +314,8 @@ async def test_submit_zh_then_follow_the_ticket(dispatcher):
     slots = slot_events(events)
     assert slots["last_ticket_no"] == number
     assert all(slots[s] is None for s in ("issue_type", "issue_location", "issue_description",
-                                          "report_confirmed"))
+                                          "report_confirmed", "issue_category", "ticket_type",
+                                          "category_options"))
 
     followed = make_tracker(f"查一下工单{number}", "check_ticket_status",
                             slots={"ticket_no": number, "language": "zh"})
@@ -353,12 +328,13 @@ async def test_submit_zh_then_follow_the_ticket(dispatcher):
 
 async def test_submit_en(dispatcher):
     tracker = make_tracker("yes", "affirm", slots={
-        **REPORT, "issue_type": "drainage", "issue_location": "Hutai Road underpass",
+        **REPORT, "issue_type": "flooded", "issue_location": "Hutai Road underpass",
         "issue_description": "The underpass floods after every rain", "language": "en"})
     await ActionSubmitReportIssue().run(dispatcher, tracker, DOMAIN)
     [text] = texts(dispatcher)
     assert text.startswith("Submitted! Your 12345 ticket number is 12345-")
-    assert "We will respond within 1 working day" in text and "status of ticket" in text
+    # The response time of the category (城市建设和市政管理: 3 working days).
+    assert "We will respond within 3 working days" in text and "status of ticket" in text
 
 
 async def test_submit_with_missing_details_files_nothing(dispatcher):
@@ -385,9 +361,8 @@ async def test_submit_outage(down_client, dispatcher):
 
 async def test_reset_after_stopping(dispatcher):
     events = await ActionResetReportIssueForm().run(dispatcher, make_tracker(slots=REPORT), DOMAIN)
-    assert slot_events(events) == {"issue_type": None, "issue_location": None,
-                                   "issue_district": None, "issue_description": None,
-                                   "report_confirmed": None}
+    assert slot_events(events) == {slot: None for slot in REPORT_SLOTS}
+    assert {"issue_category", "category_options", "ticket_type"} <= set(REPORT_SLOTS)
 
 
 @pytest.mark.parametrize("lang,expected", [
@@ -461,4 +436,5 @@ async def test_entity_mapping_of_the_report(dispatcher):
                                        "issue_location": "Caoxi North Road and Nandan Road",
                                        "issue_description": text})
     slots = await validate(tracker, dispatcher)
-    assert slots["issue_type"] == "streetlight" and slots["issue_description"] == text
+    assert slots["issue_location"] == "Caoxi North Road and Nandan Road"
+    assert slots["issue_description"] == text

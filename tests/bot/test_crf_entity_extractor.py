@@ -35,8 +35,10 @@ def test_loaded_from_stored_model_files(agent):
 
 @pytest.mark.parametrize("text, expected", [
     ("居住证要带什么材料？", {("service", "居住证")}),
-    ("how long does a Shanghai residence permit take in Pudong",
-     {("service", "Shanghai residence permit"), ("district", "Pudong")}),
+    # Not "a Shanghai residence permit": the citizen-written report_issue examples (work-order
+    # corpus) use "Shanghai" as the city, outside any span, so the CRF now leaves it out too.
+    ("how long does a residence permit take in Pudong",
+     {("service", "residence permit"), ("district", "Pudong")}),
     ("电池是什么垃圾", {("item", "电池")}),
 ])
 def test_entities_after_garbage_collection(agent, text, expected):

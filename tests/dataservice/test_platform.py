@@ -10,7 +10,7 @@ def test_health_is_open_and_ready_checks_both_servers(anon_client: TestClient):
     assert anon_client.get("/healthz").json() == {"status": "ok"}
     ready = anon_client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "classifier": "ok"}
 
 
 def test_readyz_reports_unreachable_redis(settings):
@@ -37,7 +37,7 @@ def test_readyz_refuses_a_database_behind_the_code(settings, tmp_path):
         upgrade(url)
         current = c.get("/readyz")
     assert never.status_code == 503 and never.json()["checks"]["database"].startswith("not migrated")
-    assert behind.status_code == 503 and "0002" in behind.json()["checks"]["database"]
+    assert behind.status_code == 503 and "schema at 0001" in behind.json()["checks"]["database"]
     assert current.status_code == 200 and current.json()["checks"]["database"] == "ok"
 
 

@@ -100,7 +100,7 @@ def test_unknown_and_malformed_ticket_numbers(client: TestClient):
     {"issue_type": None},
     {"description": "hi"},
     {"description": "     ab      "},
-    {"description": "x" * 1001},
+    {"description": "x" * 10_001},
     {"location": ""},
     {"location": "L" * 201},
     {"language": "fr"},

@@ -1,0 +1,156 @@
+"""12345 work orders: the taxonomy (categories, message types) and classification of free text.
+
+Routes live under /tickets beside the tickets themselves; this router is included before the tickets
+router so that /tickets/categories is not read as a ticket number.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dataservice.api.deps import Lang, LangQuery, cached_json, json_response
+from dataservice.errors import ApiError
+from dataservice.models import District, MessageType, WorkOrderCategory
+from dataservice.work_orders.classify import classify
+from dataservice.work_orders.location import LocationExtractor
+from dataservice.work_orders.model import ModelLoadError, WorkOrderModel
+from dataservice.work_orders.shipped import load_model
+from dataservice.work_orders.taxonomy import load_taxonomy
+
+router = APIRouter(prefix="/tickets", tags=["hotline"])
+log = logging.getLogger("dataservice.classifier")
+
+MAX_TEXT_CHARS = 2000
+# Tab, newline and carriage return are fine in a pasted complaint; other control characters are not.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# -- the classifier's life on the app ------------------------------------------------------------
+
+@dataclass
+class ClassifierState:
+    model: WorkOrderModel | None
+    error: str | None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.model is not None else f"unavailable: {self.error}"
+
+
+def load_classifier(settings) -> ClassifierState:
+    """Called once at start-up (in a worker thread: the shipped model may need training)."""
+    try:
+        model = load_model(settings.ticket_classifier_model, settings.classifier_dir)
+    except (ModelLoadError, OSError) as exc:
+        log.error("work-order classifier not loaded, the service is not ready: %s", exc)
+        return ClassifierState(None, str(exc))
+    log.info("work-order classifier loaded (%s, %s examples)", model.meta.get("source", "?"),
+             model.meta.get("examples", "?"))
+    return ClassifierState(model, None)
+
+
+_locations_lock = threading.Lock()
+
+
+def _locations(state) -> tuple[LocationExtractor, dict[str, dict[str, str]]]:
+    """Built on first use from the districts table (at start-up the schema may not be there yet)."""
+    built = getattr(state, "locations", None)
+    if built is None:
+        with _locations_lock:
+            built = getattr(state, "locations", None)
+            if built is None:
+                with state.sessionmaker() as session:
+                    rows = session.execute(select(District.code, District.name_zh,
+                                                  District.name_en, District.aliases)).all()
+                names = {code: {"zh": zh, "en": en} for code, zh, en, _aliases in rows}
+                built = state.locations = (LocationExtractor(rows), names)
+    return built
+
+
+# -- taxonomy --------------------------------------------------------------------------------------
+
+def list_categories(session: Session, lang: str) -> dict:
+    rows = session.scalars(select(WorkOrderCategory).order_by(WorkOrderCategory.position)).all()
+    items: list[dict] = []
+    by_code: dict[str, dict] = {}
+    for row in rows:
+        entry = {"code": row.code, "name": getattr(row, f"name_{lang}"),
+                 "department": getattr(row, f"department_{lang}"),
+                 "response_working_days": row.response_working_days}
+        if row.level == 1:
+            entry["children"] = []
+            by_code[row.code] = entry
+            items.append(entry)
+        else:
+            by_code[row.parent_code]["children"].append(entry)
+    return {"items": items}
+
+
+def list_types(session: Session, lang: str) -> dict:
+    rows = session.scalars(select(MessageType).order_by(MessageType.position))
+    return {"items": [{"code": t.code, "name": getattr(t, f"name_{lang}")} for t in rows]}
+
+
+@router.get("/categories")
+async def categories(request: Request, lang: Lang = LangQuery):
+    """The two-level work-order classification (15 first-level, 118 second-level classes)."""
+    return await cached_json(request, "work_orders", f"categories:{lang}",
+                             lambda s: list_categories(s, lang))
+
+
+@router.get("/types")
+async def types(request: Request, lang: Lang = LangQuery):
+    """Message types: consultation, help, complaint, report, suggestion, praise."""
+    return await cached_json(request, "work_orders", f"types:{lang}", lambda s: list_types(s, lang))
+
+
+# -- classification --------------------------------------------------------------------------------
+
+class ClassifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    lang: Lang = "zh"
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty or blank")
+        if len(value) > MAX_TEXT_CHARS:
+            raise ValueError(f"must be at most {MAX_TEXT_CHARS} characters")
+        if _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # an unpaired surrogate ("\ud800") is no text
+            raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
+        return value
+
+
+@router.post("/classify")
+async def classify_text(body: ClassifyIn, request: Request):
+    """Message type, work-order class (with alternatives) and location of a citizen's text.
+    Not cached: the text may hold personal details."""
+    state: ClassifierState | None = getattr(request.app.state, "classifier", None)
+    if state is None or state.model is None:
+        raise ApiError(503, "classifier_unavailable",
+                       "The work-order classifier is not loaded; see /readyz.")
+    locations, names = _locations(request.app.state)
+    # A few milliseconds of CPU under the GIL: computed inline, a thread hop would only add to it.
+    return json_response(classify(state.model, locations, load_taxonomy(), names, body.text,
+                                  body.lang))
+
+
+async def start(app) -> None:
+    """Load the classifier onto the app (start-up)."""
+    app.state.classifier = await run_in_threadpool(load_classifier, app.state.settings)

@@ -1,0 +1,89 @@
+"""Where a citizen's message says something happened: district, road (with house number), landmark.
+
+Districts are found from the districts table's names and aliases (including well-known places such
+as 徐家汇 or 五角场, which the table lists as aliases); the longest mention wins, the earliest on a
+tie. Roads and landmarks are found by their suffixes (路/街/大道/弄 with a house number; 小区, 公园,
+地铁站 …; "Road", "Park" …). Rules only: cheap, and nothing to train.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from dataservice.text.normalize import fold
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+# Characters that end a place name when read leftwards from its suffix: function words and the
+# administrative units before a road ("徐汇区漕溪北路" -> 漕溪北路).
+_STOP = "的在了是我你他她家楼下里和与及从到去来走往向对把被给说有没很都也就还又再区市县省门口旁边附近前后，。、；：！？ "
+_NAME = rf"[{_CJK}A-Za-z0-9]"
+_ROAD_SUFFIX = r"(?:大道|公路|高速|路|街|巷|弄)"
+_HOUSE = r"(?:\d+(?:弄|号|號|支弄)(?:\d+(?:号|號))?)?"
+_ROAD_ZH = re.compile(rf"((?:(?![{_STOP}]){_NAME}){{1,8}}?{_ROAD_SUFFIX}{_HOUSE})")
+_LANDMARK_SUFFIX = (r"(?:小区|社区|新村|花园|公寓|大厦|广场|公园|地铁站|火车站|汽车站|站|医院|卫生服务中心|"
+                    r"学校|中学|小学|幼儿园|大学|商场|菜场|菜市场|市场|体育馆|图书馆|博物馆|村|苑|城)")
+_LANDMARK_ZH = re.compile(rf"((?:(?![{_STOP}])[{_CJK}A-Za-z]){{2,10}}?{_LANDMARK_SUFFIX})")
+_EN_NAME = r"(?:[A-Z][a-zA-Z'’.-]*\s+){1,4}"
+_ROAD_EN = re.compile(rf"((?:(?:No\.?\s*)?\d+[A-Za-z]?,?\s+|Lane\s+\d+,?\s+)?{_EN_NAME}"
+                      r"(?:Road|Rd\.?|Street|St\.?|Avenue|Ave\.?|Boulevard|Highway|Lane|Expressway)\b)")
+_LANDMARK_EN = re.compile(rf"({_EN_NAME}(?:Park|Square|Plaza|Station|Hospital|School|University|"
+                          r"Mall|Market|Garden|Gardens|Apartments|Residence|Community|Stadium|Library|Museum)\b)")
+# Words that look like a road or landmark by their suffix but are not places.
+_NOT_PLACES = {"马路", "道路", "公路", "街道", "小区", "社区", "学校", "医院", "公园", "广场", "市场", "地铁站",
+               "车站", "这条路", "那条路", "走路", "一路", "上路", "路", "城"}
+
+
+@dataclass(frozen=True)
+class Location:
+    district: str | None  # district code
+    road: str | None
+    landmark: str | None
+
+
+class LocationExtractor:
+    def __init__(self, districts: Iterable[tuple[str, str, str, Iterable[str]]]):
+        """`districts`: rows of (code, name_zh, name_en, aliases) from the districts table."""
+        zh: dict[str, str] = {}
+        latin: dict[str, str] = {}
+        for code, name_zh, name_en, aliases in districts:
+            for alias in (name_zh, name_en, *aliases):
+                folded = fold(str(alias)).strip()
+                if len(folded) < 2:
+                    continue
+                (latin if folded.isascii() else zh)[folded] = code
+        self._zh = zh
+        # Latin aliases as whole words ("pudong", "the bund"), longest first.
+        self._latin = [(re.compile(rf"\b{re.escape(a)}\b"), a, c)
+                       for a, c in sorted(latin.items(), key=lambda kv: -len(kv[0]))]
+        self._zh_pattern = re.compile("|".join(re.escape(a) for a in sorted(zh, key=len, reverse=True))) if zh else None
+
+    def extract(self, text: str) -> Location:
+        folded = fold(text)
+        return Location(self._district(folded), _first(_ROAD_ZH, _ROAD_EN, text, folded),
+                        _first(_LANDMARK_ZH, _LANDMARK_EN, text, folded))
+
+    def _district(self, folded: str) -> str | None:
+        best: tuple[int, int, str] | None = None  # (-length, start, code)
+        if self._zh_pattern is not None:
+            for m in self._zh_pattern.finditer(folded):
+                candidate = (-len(m.group()), m.start(), self._zh[m.group()])
+                best = min(best, candidate) if best else candidate
+        for pattern, alias, code in self._latin:
+            m = pattern.search(folded)
+            if m:
+                candidate = (-len(alias), m.start(), code)
+                best = min(best, candidate) if best else candidate
+        return best[2] if best else None
+
+
+def _first(zh: re.Pattern[str], en: re.Pattern[str], text: str, folded: str) -> str | None:
+    # Chinese rules run on the simplified text; the original characters are returned when the
+    # conversion kept the length (it does for almost everything), so a Traditional text keeps its own.
+    same = len(folded) == len(text)
+    for m in zh.finditer(folded):
+        found = m.group(1)
+        if found not in _NOT_PLACES and not found.isdigit():
+            return text[m.start(1):m.end(1)] if same else found
+    m = en.search(text)
+    return m.group(1).strip() if m else None

@@ -1,0 +1,42 @@
+"""The evaluation's own counting (bench/nlu_eval.py): what "handled" and "refused" mean, and the
+real citizens' messages read only when they are there."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "bench" / "nlu_eval.py")
+nlu_eval = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nlu_eval)
+
+
+def parsed(intent: str, entities: list[str] = ()) -> dict:
+    return {"intent": {"name": intent}, "entities": [{"entity": e} for e in entities]}
+
+
+def test_handled_means_a_task_not_a_refusal_nor_a_dialogue_act():
+    share = nlu_eval.handled_share([parsed("report_issue"), parsed("ask_service_fee"),
+                                    parsed("nlu_fallback"), parsed("out_of_scope"),
+                                    parsed("inform"), parsed("affirm"), parsed("deny"),
+                                    parsed("report_issue")])
+    assert share["handled"] == 3 / 8 and share["report_issue"] == 2 / 8
+    assert share["rejected"] == 2 / 8 and share["dialogue_act"] == 3 / 8
+
+
+def test_a_bare_inform_counts_as_refused_only_in_the_dialogue_figure():
+    share = nlu_eval.refusal_share([parsed("out_of_scope"), parsed("inform"),
+                                    parsed("inform", ["service"]), parsed("report_issue")])
+    assert share["nlu"] == 1 / 4  # the NLU alone refused one
+    assert share["dialogue"] == 2 / 4  # a fresh conversation refuses the bare fragment too
+
+
+def test_real_messages_are_read_only_when_present(tmp_path):
+    assert nlu_eval.load_citizen_messages(tmp_path / "missing") == {}
+    (tmp_path / "titles.jsonl").write_text(
+        json.dumps({"text": "路灯不亮", "label": "城乡建设"}, ensure_ascii=False) + "\n\n",
+        encoding="utf-8")
+    assert nlu_eval.load_citizen_messages(tmp_path) == {"titles": ["路灯不亮"]}
+    lines = nlu_eval.citizen_lines({"citizen_dir_present": False}, None)
+    assert any("real citizens' messages handled | not present" in line for line in lines)
