@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from dataservice.request_guard import MAX_JSON_DEPTH
 
 BODY_ROUTES = ["/v1/tickets", "/v1/appointments", "/v1/appointments/lookup",
-               "/v1/appointments/cancel", "/v1/applications/lookup", "/v1/utilities/bills/lookup"]
+               "/v1/appointments/cancel", "/v1/applications/lookup", "/v1/utilities/bills/lookup",
+               "/v1/tickets/classify"]
 TICKET = {"issue_type": "noise", "description": "楼下商铺每晚音响声音很大。", "location": "徐汇区天钥桥路",
           "district": "xuhui", "language": "zh"}
 JSON = {"Content-Type": "application/json"}
