@@ -16,6 +16,7 @@ import aiohttp
 
 from bench.conversations import LONG_CYCLE, SCRIPTS
 from bench.topology import INTEGRATOR, Topology
+from bot.channels.inputs import conversation_id as channel_conversation_id
 
 RETRY_FOR_S = 400  # a message still failing after this long counts as lost
 FINAL = {"zh": "谢谢", "en": "thanks"}
@@ -152,4 +153,5 @@ def in_flight_on_victim(run: Run, lb_log: list[dict]) -> set[str]:
 
 
 def conversation_id(sender: str) -> str:
-    return f"{INTEGRATOR}:{sender}"
+    """The conversation the webhook files `sender` under (`rest:<integrator>:<sender>`)."""
+    return channel_conversation_id("rest", INTEGRATOR, sender)

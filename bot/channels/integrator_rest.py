@@ -24,6 +24,8 @@ path and holds no secrets):
   key always passes).
   Behind a reverse proxy set SANIC_PROXIES_COUNT so the address is the client's, not the proxy's.
 - INTEGRATOR_SIGNATURE_WINDOW (300 s), INTEGRATOR_IDEMPOTENCY_TTL (86400 s)
+- INTEGRATOR_IDEMPOTENCY_LOCK_TTL (10 s): lifetime of the lock a message_id is processed under,
+  extended while its request runs; a dead replica's lock expires after it, and retries go on.
 - INTEGRATOR_CALLBACK_RETRIES (5), INTEGRATOR_CALLBACK_BACKOFF (1.0 s, doubled each retry)
 - REDIS_URL (rate limits, replay protection, idempotency shared by every Rasa worker; in-memory
   otherwise) and INTEGRATOR_REDIS_PREFIX (`shps:integrator:`).
@@ -51,6 +53,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from bot.channels.answered import stored_answer
 from bot.channels.inputs import (BodyTooLarge, InvalidInput, check_strings, conversation_id,
                                  holds_personal_number, limit_body, parse_json, read_body)
 from bot.channels.state import Limits, MemoryState, RedisState, hashed
@@ -104,6 +107,7 @@ class Settings:
     auth_failure_limits: Limits = field(default_factory=lambda: Limits(10, 20))
     signature_window: int = 300
     idempotency_ttl: int = 86400
+    idempotency_lock_ttl: float = 10.0
     callback_retries: int = 5
     callback_backoff: float = 1.0
     redis_url: str | None = None
@@ -136,6 +140,7 @@ class Settings:
                                        _num(env, "INTEGRATOR_AUTH_FAILURE_BURST", 20)),
             signature_window=int(_num(env, "INTEGRATOR_SIGNATURE_WINDOW", 300)),
             idempotency_ttl=int(_num(env, "INTEGRATOR_IDEMPOTENCY_TTL", 86400)),
+            idempotency_lock_ttl=_num(env, "INTEGRATOR_IDEMPOTENCY_LOCK_TTL", 10),
             callback_retries=int(_num(env, "INTEGRATOR_CALLBACK_RETRIES", 5)),
             callback_backoff=_num(env, "INTEGRATOR_CALLBACK_BACKOFF", 1.0),
             redis_url=env.get("REDIS_URL") or None,
@@ -219,6 +224,12 @@ def fallback_message(inc: "Incoming") -> dict:
 
 def outage_message(inc: "Incoming") -> dict:
     return _in_language(_OUTAGE, inc)
+
+
+def processing_failed(inc: "Incoming") -> ApiError:
+    """The retryable 503: its message is the polite outage reply, in the citizen's language (both
+    when unknown), for integrators that show the error to the citizen."""
+    return error(503, "processing_failed", outage_message(inc)["text"])
 
 
 class StoredResult:
@@ -423,16 +434,41 @@ class IntegratorRestInput(InputChannel):
         collector = CollectingOutputChannel()
         metadata = dict(inc.metadata, integrator=inc.integrator)
         sender_id = conversation_id("rest", inc.integrator, inc.sender)
+        # The message_id is stored on the user event: a retry finds it there (see answer()).
         await on_new_message(UserMessage(inc.message, collector, sender_id, input_channel=self.name(),
-                                         metadata=metadata))
+                                         message_id=inc.message_id, metadata=metadata))
         out = []
         for msg in collector.messages:
             msg = dict(msg, recipient_id=inc.sender)
             out.append(msg)
         return out
 
+    async def answer(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inc: Incoming,
+                     tracker_store: Any) -> tuple[list[dict], bool]:
+        """(messages, replayed): the message processed, or, when its message_id is already in the
+        conversation (processed by a replica that died before recording the answer, or by a
+        request that failed after the conversation was saved), the answer stored there."""
+        if inc.message_id is None or tracker_store is None:
+            return await self.process(on_new_message, inc), False
+        conversation = conversation_id("rest", inc.integrator, inc.sender)
+        found = await stored_answer(tracker_store, conversation, inc.message_id)
+        if found is None:
+            try:
+                return await self.process(on_new_message, inc), False
+            except Exception:
+                try:  # e.g. releasing Rasa's conversation lock failed after the save
+                    found = await stored_answer(tracker_store, conversation, inc.message_id)
+                except Exception:
+                    found = None
+                if found is None:
+                    raise
+        logger.info("integrator webhook: message of %s answered from its conversation",
+                    inc.integrator)
+        return [dict(m, recipient_id=inc.sender) for m in found], True
+
     async def deliver(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      inc: Incoming, request_id: str, stored: "StoredResult | None") -> None:
+                      inc: Incoming, request_id: str, stored: "StoredResult | None",
+                      tracker_store: Any = None) -> None:
         """Async mode: process, then POST the messages to the integrator's callback, with retries.
         A failure is delivered as `error.code = processing_failed` with a polite outage message,
         and the message_id is released so that the integrator's retry is processed anew."""
@@ -441,7 +477,7 @@ class IntegratorRestInput(InputChannel):
         payload: dict[str, Any] = {"request_id": request_id, "message_id": inc.message_id,
                                    "recipient_id": inc.sender}
         try:
-            payload["messages"] = await self.process(on_new_message, inc)
+            payload["messages"], _ = await self.answer(on_new_message, inc, tracker_store)
         except Exception as exc:
             logger.error("integrator webhook: async processing failed for %s:%s (%s)", inc.integrator,
                          redact_text(inc.sender), type(exc).__name__)
@@ -477,26 +513,27 @@ class IntegratorRestInput(InputChannel):
                      inc.integrator, self.settings.callback_retries + 1, request_id)
 
     async def handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                     integrator: str, inc: Incoming,
-                     stored: "StoredResult | None" = None) -> tuple[int, Any]:
+                     integrator: str, inc: Incoming, stored: "StoredResult | None" = None,
+                     tracker_store: Any = None) -> tuple[int, Any, bool]:
+        """(status, body, replayed from the conversation)."""
         request_id = uuid.uuid4().hex
         if inc.mode == "async":
-            task = asyncio.create_task(self.deliver(on_new_message, inc, request_id, stored))
+            task = asyncio.create_task(self.deliver(on_new_message, inc, request_id, stored,
+                                                    tracker_store))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return 202, {"accepted": True, "request_id": request_id, "message_id": inc.message_id,
-                         "recipient_id": inc.sender}
+                         "recipient_id": inc.sender}, False
         try:
-            messages = await self.process(on_new_message, inc)
+            messages, replayed = await self.answer(on_new_message, inc, tracker_store)
         except Exception as exc:
             logger.error("integrator webhook: processing failed for %s:%s (%s)", integrator,
                          redact_text(inc.sender), type(exc).__name__)
             if type(exc).__name__ != "GraphComponentException":  # e.g. the conversation lock timed out
-                raise error(503, "processing_failed",
-                            "The assistant could not process the message; retry later.") from None
+                raise processing_failed(inc) from None
             # the model could not read this text (e.g. nothing it can tokenise): say so, politely
-            messages = [fallback_message(inc)]
-        return 200, messages
+            messages, replayed = [fallback_message(inc)], False
+        return 200, messages, replayed
 
     async def receive(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       request: Request) -> HTTPResponse:
@@ -507,48 +544,67 @@ class IntegratorRestInput(InputChannel):
         inc = self.parse(integrator, body)
         if inc.message_id is None:
             await self.rate_limit(inc)
-            status, payload = await self.handle(on_new_message, integrator, inc)
+            status, payload, _ = await self.handle(on_new_message, integrator, inc)
             return _json(payload, status=status)
-        return await self.idempotent(on_new_message, inc)
+        # Rasa's own tracker store (read-only): where a processed message_id can be found
+        tracker_store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+        return await self.idempotent(on_new_message, inc, tracker_store)
 
     async def idempotent(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                         inc: Incoming) -> HTTPResponse:
+                         inc: Incoming, tracker_store: Any = None) -> HTTPResponse:
         """The first response to (integrator, message_id) is stored and replayed to every retry;
-        concurrent retries wait for the one holding the lock instead of processing again."""
+        concurrent retries wait for the one holding the lock instead of processing again. Under
+        the lock, a message_id already in the conversation (its answer lost with a dead replica or
+        a failed request) is answered from there, not processed again."""
         fingerprint = hashlib.sha256(json.dumps([inc.sender, inc.message, inc.mode],
                                                 ensure_ascii=False).encode()).hexdigest()
         result_key = self.key("idem", inc.integrator, hashed(inc.message_id))
-        lock_key = result_key + ":lock"
+        lock_key, token = result_key + ":lock", uuid.uuid4().hex
         deadline = time.monotonic() + 90
         while True:
             stored = await self._with_state("get", result_key)
             if stored is not None:
                 return self._replay(stored, fingerprint)
-            if await self._with_state("set_nx", lock_key, fingerprint, 120):
+            if await self._with_state("set_nx", lock_key, token, self.settings.idempotency_lock_ttl):
                 # The holder before us may have stored its answer and released the lock between
                 # our two calls: look again, or the message would be processed twice.
                 stored = await self._with_state("get", result_key)
                 if stored is None:
                     break
-                await self._with_state("delete", lock_key)
+                await self._with_state("release", lock_key, token)
                 return self._replay(stored, fingerprint)
             if time.monotonic() > deadline:
                 raise error(409, "request_in_progress",
                             "A request with this message_id is still being processed; retry later.")
             await asyncio.sleep(0.1)
         result = StoredResult(self, result_key)
+        keeper = asyncio.create_task(self._keep_lock(lock_key, token))
         try:
             await self.rate_limit(inc)
-            status, payload = await self.handle(on_new_message, inc.integrator, inc, result)
+            status, payload, replayed = await self.handle(on_new_message, inc.integrator, inc,
+                                                          result, tracker_store)
             # Replies may echo a citizen's phone or ID number: only the redacted form is kept
             # (a retry then gets the redacted reply, which is enough to carry on).
             await self._with_state("set", result_key, json.dumps(
                 {"fp": fingerprint, "status": status, "body": redact(payload)}, ensure_ascii=False),
                 self.settings.idempotency_ttl)
-            return _json(payload, status=status)
+            return _json(payload, status=status,
+                         headers={"Idempotent-Replayed": "true"} if replayed else None)
         finally:
+            keeper.cancel()
             result.done.set()
-            await self._with_state("delete", lock_key)
+            await self._with_state("release", lock_key, token)
+
+    async def _keep_lock(self, lock_key: str, token: str) -> None:
+        """Extends the idempotency lock while its request runs: a live holder keeps it however
+        long processing takes, a dead one's expires after INTEGRATOR_IDEMPOTENCY_LOCK_TTL."""
+        ttl = self.settings.idempotency_lock_ttl
+        while True:
+            await asyncio.sleep(ttl / 3)
+            if not await self._with_state("extend", lock_key, token, ttl):
+                logger.warning("integrator webhook: an idempotency lock expired while its "
+                               "request was running")
+                return
 
     @staticmethod
     def _method_not_allowed(allowed: set[str]) -> Callable[[Request], Awaitable[HTTPResponse]]:

@@ -59,6 +59,17 @@ end
 return {1, 0}
 """
 
+# A lock is extended or released only by its holder (its token): a holder whose lock expired
+# meanwhile must not extend or delete the next holder's.
+_EXTEND_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class MemoryState:
     """Single-process fallback (no REDIS_URL): same semantics as RedisState."""
@@ -115,6 +126,18 @@ class MemoryState:
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)
 
+    async def extend(self, key: str, token: str, ttl: float) -> bool:
+        async with self._lock:
+            if self._get(key) != token:
+                return False
+            self._values[key] = (token, time.monotonic() + ttl)
+            return True
+
+    async def release(self, key: str, token: str) -> None:
+        async with self._lock:
+            if self._get(key) == token:
+                del self._values[key]
+
 
 class RedisState:
     def __init__(self, url: str) -> None:
@@ -123,6 +146,8 @@ class RedisState:
         self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
                                              socket_connect_timeout=5)
         self._script = self.redis.register_script(_BUCKET_LUA)
+        self._extend = self.redis.register_script(_EXTEND_LUA)
+        self._release = self.redis.register_script(_RELEASE_LUA)
 
     async def take(self, buckets: list[tuple[str, Limits]]) -> float:
         args: list[Any] = []
@@ -142,6 +167,14 @@ class RedisState:
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(key)
+
+    async def extend(self, key: str, token: str, ttl: float) -> bool:
+        """The lock `key` lives `ttl` seconds more, if `token` still holds it."""
+        return bool(await self._extend(keys=[key], args=[token, int(ttl * 1000)]))
+
+    async def release(self, key: str, token: str) -> None:
+        """Deletes the lock `key` if `token` still holds it."""
+        await self._release(keys=[key], args=[token])
 
 
 class Buckets:

@@ -94,7 +94,8 @@ class CallbackServer:
         self.server.server_close()
 
 
-def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str) -> tuple[dict, list]:
+def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str,
+                  extra_env: dict[str, str] | None = None) -> tuple[dict, list]:
     ds_proc, ds_url = start_dataservice(tmp)
     procs: list[subprocess.Popen] = [ds_proc]
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url, DATASERVICE_API_KEY=API_KEY,
@@ -114,6 +115,7 @@ def start_backend(tmp: Path, redis_url: str, prefix: str, callback_url: str) -> 
         SANIC_PROXIES_COUNT="1",
         INTEGRATOR_CALLBACK_BACKOFF="0.2", INTEGRATOR_CALLBACK_RETRIES="3",
     )
+    env.update(extra_env or {})
     action_port, rasa_port = free_port(), free_port()
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
     logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}

@@ -378,6 +378,11 @@ def test_integrator_outage_sync_is_503_and_not_cached(harness):
         r = rest(harness, body)
         rest_error(r, 503, "processing_failed")
         assert "Idempotent-Replayed" not in r.headers
+        # the polite reply in both languages (no language hint), for a citizen-facing integrator
+        assert OUTAGE_ZH in r.json()["error"]["message"] and OUTAGE_EN in r.json()["error"]["message"]
+    english = rest(harness, dict(body, message_id=uuid.uuid4().hex, metadata={"language": "en"}))
+    rest_error(english, 503, "processing_failed")
+    assert OUTAGE_EN in english.text and OUTAGE_ZH not in english.text
 
 
 def test_integrator_outage_async_delivers_the_hotline_and_releases_the_message_id(harness, callbacks):

@@ -7,19 +7,22 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from urllib.parse import quote
 
+import psycopg2
 import pytest
 import requests
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.channels.integrator_rest import Settings, sign
-from bot.channels.state import Limits, MemoryState, hashed
+from bot.channels.state import Limits, MemoryState, RedisState, hashed
 from tests.bot.conftest import ROOT, TOKEN
 from tests.bot.integrator_support import (KEYS, REDIS_URL, CallbackServer, redis_client,  # noqa: F401
                                           signed_headers, start_backend, stop, validate)
@@ -31,18 +34,35 @@ def callbacks():
     server.close()
 
 
+PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+LOCK_TTL = 2.0  # INTEGRATOR_IDEMPOTENCY_LOCK_TTL: a dead holder's lock is gone quickly
+
+
 @pytest.fixture(scope="module")
 def hook(tmp_path_factory, redis_client, callbacks):
-    prefix = f"test:integrator:{uuid.uuid4().hex}:"
-    backend, procs = start_backend(tmp_path_factory.mktemp("integrator"), REDIS_URL, prefix, callbacks.url)
-    backend["prefix"] = prefix
-    backend["url"] = backend["rasa"] + "/webhooks/rest/webhook"
+    """The production stores: PostgreSQL tracker store (a database of this run), Redis."""
+    run = uuid.uuid4().hex
+    prefix, tracker_db = f"test:integrator:{run}:", f"integrator_tracker_{run[:12]}"
+    with closing(psycopg2.connect(PG)) as admin:
+        admin.autocommit = True
+        admin.cursor().execute(f'CREATE DATABASE "{tracker_db}"')
     try:
-        yield backend
+        backend, procs = start_backend(
+            tmp_path_factory.mktemp("integrator"), REDIS_URL, prefix, callbacks.url,
+            {"TRACKER_STORE_URL": PG.rsplit("/", 1)[0] + "/" + tracker_db,
+             "INTEGRATOR_IDEMPOTENCY_LOCK_TTL": str(LOCK_TTL)})
+        backend["prefix"] = prefix
+        backend["url"] = backend["rasa"] + "/webhooks/rest/webhook"
+        try:
+            yield backend
+        finally:
+            stop(procs)
     finally:
-        stop(procs)
         for key in redis_client.scan_iter(match=prefix + "*"):
             redis_client.delete(key)
+        with closing(psycopg2.connect(PG)) as admin:
+            admin.autocommit = True
+            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{tracker_db}" WITH (FORCE)')
 
 
 def post(hook, integrator: str | None, body, headers: dict | None = None) -> requests.Response:
@@ -296,6 +316,47 @@ def test_idempotent_retries_concurrently_process_once(hook, redis_client):
     # message ids are per integrator: hotline may use the same one
     ok(post(hook, "hotline", body))
     assert user_texts(tracker(hook, f"rest:hotline:{sender}")) == ["护照多少钱"]
+
+
+@pytest.mark.parametrize("text,language", [("护照办理需要多少钱", "zh"),
+                                           ("How much does a passport cost?", "en")])
+def test_an_answer_lost_after_the_conversation_was_saved_is_not_processed_again(
+        hook, redis_client, text, language):
+    """A replica killed after Rasa committed the message but before the answer was recorded: its
+    answer is gone from Redis and its lock is left to expire. The retry is answered from the
+    conversation (PostgreSQL), with the same messages, and the message is stored once."""
+    sender, mid = "lost-" + uuid.uuid4().hex[:8], "msg-" + uuid.uuid4().hex
+    body = {"sender": sender, "message": text, "message_id": mid, "metadata": {"language": language}}
+    first = ok(post(hook, "portal", body))
+    assert first and all(m["recipient_id"] == sender for m in first)
+    result_key = f"{hook['prefix']}idem:portal:{hashed(mid)}"
+    assert redis_client.delete(result_key) == 1  # the answer was never recorded...
+    redis_client.set(result_key + ":lock", "the-dead-replica", px=int(LOCK_TTL * 1000))  # ...its lock stays
+    retry = post(hook, "portal", body)
+    assert ok(retry) == first and retry.headers["Idempotent-Replayed"] == "true"
+    assert user_texts(tracker(hook, f"rest:portal:{sender}")) == [text]
+    again = post(hook, "portal", body)  # the answer found in the conversation is recorded now
+    assert ok(again) == first and redis_client.exists(result_key)
+    err(post(hook, "portal", dict(body, message="居住证")), 422, "message_id_reused")
+    assert user_texts(tracker(hook, f"rest:portal:{sender}")) == [text]
+
+
+@pytest.mark.parametrize("make_state", [MemoryState, lambda: RedisState(REDIS_URL)])
+def test_a_lock_is_extended_and_released_only_by_its_holder(make_state):
+    async def scenario() -> None:
+        state, key = make_state(), f"test:integrator:lock:{uuid.uuid4().hex}"
+        assert await state.set_nx(key, "holder", 0.3)
+        assert not await state.extend(key, "other", 5) and await state.extend(key, "holder", 5)
+        await asyncio.sleep(0.5)  # past the first lifetime: the extension kept it
+        assert not await state.set_nx(key, "other", 5)
+        await state.release(key, "other")
+        assert await state.get(key) == "holder"
+        await state.release(key, "holder")
+        assert await state.get(key) is None and await state.set_nx(key, "other", 0.2)
+        await asyncio.sleep(0.4)  # a dead holder's lock expires on its own
+        assert await state.set_nx(key, "next", 1)
+        await state.delete(key)
+    asyncio.run(scenario())
 
 
 def _wait_callbacks(callbacks, n: int, seconds: float = 60) -> None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from bench.failover import Run, conversation_id, in_flight_on_victim, run_failover
+from bench.failover import conversation_id, in_flight_on_victim, run_failover
 from bench.topology import Topology
 
 CONVERSATIONS = 30
@@ -43,39 +43,18 @@ def stored_user_texts(stored, sender: str) -> list[str]:
             if kind.startswith("user:")]
 
 
-def without_crash_duplicates(run: Run, sender: str, users: list[str], victims: set[str]) -> list[str]:
-    """The stored texts with the one known duplicate removed: a message whose first attempt died
-    on the killed replica after its events were committed (see the xfail test below)."""
-    out = list(users)
-    for turn, text in enumerate(run.scripts[sender]):
-        if f"{sender}-m{turn}" in victims and out.count(text) > run.scripts[sender].count(text):
-            out.remove(text)
-    return out
-
-
-def test_no_user_message_lost_reordered_or_stored_twice_outside_the_crash(outcome):
-    _, run, stored, lb_log = outcome
-    victims = in_flight_on_victim(run, lb_log)
+def test_no_user_message_lost_reordered_or_stored_twice(outcome):
+    """Also the messages in flight on the killed replica: a retry whose message is already in the
+    conversation is answered from there, not processed again."""
+    _, run, stored, _ = outcome
     for sender, script in run.scripts.items():
         users = stored_user_texts(stored, sender)
-        assert without_crash_duplicates(run, sender, users, victims) == script, \
-            f"{sender}: stored {users}, sent {script}"
+        assert users == script, f"{sender}: stored {users}, sent {script}"
         # every message was answered before the next one was taken: a bot turn between users
         kinds = [kind for _, kind in stored[conversation_id(sender)]]
         user_at = [i for i, kind in enumerate(kinds) if kind.startswith("user:")]
         for a, b in zip(user_at, user_at[1:]):
             assert "bot" in kinds[a:b], f"{sender}: {kinds[b]} stored before {kinds[a]} was answered"
-
-
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, bot/channels/integrator_rest.py: the tracker commit and the idempotency record "
-    "are two steps; a replica killed between them leaves the message stored but unrecorded, and "
-    "the retry processes it again. Fix: pass message_id into UserMessage and answer a retry whose "
-    "message_id is already in the tracker from the stored events (docs/deployment.md)."))
-def test_a_message_in_flight_on_the_killed_replica_is_stored_exactly_once(outcome):
-    _, run, stored, _ = outcome
-    for sender, script in run.scripts.items():
-        assert stored_user_texts(stored, sender) == script, sender
 
 
 def test_only_requests_in_flight_on_the_killed_replica_failed(outcome):
