@@ -72,7 +72,8 @@ def rss_kb(proc: subprocess.Popen) -> int:
 
 def address() -> dict:
     """A client address of its own (the harness trusts one proxy hop), so tests do not share limits."""
-    return {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+    # IPv6 documentation prefix: 250 IPv4 values collided between tests of one run (shared buckets)
+    return {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"}
 
 
 # ------------------------------------------------------------------------------ in-process units

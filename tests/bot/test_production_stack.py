@@ -151,11 +151,17 @@ def test_personal_data_is_kept_nowhere(backend):
         assert wechat.post(text_xml(openid, text)).status_code == 200
     reporter = f"reporter-{uuid.uuid4().hex[:8]}"
     tickets_before = ticket_count(backend)
-    replies = [rest(backend, reporter, text) for text in REPORT]
-    for _ in range(3):  # the district and the confirmation, in the order the form asks
+    complaint, place = REPORT
+    replies = [rest(backend, reporter, complaint)]
+    for _ in range(6):  # category, place, district, confirmation: answered in the order asked
         asked = " ".join(m.get("text", "") for m in replies[-1])
-        answer = "对" if "确认" in asked or "提交" in asked else "徐汇" if "区" in asked else None
-        if answer is None:
+        if any(word in asked for word in ("确认", "提交", "对吗")):
+            answer = "对"
+        elif "哪个区" in asked:
+            answer = "徐汇"
+        elif "位置" in asked or "哪里" in asked:
+            answer = place
+        else:
             break
         replies.append(rest(backend, reporter, answer))
     assert ticket_count(backend) == tickets_before + 1, replies  # its text reached the data service
