@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -50,7 +50,7 @@ test-dataservice: setup-dataservice setup-haproxy
 	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy --ignore=tests/deploy/live
 
 # The console's tests publish through Rasa's brokers, so the Rasa environment is needed too.
-test-console: setup-console setup-rasa
+test-console: setup-console setup-rasa setup-browser
 	@echo "==> console tests (SQLite + PostgreSQL + RabbitMQ)"
 	@$(CONSOLE_PY) -m pytest -q tests/console
 
@@ -67,6 +67,10 @@ bench: setup seed train
 # HAProxy (Debian package) for the load balancer's checks and the multi-replica test.
 setup-haproxy:
 	@bash scripts/install_haproxy.sh
+
+# Debian's Chromium and ChromeDriver for the browser tests.
+setup-browser:
+	@bash scripts/install_browser.sh
 
 # Three Rasa replicas and two action servers behind HAProxy, one replica killed mid-run (~5 min).
 test-topology: setup train setup-haproxy
