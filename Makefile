@@ -45,7 +45,8 @@ train: setup-rasa
 
 test: test-dataservice test-console test-assistant test-bench-smoke test-topology
 
-test-dataservice: setup-dataservice setup-haproxy
+# tests/deploy reads the console environment's package metadata (the console image's packages).
+test-dataservice: setup-dataservice setup-console setup-haproxy
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
 	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy --ignore=tests/deploy/live
 

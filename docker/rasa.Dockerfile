@@ -21,6 +21,8 @@ RUN pip install -r /app/bot/requirements.txt \
 
 COPY privacy /app/privacy
 COPY bot /app/bot
+# The event broker bot/endpoints.yml names (RabbitMQ for the operator console's consumer).
+COPY console/__init__.py console/rasa_broker.py /app/console/
 COPY docs/integrator-webhook.openapi.yaml /app/docs/integrator-webhook.openapi.yaml
 COPY docker/probes /app/probes
 COPY docker/rasa-entrypoint.sh /app/rasa-entrypoint.sh

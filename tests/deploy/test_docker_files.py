@@ -35,7 +35,8 @@ def _tool(name: str) -> str:
 
 def test_every_service_has_an_image():
     names = {p.name for p in DOCKERFILES}
-    assert {"rasa.Dockerfile", "actions.Dockerfile", "dataservice.Dockerfile"} <= names
+    assert {"rasa.Dockerfile", "actions.Dockerfile", "dataservice.Dockerfile", "console.Dockerfile",
+            "console-worker.Dockerfile"} <= names
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
@@ -47,25 +48,90 @@ def test_dockerfile_passes_hadolint(dockerfile: Path):
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
 def test_dockerfile_pins_base_runs_non_root_checks_health_and_copies_existing_paths(dockerfile: Path):
     text = dockerfile.read_text()
-    base = re.search(r"^FROM\s+(\S+)", text, re.M).group(1)
-    assert re.search(r":\d+\.\d+\.\d+", base), f"base image not pinned to a patch version: {base}"
+    for base in re.findall(r"^FROM\s+(\S+)", text, re.M):
+        assert re.search(r":\d+\.\d+\.\d+", base), f"base image not pinned to a patch version: {base}"
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0"), "image must run as a non-root user"
     assert re.search(r"^HEALTHCHECK\s+", text, re.M), "image needs a health check"
-    for src in re.findall(r"^COPY\s+(?:--\S+\s+)*(\S+)\s+\S+", text, re.M):
-        assert (ROOT / src).exists() or src in BUILD_ARTIFACTS, f"COPY source missing: {src}"
+    for line in re.findall(r"^COPY\s+(.+)$", text, re.M):
+        if "--from=" in line:
+            continue  # from an earlier build stage, not from the repository
+        for src in [w for w in line.split() if not w.startswith("--")][:-1]:
+            assert (ROOT / src).exists() or src in BUILD_ARTIFACTS, f"COPY source missing: {src}"
+
+
+def pins(path: Path, until: str | None = None) -> dict[str, str]:
+    """name -> version of a requirements file (names normalised, extras dropped), up to the line
+    that starts with `until`."""
+    text = path.read_text()
+    if until:
+        text = text.split(until, 1)[0]
+    lines = [ln.split("#")[0].strip() for ln in text.splitlines()]
+    return {re.sub(r"[-_.]+", "-", n.split("[")[0]).lower(): v for n, v in
+            (ln.split("==") for ln in lines if "==" in ln)}
 
 
 def test_action_image_has_rasa_sdk_but_not_rasa_and_matches_the_rasa_environment_pins():
-    def pins(path: Path) -> dict[str, str]:
-        lines = [ln.split("#")[0].strip() for ln in path.read_text().splitlines()]
-        return {n.lower().replace("_", "-"): v for n, v in
-                (ln.split("==") for ln in lines if "==" in ln)}
-
     image, rasa_env = pins(DOCKER / "actions.requirements.txt"), pins(ROOT / "bot" / "requirements.txt")
     assert "rasa-sdk" in image and "rasa" not in image and "tensorflow" not in image
     drift = {n: (v, rasa_env.get(n)) for n, v in image.items() if rasa_env.get(n) != v}
     assert not drift, f"versions differ from bot/requirements.txt: {drift}"
+
+
+# Run in the console's environment: the installed distributions' own dependency metadata.
+CLOSURE = """
+import re, sys
+from importlib.metadata import distribution
+from packaging.requirements import Requirement
+seen, stack = {}, [Requirement(a) for a in sys.argv[1:]]
+while stack:
+    req = stack.pop()
+    dist = distribution(req.name)
+    name = re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower()
+    extras = seen.get(name, (None, set()))[1] | set(req.extras)
+    if name in seen and extras == seen[name][1]:
+        continue
+    seen[name] = (dist.version, extras)
+    for dep in map(Requirement, dist.requires or []):
+        if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in extras or {""}):
+            stack.append(dep)
+print("\\n".join(f"{n}=={v}" for n, (v, _) in sorted(seen.items())))
+"""
+
+
+def test_console_image_installs_exactly_the_run_time_closure_of_the_console_pins():
+    console_py = ROOT / ".venv" / "console" / "bin" / "python"
+    assert console_py.exists(), "the console environment is made by `make setup-console`"
+    requirements = ROOT / "console" / "requirements.txt"
+    top_level = [ln.strip() for ln in requirements.read_text().split("# tests", 1)[0].splitlines()
+                 if "==" in ln and not ln.startswith("#")]
+    result = subprocess.run([str(console_py), "-c", CLOSURE, *(ln.split("==")[0] for ln in top_level)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    closure = dict(ln.split("==") for ln in result.stdout.split())
+    image = pins(DOCKER / "console.requirements.txt")
+    assert image == closure, f"docker/console.requirements.txt must be exactly: {closure}"
+    assert image.items() <= pins(requirements).items(), "pins differ from console/requirements.txt"
+    assert not {"pytest", "selenium", "rasa", "tensorflow"} & set(image)
+
+
+def test_worker_image_holds_rasa_and_the_console_environment_side_by_side():
+    text = (DOCKER / "console-worker.Dockerfile").read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    rasa_base = re.search(r"^FROM\s+(\S+)", (DOCKER / "rasa.Dockerfile").read_text(), re.M).group(1)
+    console_base = re.search(r"^FROM\s+(\S+)", (DOCKER / "console.Dockerfile").read_text(), re.M).group(1)
+    assert bases[0] == console_base and bases[-1] == rasa_base, bases
+    assert "pip install -r /app/bot/requirements.txt" in text, "Rasa from the Rasa environment's pins"
+    assert "console.requirements.txt" in text
+    cmd = json.loads(re.search(r"^CMD\s+(.+)$", text, re.M).group(1))
+    assert cmd == ["/opt/console/bin/python", "-m", "console", "worker"]
+    assert re.search(r"^\s*CONSOLE_RASA_EXECUTABLE=/usr/local/bin/rasa", text, re.M)
+
+
+def test_rasa_image_carries_the_event_broker_its_endpoints_name():
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    module = endpoints["event_broker"]["type"].rsplit(".", 1)[0].replace(".", "/") + ".py"
+    assert module in (DOCKER / "rasa.Dockerfile").read_text()
 
 
 def test_compose_file_passes_the_compose_spec_schema():
@@ -93,8 +159,9 @@ def test_compose_runs_the_whole_stack_from_existing_files_and_pinned_images():
 
 def test_compose_replicates_rasa_and_actions_behind_the_load_balancer_only():
     services = compose()["services"]
-    published = [n for n, s in services.items() if s.get("ports")]
-    assert published == ["loadbalancer"], f"only the load balancer may publish ports: {published}"
+    public = [n for n, s in services.items() for p in s.get("ports", []) if not p.startswith("127.0.0.1:")]
+    assert public == ["loadbalancer"], f"only the load balancer may publish public ports: {public}"
+    assert services["console"]["ports"] == ["127.0.0.1:8100:8100"], "operators' console: loopback only"
     for name in ("rasa", "actions"):
         assert "replicas" in services[name]["deploy"]
         assert services[name]["networks"] == ["internal"], f"{name} must be on the internal network only"
@@ -103,6 +170,27 @@ def test_compose_replicates_rasa_and_actions_behind_the_load_balancer_only():
     assert rasa["TRACKER_STORE_URL"].startswith("postgresql://") and "@postgres:" in rasa["TRACKER_STORE_URL"]
     assert rasa["REDIS_URL"].startswith("redis://redis:"), "replicas share the Redis lock store"
     assert rasa["ACTION_ENDPOINT_URL"].startswith("http://actions:")
+
+
+def test_compose_runs_the_console_its_consumer_and_one_worker_on_the_shared_servers():
+    services = compose()["services"]
+    commands = {name: services[name].get("command") for name in
+                ("console-migrate", "console", "console-consumer", "console-worker")}
+    assert commands["console-migrate"][-1] == "migrate" and commands["console-consumer"][-1] == "consume"
+    assert services["console-worker"]["build"]["dockerfile"] == "docker/console-worker.Dockerfile"
+    assert services["console-worker"]["deploy"]["replicas"] == 1, "training jobs run one at a time"
+    for name in ("console", "console-consumer", "console-worker"):
+        env = services[name]["environment"]
+        assert env["CONSOLE_DATABASE_URL"].startswith("postgresql://") and "@postgres:" in env["CONSOLE_DATABASE_URL"]
+        assert env["EVENT_BROKER_URL"].startswith("amqp://") and "@rabbitmq:" in env["EVENT_BROKER_URL"]
+        assert env["CONSOLE_QUEUE_URL"].startswith("redis://redis:")
+        assert services[name]["depends_on"]["console-migrate"]["condition"] == "service_completed_successfully"
+    rasa = services["rasa"]["environment"]
+    assert rasa["EVENT_BROKER_URL"] == services["console-consumer"]["environment"]["EVENT_BROKER_URL"]
+    assert rasa["MODEL_SERVER_URL"] == "${MODEL_SERVER_URL:-}"
+    example = (DOCKER / ".env.example").read_text()
+    assert re.search(r"^MODEL_SERVER_URL=http://console:8100/", example, re.M)
+    assert "CREATE DATABASE console;" in (DOCKER / "postgres-init" / "10-databases.sql").read_text()
 
 
 def test_every_secret_comes_from_the_env_file():

@@ -37,9 +37,14 @@ def test_kustomization_lists_every_manifest_but_the_secret_example():
     assert listed == {p.name for p in MANIFESTS} - {"secret.example.yaml"}
 
 
+# Processes that must never run twice at once: the consumer applies a conversation's events in
+# order, the worker runs one training at a time.
+SINGLETONS = {"shps-console-consumer", "shps-console-worker"}
+
+
 def test_every_deployment_has_probes_an_autoscaler_and_a_disruption_budget():
     deployments = of_kind("Deployment")
-    assert {"shps-rasa", "shps-actions", "shps-dataservice"} <= set(deployments)
+    assert {"shps-rasa", "shps-actions", "shps-dataservice", "shps-console"} | SINGLETONS <= set(deployments)
     hpas = {d["spec"]["scaleTargetRef"]["name"] for d in of_kind("HorizontalPodAutoscaler").values()}
     pdbs = of_kind("PodDisruptionBudget")
     for name, dep in deployments.items():
@@ -48,10 +53,15 @@ def test_every_deployment_has_probes_an_autoscaler_and_a_disruption_budget():
         for container in pod["containers"]:
             assert "readinessProbe" in container and "livenessProbe" in container, name
             assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
-        assert name in hpas, f"{name} has no HorizontalPodAutoscaler"
         labels = dep["spec"]["template"]["metadata"]["labels"]
-        assert any(set(p["spec"]["selector"]["matchLabels"].items()) <= set(labels.items())
-                   for p in pdbs.values()), f"{name} has no PodDisruptionBudget"
+        budgeted = any(set(p["spec"]["selector"]["matchLabels"].items()) <= set(labels.items())
+                       for p in pdbs.values())
+        if name in SINGLETONS:  # one replica, the old one gone before the new one starts
+            assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"] == {"type": "Recreate"}, name
+            assert name not in hpas and not budgeted, f"{name} must not be scaled or drain-blocked"
+            continue
+        assert name in hpas, f"{name} has no HorizontalPodAutoscaler"
+        assert budgeted, f"{name} has no PodDisruptionBudget"
     rasa = deployments["shps-rasa"]
     assert pdbs["shps-rasa"]["spec"]["minAvailable"] < rasa["spec"]["replicas"]
 
@@ -82,12 +92,43 @@ def test_secrets_come_from_the_secret_and_settings_from_the_configmap():
 
 
 def test_only_the_channels_are_public_and_the_action_server_is_internal():
-    paths = [p["path"] for ing in of_kind("Ingress").values() for rule in ing["spec"]["rules"]
-             for p in rule["http"]["paths"]]
+    ingresses = of_kind("Ingress")
+    assert set(ingresses) == {"shps-channels", "shps-console"}
+    paths = [p["path"] for rule in ingresses["shps-channels"]["spec"]["rules"] for p in rule["http"]["paths"]]
     assert sorted(paths) == ["/socket.io/", "/webhooks/"]
+    console = ingresses["shps-console"]  # operators: own host, HTTPS, office networks only
+    assert [r["host"] for r in console["spec"]["rules"]] == console["spec"]["tls"][0]["hosts"]
+    assert console["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
     for svc in of_kind("Service").values():
         assert svc["spec"]["type"] == "ClusterIP"
     policy = of_kind("NetworkPolicy")["shps-actions-from-rasa-only"]["spec"]
     assert policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == \
         {"app.kubernetes.io/component": "rasa-server"}
     assert of_kind("Service")["shps-rasa"]["spec"]["sessionAffinity"] == "None"
+
+
+def test_console_is_wired_to_the_broker_the_queue_and_rasa_s_model_server():
+    deployments = of_kind("Deployment")
+
+    def env(name: str) -> dict[str, dict]:
+        return {e["name"]: e for e in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+    for name in ("shps-console", "shps-console-consumer", "shps-console-worker"):
+        for key in ("CONSOLE_DATABASE_URL", "EVENT_BROKER_URL", "CONSOLE_QUEUE_URL"):
+            assert env(name)[key]["valueFrom"]["secretKeyRef"]["key"] == key, (name, key)
+    assert env("shps-rasa")["EVENT_BROKER_URL"] == env("shps-console-consumer")["EVENT_BROKER_URL"]
+    worker = deployments["shps-console-worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert worker["image"].startswith("sh-public-services/console-worker:")
+    assert worker["command"][-2:] == ["console", "worker"]
+    model_server = of_kind("ConfigMap")["shps-config"]["data"]["MODEL_SERVER_URL"]
+    assert model_server.startswith("http://shps-console:8100/")
+    assert of_kind("Service")["shps-console"]["spec"]["ports"][0]["port"] == 8100
+    policy = of_kind("NetworkPolicy")["shps-console-from-rasa-and-ingress"]["spec"]
+    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "rasa-server"}}} \
+        in policy["ingress"][0]["from"]
+    # The worker and every web replica see the same models: one ReadWriteMany claim.
+    claim = of_kind("PersistentVolumeClaim")["shps-console-var"]["spec"]
+    assert claim["accessModes"] == ["ReadWriteMany"]
+    for name in ("shps-console", "shps-console-worker"):
+        volumes = deployments[name]["spec"]["template"]["spec"]["volumes"]
+        assert {"name": "var", "persistentVolumeClaim": {"claimName": "shps-console-var"}} in volumes
