@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import re
 import sys
@@ -51,6 +52,12 @@ def service_pids(topo: Topology) -> dict[str, list[int]]:
             "postgresql": [server_pid("postgres")], "redis": [server_pid("redis-server")]}
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent on anything but idling, all cores together."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def cpu(pids: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(tree_cpu_s(pid) for pid in group) for name, group in pids.items()}
 
@@ -62,10 +69,14 @@ async def capacity(topo: Topology, concurrency: int, seconds: float, warmup: flo
         topo.balance_over(active)
         await asyncio.sleep(2)
         pids = service_pids(topo)
-        before, wall = cpu(pids), time.monotonic()
+        before, wall, machine, load = cpu(pids), time.monotonic(), machine_busy_s(), os.getloadavg()[0]
         result = await run_load(target, concurrency, seconds, warmup, f"{topo.run_id}-cap{active}")
         spent = {name: value - before[name] for name, value in cpu(pids).items()}
         wall = time.monotonic() - wall
+        # The conditions of the row: the whole machine's busy cores (other people's work included)
+        # and its 1-minute load average at the start and the end.
+        result.update(machine_cores_busy=(machine_busy_s() - machine) / wall,
+                      load=(load, os.getloadavg()[0]))
         result.update(replicas=active, cpu_s=spent, wall_s=wall,
                       cores_busy={n: s / wall for n, s in spent.items()},
                       cpu_ms_per_message={n: 1000 * s / result["sent"] for n, s in spent.items()})
@@ -120,10 +131,14 @@ def markdown(cap: list[dict], outcomes: dict[str, dict], args) -> str:
     for r in cap:
         lines.append(f"| {r['replicas']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
                      f"{r['errors']} | " + " | ".join(f"{r['cpu_ms_per_message'][s]:.1f}" for s in services) + " |")
-    lines += ["", "Cores busy during each row (CPU seconds / wall seconds):", "",
-              "| Rasa replicas | " + " | ".join(services) + " |", "|---" * (1 + len(services)) + "|"]
+    lines += ["", "Cores busy during each row (CPU seconds / wall seconds), and the conditions: the whole "
+              "machine's busy cores (everyone's work) and its 1-minute load average at the row's start "
+              "and end:", "",
+              "| Rasa replicas | " + " | ".join(services) + " | whole machine | load average |",
+              "|---" * (3 + len(services)) + "|"]
     for r in cap:
-        lines.append(f"| {r['replicas']} | " + " | ".join(f"{r['cores_busy'][s]:.2f}" for s in services) + " |")
+        lines.append(f"| {r['replicas']} | " + " | ".join(f"{r['cores_busy'][s]:.2f}" for s in services)
+                     + f" | {r['machine_cores_busy']:.2f} | {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
     lines += [""] + [f"- {title}: {outcome_line(fo)}" for title, fo in outcomes.items()]
     return "\n".join(lines)
 
