@@ -1,14 +1,14 @@
 """Read-only queries behind the Conversations and Dashboard pages (bound parameters only)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from console.ingest.events import FALLBACK_INTENT
-from console.models import Conversation, Message, Outcome
+from console.models import Annotation, Conversation, Message, Outcome, User
 from console.review import needs_review
 
 
@@ -75,6 +75,14 @@ def transcript(session: Session, conversation_id: str) -> tuple[Conversation | N
     return conv, messages, outcomes
 
 
+def verdicts(session: Session, message_ids: list[int]) -> dict[int, tuple[Annotation, str]]:
+    """The operators' verdicts on these messages, with who gave them: message id -> (annotation,
+    username)."""
+    rows = session.execute(select(Annotation, User.username).join(
+        User, User.id == Annotation.annotated_by).where(Annotation.message_id.in_(message_ids)))
+    return {a.message_id: (a, name) for a, name in rows}
+
+
 @dataclass
 class Dashboard:
     days: list[date]
@@ -82,6 +90,8 @@ class Dashboard:
     fallback_rate: list[float]
     top_intents: list[tuple[str, int]]
     top_unanswered: list[tuple[str, int]]
+    # Those of the top unanswered messages an operator has already labelled (awaiting training).
+    labelled: set[str] = field(default_factory=set)
 
 
 def dashboard(session: Session, today: date, days: int, threshold: float) -> Dashboard:
@@ -99,11 +109,14 @@ def dashboard(session: Session, today: date, days: int, threshold: float) -> Das
             Message.sender == "user", Message.timestamp >= since, Message.intent.is_not(None),
             Message.intent != FALLBACK_INTENT)
         .group_by(Message.intent).order_by(func.count(Message.id).desc()).limit(10)).all()
+    labelled_count = func.count(Annotation.id).filter(Annotation.status != "skipped")
     unanswered = session.execute(
-        select(func.min(Message.text), func.count(Message.id)).where(
-            needs_review(threshold), Message.timestamp >= since)
+        select(func.min(Message.text), func.count(Message.id), labelled_count)
+        .outerjoin(Annotation, Annotation.message_id == Message.id)
+        .where(needs_review(threshold), Message.timestamp >= since)
         .group_by(Message.normalized_text).order_by(func.count(Message.id).desc()).limit(10)).all()
     return Dashboard(days=span, messages_per_day=[n for n, _ in counts],
                      fallback_rate=[(fb / n if n else 0.0) for n, fb in counts],
                      top_intents=[(i, n) for i, n in top],
-                     top_unanswered=[(t, n) for t, n in unanswered])
+                     top_unanswered=[(t, n) for t, n, _ in unanswered],
+                     labelled={t for t, _, labelled in unanswered if labelled})

@@ -52,4 +52,5 @@ def conversation_transcript(request: Request, conversation_id: str,
     if conv is None:
         raise PageError(404, "not_found")
     return render(request, "transcript.html", op, conv=conv, messages=messages,
-                  outcomes=outcomes, threshold=cfg.inbox_threshold)
+                  outcomes=outcomes, threshold=cfg.inbox_threshold,
+                  verdicts=reports.verdicts(session, [m.id for m in messages]))

@@ -48,6 +48,11 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (zh, en)
                           "Annotated {annotated}, but the training data says {trained}"),
     "annotated_ok": ("已标注 {count} 条消息。", "{count} messages annotated."),
     "skipped_ok": ("已跳过 {count} 条消息。", "{count} messages skipped."),
+    # An operator's verdict on a message, shown in its transcript and on the dashboard.
+    "verdict_annotated": ("已由 {who} 标注为 {intent}", "Annotated {intent} by {who}"),
+    "verdict_out_of_scope": ("已由 {who} 标为超出范围", "Marked out of scope by {who}"),
+    "verdict_skipped": ("已由 {who} 跳过", "Skipped by {who}"),
+    "labelled": ("已标注，待训练", "labelled, awaiting training"),
     "intent_unknown": ("未知的意图名称。", "Unknown intent name."),
     "intent_missing": ("请选择意图，或标为超出范围。", "Choose an intent, or mark it out of scope."),
     "entity_not_in_text": ("实体值必须出现在消息文本中：{value}",

@@ -83,3 +83,19 @@ def test_dashboard_counts_the_last_30_days(app, sessions):
     assert "ask_service_fee" in page and "ask_service_requirements" in page and "greet" not in page
     assert ": 50%" in page  # the fallback rate of yesterday: 1 of 2 messages
     assert "blorp zzz" in page  # top unanswered
+
+
+def test_an_annotated_message_shows_its_verdict_in_the_transcript_and_dashboard(app, sessions):
+    _seed(sessions)
+    client, token = logged_in(app, "annotator")
+    before = client.get("/dashboard").text
+    assert "labelled, awaiting training" not in before and "已标注，待训练" not in before
+    response = client.post("/inbox/decide", data={
+        "normalized_text": "blorp zzz", "decision": "out_of_scope", "csrf_token": token})
+    assert response.status_code == 303
+    transcript = client.get("/conversations/rest:dev:en-user").text
+    assert "已由 annotator 标为超出范围" in transcript  # the operator's default language is Chinese
+    assert transcript.count('class="verdict"') == 1  # the other message has no verdict
+    dashboard = client.get("/dashboard").text
+    row = dashboard[dashboard.index("blorp zzz"):]
+    assert "已标注，待训练" in row[:row.index("</tr>")]
