@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser console-screenshots run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -72,6 +72,10 @@ setup-haproxy:
 # Debian's Chromium and ChromeDriver for the browser tests.
 setup-browser:
 	@bash scripts/install_browser.sh
+
+# The operators' guide's screenshots (docs/img/operators/), taken by the console's browser walk.
+console-screenshots: setup-console setup-browser
+	@CONSOLE_SCREENSHOTS=docs/img/operators $(CONSOLE_PY) -m pytest -q tests/console/test_browser_walk.py
 
 # Three Rasa replicas and two action servers behind HAProxy, one replica killed mid-run (~5 min).
 test-topology: setup train setup-haproxy

@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (zh, en)
                           "Annotated {annotated}, but the training data says {trained}"),
     "annotated_ok": ("已标注 {count} 条消息。", "{count} messages annotated."),
     "skipped_ok": ("已跳过 {count} 条消息。", "{count} messages skipped."),
+    "out_of_scope_ok": ("已将 {count} 条消息标为超出范围。", "{count} messages marked out of scope."),
     # An operator's verdict on a message, shown in its transcript and on the dashboard.
     "verdict_annotated": ("已由 {who} 标注为 {intent}", "Annotated {intent} by {who}"),
     "verdict_out_of_scope": ("已由 {who} 标为超出范围", "Marked out of scope by {who}"),

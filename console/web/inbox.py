@@ -25,7 +25,8 @@ def _threshold(raw: str | None, default: float) -> float:
 
 
 def _page(request: Request, op: Operator, session: Session, cfg: Settings, threshold: float,
-          status: int = 200, error: tuple[str, dict] | None = None, notice: str | None = None):
+          status: int = 200, error: tuple[str, dict] | None = None,
+          notice: tuple[str, dict] | None = None):
     groups = review.inbox_groups(session, threshold, limit=PAGE)
     found = review.conflicts(session, training_data.trained_intents(cfg.nlu_path))
     return render(request, "inbox.html", op, status=status, groups=groups, conflicts=found,
@@ -34,9 +35,12 @@ def _page(request: Request, op: Operator, session: Session, cfg: Settings, thres
 
 
 @router.get("/inbox")
-def inbox(request: Request, threshold: str | None = None, op: Operator = Depends(require("viewer")),
+def inbox(request: Request, threshold: str | None = None, done: str | None = None, count: int = 0,
+          op: Operator = Depends(require("viewer")),
           session: Session = Depends(db), cfg: Settings = Depends(settings)):
-    return _page(request, op, session, cfg, _threshold(threshold, cfg.inbox_threshold))
+    # The confirmation of the decision that redirected here (only known keys, a number).
+    notice = (f"{done}_ok", {"count": count}) if done in review.STATUSES else None
+    return _page(request, op, session, cfg, _threshold(threshold, cfg.inbox_threshold), notice=notice)
 
 
 @router.post("/inbox/decide")
@@ -56,4 +60,5 @@ async def decide(request: Request, op: Operator = Depends(require("annotator")),
         return _page(request, op, session, cfg, threshold, status=400,
                      error=(exc.key, exc.values))
     session.commit()
-    return RedirectResponse(f"/inbox?threshold={threshold}", status_code=303)
+    return RedirectResponse(f"/inbox?threshold={threshold}&done={form.get('decision')}&count={changed}",
+                            status_code=303)
