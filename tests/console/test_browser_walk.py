@@ -80,40 +80,36 @@ def console_url(tmp_path_factory):
         yield base
 
 
-def test_a_day_in_chinese(console_url, tmp_path):
-    with chromium(width=1100, height=720, language="zh-CN") as driver:
-        walk = OperatorWalk(driver, console_url, tmp_path, "zh")
-        walk.log_in("wang.fang", PASSWORD)
+# One operator per language, each in a browser of their own, labelling a different group.
+WALKS = {
+    "zh": dict(browser="zh-CN", operator="wang.fang", inbox="待处理", group="浦东的居住证在哪里办？",
+               intent="find_service_center", service="居住证", district="浦东", done="已标注 4 条消息。",
+               conversation="wechat:zh-pudong-0", verdict="已由 wang.fang 标注为 find_service_center",
+               labelled="已标注，待训练"),
+    "en": dict(browser="en-US", operator="sam.lee", inbox="Inbox",
+               group="How do I renew my residence permit in Pudong", intent="ask_service_requirements",
+               service="residence permit", district="Pudong", done="3 messages annotated.",
+               conversation="web:en-renew-1", verdict="Annotated ask_service_requirements by sam.lee",
+               labelled="labelled, awaiting training"),
+}
+
+
+@pytest.mark.parametrize("language", WALKS)
+def test_a_day_in_the_life_of_an_operator(console_url, tmp_path, language):
+    w = WALKS[language]
+    with chromium(width=1100, height=720, language=w["browser"]) as driver:
+        walk = OperatorWalk(driver, console_url, tmp_path, language)
+        walk.log_in(w["operator"], PASSWORD)
         inbox = walk.inbox()
-        assert "待处理" in inbox and "浦东的居住证在哪里办" in inbox
-        # The most frequent misunderstanding comes first.
-        assert inbox.index("浦东的居住证在哪里办") < inbox.index("医保卡丢了怎么补办")
-        done = walk.annotate_group(normalize_text("浦东的居住证在哪里办？"), "find_service_center",
-                                   service="居住证", district="浦东")
-        assert "已标注 4 条消息。" in done
-        transcript = walk.transcript("wechat:zh-pudong-0")
-        assert "浦东的居住证在哪里办" in transcript
-        assert "已由 wang.fang 标注为 find_service_center" in transcript
-        assert "service=居住证" in transcript and "district=浦东" in transcript
+        # The page is in the operator's language; the most frequent misunderstanding comes first.
+        assert w["inbox"] in inbox and inbox.index(w["group"]) < inbox.index("医保卡丢了怎么补办")
+        done = walk.annotate_group(normalize_text(w["group"]), w["intent"], service=w["service"],
+                                   district=w["district"])
+        assert w["done"] in done
+        transcript = walk.transcript(w["conversation"])
+        assert w["group"] in transcript and w["verdict"] in transcript
+        assert f"service={w['service'].lower()}" in transcript and f"district={w['district'].lower()}" in transcript
         dashboard = walk.dashboard()
-        assert "最常见的未解答消息" in dashboard
-        line = next(ln for ln in dashboard.splitlines() if "浦东的居住证在哪里办" in ln)
-        assert "已标注，待训练" in line
+        line = next(ln for ln in dashboard.splitlines() if w["group"] in ln)
+        assert w["labelled"] in line, line
         assert len(walk.taken) == 6 and all(p.stat().st_size > 5000 for p in walk.taken)
-
-
-def test_a_day_in_english(console_url, tmp_path):
-    with chromium(width=1100, height=720, language="en-US") as driver:
-        walk = OperatorWalk(driver, console_url, tmp_path, "en")
-        walk.log_in("sam.lee", PASSWORD)
-        inbox = walk.inbox()
-        assert "Inbox" in inbox and "How do I renew my residence permit in Pudong" in inbox
-        done = walk.annotate_group(normalize_text("How do I renew my residence permit in Pudong"),
-                                   "ask_service_requirements", service="residence permit",
-                                   district="Pudong")
-        assert "3 messages annotated." in done
-        transcript = walk.transcript("web:en-renew-1")
-        assert "Annotated ask_service_requirements by sam.lee" in transcript
-        dashboard = walk.dashboard()
-        line = next(ln for ln in dashboard.splitlines() if "renew my residence permit" in ln)
-        assert "labelled, awaiting training" in line
