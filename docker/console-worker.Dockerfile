@@ -49,6 +49,10 @@ COPY data /app/data
 COPY tests/nlu_heldout /app/tests/nlu_heldout
 COPY tests/nlu_eval /app/tests/nlu_eval
 COPY tests/conversations /app/tests/conversations
+COPY bench/nlu_eval.py /app/bench/nlu_eval.py
+# The model production starts from (the Rasa image's), evaluated against each candidate until a
+# trained one is promoted. Build after `make train`.
+COPY models/shanghai-assistant.tar.gz /app/models/shanghai-assistant.tar.gz
 COPY dataservice/__init__.py dataservice/settings.py dataservice/db.py /app/dataservice/
 COPY docker/probes/console_ready.py /app/probes/console_ready.py
 COPY console /app/console
@@ -56,7 +60,8 @@ USER 1001
 
 ENV HOME=/app/var \
     RASA_CACHE_DIRECTORY=/app/var/rasa-cache \
-    CONSOLE_RASA_EXECUTABLE=/usr/local/bin/rasa
+    CONSOLE_RASA=/usr/local/bin/rasa \
+    CONSOLE_MODELS_PATH=/app/models
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["/opt/console/bin/python", "/app/probes/console_ready.py", "worker"]
 CMD ["/opt/console/bin/python", "-m", "console", "worker"]

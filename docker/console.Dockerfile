@@ -26,10 +26,13 @@ COPY privacy /app/privacy
 COPY bot/domain /app/bot/domain
 COPY data/nlu /app/data/nlu
 COPY docker/probes/console_ready.py /app/probes/console_ready.py
+# The model the model server hands Rasa until a trained one is promoted (the Rasa image's own).
+# Build after `make train`.
+COPY models/shanghai-assistant.tar.gz /app/models/shanghai-assistant.tar.gz
 COPY console /app/console
 USER 1001
 
-ENV CONSOLE_HOST=0.0.0.0 CONSOLE_PORT=8100
+ENV CONSOLE_HOST=0.0.0.0 CONSOLE_PORT=8100 CONSOLE_MODELS_PATH=/app/models
 EXPOSE 8100
 # The web console's check; the consumer's container runs `console_ready.py consumer` instead.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \

@@ -110,7 +110,8 @@ def test_console_image_installs_exactly_the_run_time_closure_of_the_console_pins
     assert result.returncode == 0, result.stderr
     closure = dict(ln.split("==") for ln in result.stdout.split())
     image = pins(DOCKER / "console.requirements.txt")
-    assert image == closure, f"docker/console.requirements.txt must be exactly: {closure}"
+    expected = "\n".join(f"{n}=={v}" for n, v in sorted(closure.items()))
+    assert image == closure, f"docker/console.requirements.txt must pin exactly:\n{expected}"
     assert image.items() <= pins(requirements).items(), "pins differ from console/requirements.txt"
     assert not {"pytest", "selenium", "rasa", "tensorflow"} & set(image)
 
@@ -125,7 +126,7 @@ def test_worker_image_holds_rasa_and_the_console_environment_side_by_side():
     assert "console.requirements.txt" in text
     cmd = json.loads(re.search(r"^CMD\s+(.+)$", text, re.M).group(1))
     assert cmd == ["/opt/console/bin/python", "-m", "console", "worker"]
-    assert re.search(r"^\s*CONSOLE_RASA_EXECUTABLE=/usr/local/bin/rasa", text, re.M)
+    assert re.search(r"^\s*CONSOLE_RASA=/usr/local/bin/rasa", text, re.M)
 
 
 def test_rasa_image_carries_the_event_broker_its_endpoints_name():
