@@ -31,8 +31,8 @@ def test_web_is_ready_while_the_console_and_its_database_answer(database_url, tm
     assert code == 1 and "console: URLError" in err
 
 
-def test_consumer_needs_the_broker_and_worker_the_queue(database_url):
-    ready = {"CONSOLE_DATABASE_URL": database_url, "EVENT_BROKER_URL": RABBITMQ_URL,
+def test_consumer_needs_the_broker_and_worker_the_queue(postgres_url):
+    ready = {"CONSOLE_DATABASE_URL": postgres_url, "EVENT_BROKER_URL": RABBITMQ_URL,
              "CONSOLE_QUEUE_URL": REDIS_URL}
     assert probe("consumer", **ready) == (0, "")
     assert probe("worker", **ready) == (0, "")
