@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser console-screenshots run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -74,6 +74,7 @@ setup-browser:
 	@bash scripts/install_browser.sh
 
 # The operators' guide's screenshots (docs/img/operators/), taken by the console's browser walk.
+.PHONY: console-screenshots
 console-screenshots: setup-console setup-browser
 	@CONSOLE_SCREENSHOTS=docs/img/operators $(CONSOLE_PY) -m pytest -q tests/console/test_browser_walk.py
 
