@@ -7,10 +7,10 @@
 # Stage 1: the console's environment, built on the console's own base image.
 FROM python:3.11.7-slim-bookworm AS console-env
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY docker/console.requirements.txt /tmp/console.requirements.txt
+COPY docker/console.requirements.txt /opt/console.requirements.txt
 # Created by the versioned name so that its interpreter link stays python3.11 in the final image.
 RUN /usr/local/bin/python3.11 -m venv /opt/console \
- && /opt/console/bin/pip install -r /tmp/console.requirements.txt
+ && /opt/console/bin/pip install -r /opt/console.requirements.txt
 
 # Stage 2: Rasa's image, with the console's interpreter copied beside it. Both bases are built from
 # Debian bookworm with the same shared libraries, and Python 3.11's files are all versioned names
