@@ -34,7 +34,15 @@ def conversation_tests(model: str) -> dict:
 
 
 def figures(model: str) -> dict:
+    import logging
+
     import nlu_eval
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    # Not a debug line per parsed message in the job's log.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     r = nlu_eval.evaluate(model)
     return {"accuracy": {lang: v["accuracy"] for lang, v in r["languages"].items()},
