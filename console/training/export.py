@@ -48,6 +48,14 @@ def annotated_examples(session: Session,
     return {intent: list(examples.values()) for intent, examples in sorted(by_intent.items())}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Examples as a literal block (`examples: |`), the way Rasa's own data files are written."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
 def write_annotations(folder: Path, examples: dict[str, list[str]]) -> int:
     """Writes the Rasa NLU file; returns how many examples it holds."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,7 +64,7 @@ def write_annotations(folder: Path, examples: dict[str, list[str]]) -> int:
         for intent, items in examples.items()]}
     (folder / ANNOTATIONS_FILE).write_text(
         "# Exported by the operator console from annotated citizen messages.\n"
-        + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=10_000),
+        + yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000),
         encoding="utf-8")
     return sum(len(items) for items in examples.values())
 

@@ -55,7 +55,9 @@ class TrainingQueue:
     def work(self) -> None:
         """The worker (`python -m console worker`): runs until SIGTERM or SIGINT."""
         self._fail_interrupted()
-        self.huey.create_consumer(workers=1, worker_type="thread").run()
+        # An idle SQLite queue is polled at most every 2 s (Redis blocks on its list instead).
+        self.huey.create_consumer(workers=1, worker_type="thread", periodic=False,
+                                  max_delay=2.0).run()
 
     def _fail_interrupted(self) -> None:
         """A job that was running when its worker died never finishes: say so on its page."""
