@@ -31,6 +31,11 @@ def start(session: Session, user: User, trained: dict[str, frozenset[str]]) -> T
     return job
 
 
+def fail_unqueued(session: Session, job: TrainingJob) -> None:
+    job.status, job.error = "failed", "the training queue was unreachable"
+    job.finished_at = datetime.now(timezone.utc)
+
+
 def cancel(session: Session, user: User, job: TrainingJob) -> None:
     """A queued job is cancelled at once; a running one is stopped by its worker."""
     if job.status not in ACTIVE:

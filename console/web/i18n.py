@@ -107,6 +107,7 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (zh, en)
                        "the evaluation gate."),
     "training_conflicts": ("存在标注冲突，请先在待处理页面解决。",
                            "Some annotations conflict: resolve them in the inbox first."),
+    "queue_down": ("训练队列暂时不可用，请稍后再试。", "The training queue is unavailable: try again later."),
     "job": ("任务", "Job"),
     "jobs": ("训练任务", "Training jobs"),
     "no_jobs": ("还没有训练任务。", "No training job yet."),

@@ -1,6 +1,7 @@
 """Training pages: start and follow jobs, read the gate, promote and roll back."""
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from fastapi import APIRouter, Depends, Request
@@ -15,6 +16,7 @@ from console.training.queue import TrainingQueue
 from console.web.context import Operator, PageError, checked_form, db, render, require, settings
 
 router = APIRouter()
+logger = logging.getLogger(__name__)
 
 
 def _queue(request: Request) -> TrainingQueue:
@@ -61,7 +63,13 @@ async def start(request: Request, op: Operator = Depends(require("trainer")),
         session.rollback()
         return _list(request, op, session, cfg, status=400, error=exc.key)
     session.commit()
-    _queue(request).enqueue(job.id)
+    try:
+        _queue(request).enqueue(job.id)
+    except Exception:  # the queue (Redis) is down: say so, and leave no job waiting forever
+        logger.exception("could not queue training job %s", job.id)
+        jobs.fail_unqueued(session, job)
+        session.commit()
+        return _list(request, op, session, cfg, status=503, error="queue_down")
     return RedirectResponse(f"/training/jobs/{job.id}", status_code=303)
 
 

@@ -12,7 +12,9 @@ from console.models import AuditEntry, Promotion, TrainingJob
 from console.settings import Settings
 from console.web.i18n import translate
 from tests.console.training_support import PASSING
+from tests.console.conftest import PASSWORD
 from tests.console.web import logged_in
+from bench.model_promotion import free_port
 
 BASELINE = b"the model make train left"
 
@@ -167,3 +169,21 @@ def test_promote_then_roll_back_serves_each_model_and_audits_both(app, sessions,
          {"model_sha256": baseline, "job": None})]
     page = client.get("/training").text
     assert 'id="promotion-history"' in page and baseline[:16] in page
+
+
+def test_a_queue_that_is_down_is_a_polite_503_and_no_job_waits_forever(console_settings,
+                                                                        sessions):
+    from dataclasses import replace
+
+    from console.web.accounts import create_user
+    from console.web.app import create_app
+    with sessions() as s, s.begin():
+        create_user(s, "test", "trainer", PASSWORD, "trainer")
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app(replace(console_settings, queue_url=dead_redis), sessions)
+    client, token = logged_in(app, "trainer")
+    response = client.post("/training/start", data={"csrf_token": token})
+    assert response.status_code == 503
+    assert translate("queue_down", "zh") in response.text
+    with sessions() as s:
+        assert [j.status for j in s.scalars(select(TrainingJob))] == ["failed"]
