@@ -50,9 +50,10 @@ test-dataservice: setup-dataservice setup-console setup-haproxy
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
 	@$(DS_PY) -m pytest -q tests/dataservice tests/deploy --ignore=tests/deploy/live
 
-# The console's tests publish through Rasa's brokers, so the Rasa environment is needed too.
-test-console: setup-console setup-rasa setup-browser
-	@echo "==> console tests (SQLite + PostgreSQL + RabbitMQ)"
+# The console's tests publish through Rasa's brokers and run Rasa servers on the trained model
+# (zero-downtime promotion), so the Rasa environment and a model are needed too.
+test-console: setup-console setup-rasa setup-browser train
+	@echo "==> console tests (SQLite + PostgreSQL + RabbitMQ + Redis)"
 	@$(CONSOLE_PY) -m pytest -q tests/console
 
 test-assistant: setup train

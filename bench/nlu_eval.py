@@ -192,7 +192,7 @@ def evaluate(model_path: str, with_heldout: bool = True) -> dict:
     i = 0
     result: dict = {"model": os.path.basename(model_path), "languages": {}}
     confusion: dict[str, Counter] = defaultdict(Counter)
-    errors = []
+    errors, predictions = [], []
     in_scope_total = in_scope_rejected = 0
     for lang, rows in heldout.items():
         correct = 0
@@ -200,6 +200,7 @@ def evaluate(model_path: str, with_heldout: bool = True) -> dict:
             pred = preds[i][0]
             i += 1
             confusion[gold][pred] += 1
+            predictions.append((lang, text, gold, pred))
             correct += pred == gold or (gold == "out_of_scope" and pred in REJECT)
             if pred != gold and not (gold == "out_of_scope" and pred in REJECT):
                 errors.append((lang, text, gold, pred))
@@ -216,6 +217,7 @@ def evaluate(model_path: str, with_heldout: bool = True) -> dict:
     result["in_scope_rejected"] = in_scope_rejected / in_scope_total if in_scope_total else None
     result["confusion"] = {g: dict(c) for g, c in confusion.items()}
     result["errors"] = errors
+    result["predictions"] = predictions  # every held-out message, for the console's per-intent diff
     return result
 
 

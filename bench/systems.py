@@ -37,8 +37,10 @@ def free_port() -> int:
 
 
 def base_env() -> dict[str, str]:
+    # No model server unless one is named (bot/endpoints.yml requires the variable).
     return dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3",
-                SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
+                SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONDONTWRITEBYTECODE="1",
+                MODEL_SERVER_URL=os.environ.get("MODEL_SERVER_URL", ""))
 
 
 def fresh_pg_database(name: str) -> str:

@@ -33,13 +33,14 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_speedups
+from bot import model_server, rasa_speedups
 from bot.store_failures import serve_unwrapped, with_retries
 from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
 
 # The Rasa server imports this module from endpoints.yml before it builds its agent.
 rasa_speedups.install()
+model_server.install()
 serve_unwrapped()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""`python -m console migrate | create-admin USERNAME | consume | serve`."""
+"""`python -m console migrate | create-admin USERNAME | consume | worker | serve`."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 "CONSOLE_ADMIN_PASSWORD or a prompt)")
     admin.add_argument("username")
     sub.add_parser("consume", help="store the events Rasa publishes")
+    sub.add_parser("worker", help="run training jobs from the queue, one at a time")
     serve = sub.add_parser("serve", help="run the web console")
     serve.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8100")))
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         consume(settings, stop)
+    elif args.command == "worker":
+        from console.training.queue import TrainingQueue
+        TrainingQueue(settings).work()
     elif args.command == "serve":
         import uvicorn
         from console.web.app import create_app

@@ -114,3 +114,39 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(400))
     before: Mapped[Optional[dict[str, Any]]]
     after: Mapped[Optional[dict[str, Any]]]
+
+
+class TrainingJob(Base):
+    """One training run: annotations exported, validated, trained, evaluated and gated."""
+    __tablename__ = "training_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # queued | running | cancelling | cancelled | failed | succeeded
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    started_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    started_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[Optional[datetime]]
+    # sha256 of every file the model is trained from (config, domain, data, annotations).
+    data_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    annotations: Mapped[int] = mapped_column(Integer, default=0)
+    log: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[Optional[str]] = mapped_column(String(400))
+    model_path: Mapped[Optional[str]] = mapped_column(String(500))
+    model_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    # {"candidate": figures, "production": figures}; the gate: {"passed", "reasons", "diff"}.
+    evaluation: Mapped[Optional[dict[str, Any]]]
+    gate: Mapped[Optional[dict[str, Any]]]
+
+
+class Promotion(Base):
+    """The production model's history: each promotion or rollback, never deleted."""
+    __tablename__ = "promotions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))  # promote | rollback
+    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_jobs.id"))
+    model_path: Mapped[str] = mapped_column(String(500))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 
 # One way to read a database URL for both Python 3.11 services (standard library only).
@@ -26,6 +27,16 @@ class Settings:
     secure_cookies: bool = False
     domain_path: str = "bot/domain"
     nlu_path: str = "data/nlu"
+    # Retraining (console/training): the Rasa CLI of the Rasa environment (run as a subprocess, never
+    # imported here), the job queue (redis:// in production, else a SQLite file), where jobs work.
+    rasa_executable: str = ".venv/rasa/bin/rasa"
+    queue_url: str = "sqlite:///var/console-queue.sqlite3"
+    queue_name: str = "console-training"
+    training_dir: str = "var/training"
+    # Extra `rasa train` arguments (empty: real training; tests shorten it).
+    train_args: tuple[str, ...] = ()
+    # Served to Rasa until a model is promoted: the newest model `make train` left here.
+    models_path: str = "models"
 
     @property
     def production(self) -> bool:
@@ -44,5 +55,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         deployment_env=deployment,
         inbox_threshold=float(env.get("CONSOLE_INBOX_THRESHOLD", Settings.inbox_threshold)),
         secure_cookies=deployment == "production",
+        rasa_executable=env.get("CONSOLE_RASA", Settings.rasa_executable),
+        queue_url=env.get("CONSOLE_QUEUE_URL", Settings.queue_url),
+        queue_name=env.get("CONSOLE_QUEUE_NAME", Settings.queue_name),
+        training_dir=env.get("CONSOLE_TRAINING_DIR", Settings.training_dir),
+        train_args=tuple(shlex.split(env.get("CONSOLE_TRAIN_ARGS", ""))),
+        models_path=env.get("CONSOLE_MODELS_PATH", Settings.models_path),
     )
     return s

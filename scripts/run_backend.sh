@@ -2,7 +2,7 @@
 # Run the whole backend on its embedded defaults: data service (8000), action server (5055, loopback
 # only, behind ACTION_SERVER_TOKEN),
 # Rasa server (5005, channels: authenticated integrator REST webhook + socketio, HTTP API behind
-# RASA_AUTH_TOKEN), and the operator console (8100) with its event consumer.
+# RASA_AUTH_TOKEN), and the operator console (8100) with its event consumer and training worker.
 # Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,9 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
   echo "==> ACTION_SERVER_TOKEN not set: generated a development action-server secret for this run"
 fi
 export ACTION_SERVER_TOKEN
+# Rasa pulls the production model from the console's model server (promotions reach it without a
+# restart); set MODEL_SERVER_URL= (empty) to serve only models/ (bot/model_server.py).
+export MODEL_SERVER_URL="${MODEL_SERVER_URL-http://127.0.0.1:8100/model-server/model}"
 DEV_INTEGRATOR_KEY="${INTEGRATOR_API_KEYS%%,*}"
 DEV_INTEGRATOR_KEY="${DEV_INTEGRATOR_KEY#*:}"
 
@@ -59,6 +62,9 @@ pids+=($!)
 # the consumer stores them in the console database (console/rasa_broker.py, docs/operators.md).
 echo "==> starting the console's event consumer (log: var/log/console-consumer.log)"
 .venv/console/bin/python -m console consume >var/log/console-consumer.log 2>&1 &
+pids+=($!)
+echo "==> starting the console's training worker (log: var/log/console-worker.log)"
+.venv/console/bin/python -m console worker >var/log/console-worker.log 2>&1 &
 pids+=($!)
 echo "==> starting the operator console on :8100 (log: var/log/console.log)"
 .venv/console/bin/python -m console serve --port 8100 >var/log/console.log 2>&1 &

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console.settings import Settings
-from console.web import conversations, dashboard, inbox, login, users
+from console.web import conversations, dashboard, inbox, login, model_server, training, users
 from console.web.context import LoginRequired, PageError, render
 from dataservice.db import make_engine, make_sessionmaker
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app.state.sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))),
               name="static")
-    for module in (login, inbox, conversations, dashboard, users):
+    for module in (login, inbox, conversations, dashboard, users, training, model_server):
         app.include_router(module.router)
 
     @app.middleware("http")

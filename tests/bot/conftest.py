@@ -49,8 +49,10 @@ def latest_model() -> Path:
 
 
 def with_action_token(env: dict) -> dict:
-    """`env` with the action server's shared secret (the test one unless the caller set one)."""
-    return {**env, "ACTION_SERVER_TOKEN": env.get("ACTION_SERVER_TOKEN", ACTION_TOKEN)}
+    """`env` with the action server's shared secret (the test one unless the caller set one), and
+    no model server unless the caller names one (bot/endpoints.yml needs both variables)."""
+    return {**env, "ACTION_SERVER_TOKEN": env.get("ACTION_SERVER_TOKEN", ACTION_TOKEN),
+            "MODEL_SERVER_URL": env.get("MODEL_SERVER_URL", "")}
 
 
 def start_action_server(env: dict, port: int, log: Path) -> subprocess.Popen:
