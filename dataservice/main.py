@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from importlib import import_module
+from typing import Iterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -21,14 +22,15 @@ log = logging.getLogger("dataservice")
 
 # Each module exposes `router`; adding a source is adding a module here.
 # work_orders before tickets: its /tickets/categories must not be read as a ticket number.
+V1_PREFIX = "/v1"
 V1_MODULES = [
     "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
     "garbage", "utilities", "transport",
 ]
 
 
-def build_v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
+def v1_routers() -> Iterator[APIRouter]:
+    """Each source's router, paths without the /v1 prefix."""
     for name in V1_MODULES:
         try:
             module = import_module(f"dataservice.api.{name}")
@@ -36,7 +38,13 @@ def build_v1_router() -> APIRouter:
             if exc.name == f"dataservice.api.{name}":
                 continue  # source not built yet
             raise
-        v1.include_router(module.router)
+        yield module.router
+
+
+def build_v1_router() -> APIRouter:
+    v1 = APIRouter(prefix=V1_PREFIX, dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
+    for router in v1_routers():
+        v1.include_router(router)
     return v1
 
 

@@ -41,6 +41,19 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class ItemList(BaseModel):
+    """Every list answer: `items`, plus what the list is of (a slot list names its centre, service
+    and date). One envelope, so a client reads every list the same way."""
+
+    model_config = ConfigDict(extra="allow")
+
+    items: list[dict[str, Any]]
+
+
+# A list route's 200, checked against the answers by the Schemathesis run.
+LIST = {200: {"model": ItemList, "description": "The list, under `items`."}}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": REASONS[code]} for code in codes}
 
