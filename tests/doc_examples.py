@@ -11,7 +11,9 @@ fenced `http` or `json` block with the documented answer:
     ```
 
 The command runs in bash (with `curl -i` through a curlrc), its host and the variables it uses
-(`$KEY`, …) given by the test. The answer is compared with the documented one:
+(`$KEY`, …) given by the test; a `<!-- as: NAME -->` comment before the command picks another set of
+variables the test defines (e.g. the keys of an integrator that signs). An `xml` answer block is
+compared as the XML's elements. The answer is compared with the documented one:
 
 - the status, and each documented header;
 - objects: the documented keys, exactly (a `…` entry allows more keys);
@@ -34,6 +36,7 @@ from typing import Any
 ELLIPSIS = "…"
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
 _VARY = re.compile(r"<!--\s*vary:([^>]*)-->")
+_AS = re.compile(r"<!--\s*as:\s*(\S+)\s*-->")
 _STATUS = re.compile(r"^HTTP/[\d.]+ (\d{3})")
 
 
@@ -46,6 +49,7 @@ class Example:
     headers: dict[str, str]
     body: Any
     vary: frozenset[str]
+    role: str = ""
 
 
 @dataclass
@@ -65,16 +69,18 @@ def examples(path: Path) -> list[Example]:
             continue
         line = text.count("\n", 0, start) + 1
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if nxt is None or nxt[0] not in ("http", "json"):
+        if nxt is None or nxt[0] not in ("http", "json", "xml"):
             raise AssertionError(f"{path.name}:{line}: a curl example without its documented answer")
         between = text[end:nxt[2]]
         vary = frozenset(w for m in _VARY.finditer(between) for w in m.group(1).split())
-        status, headers, documented = parse_answer(nxt[1])
-        found.append(Example(path.name, line, body, status, headers, documented, vary))
+        role = _AS.search(text[blocks[i - 1][3] if i else 0:start])
+        status, headers, documented = parse_answer(nxt[1], xml=nxt[0] == "xml")
+        found.append(Example(path.name, line, body, status, headers, documented, vary,
+                             role.group(1) if role else ""))
     return found
 
 
-def parse_answer(block: str) -> tuple[int, dict[str, str], Any]:
+def parse_answer(block: str, xml: bool = False) -> tuple[int, dict[str, str], Any]:
     status, headers = 200, {}
     head, _, rest = block.partition("\n")
     match = _STATUS.match(head)
@@ -88,7 +94,15 @@ def parse_answer(block: str) -> tuple[int, dict[str, str], Any]:
     else:
         rest = block
     rest = rest.strip()
-    return status, headers, (lenient_json(rest) if rest else None)
+    if not rest:
+        return status, headers, None
+    return status, headers, (parse_xml(rest) if xml else lenient_json(rest))
+
+
+def parse_xml(text: str) -> Any:
+    import xmltodict  # the Rasa environment's (WeChat's format); only documents with XML need it
+
+    return {"xml": xmltodict.parse(text)}
 
 
 def lenient_json(text: str) -> Any:
@@ -172,8 +186,7 @@ class Comparison:
             for i, (d, r) in enumerate(zip(items, real)):
                 self.compare(d, r, f"{where}[{i}]", key)
         elif isinstance(documented, str) and ELLIPSIS in documented:
-            pattern = ".*".join(re.escape(part) for part in documented.split(ELLIPSIS))
-            if not isinstance(real, str) or not re.fullmatch(pattern, real, re.S):
+            if not matches(documented, real):
                 self._differs(where, documented, real)
         elif documented != real or type(documented) is not type(real) and not _both_numbers(
                 documented, real):
@@ -192,6 +205,12 @@ class Comparison:
                              f", real {json.dumps(real, ensure_ascii=False)[:200]}")
 
 
+def matches(documented: str, real: Any) -> bool:
+    """A documented string, where `…` stands for any text."""
+    pattern = ".*".join(re.escape(part) for part in documented.split(ELLIPSIS))
+    return isinstance(real, str) and re.fullmatch(pattern, real, re.S) is not None
+
+
 def _both_numbers(a: Any, b: Any) -> bool:
     return all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
 
@@ -203,14 +222,13 @@ def check(example: Example, answer: Answer, substitutions: dict[str, str]) -> li
     if answer.status != example.status:
         problems.append(f"status {answer.status}, documented {example.status}: {answer.text[:300]}")
     for name, value in example.headers.items():
-        if answer.headers.get(name) != value and not (
-                ELLIPSIS in value and name in answer.headers):
+        if not matches(value, answer.headers.get(name)):
             problems.append(f"header {name}: {answer.headers.get(name)!r}, documented {value!r}")
     comparison = Comparison(example.vary)
     if example.body is not None:
         try:
-            real = json.loads(answer.text)
-        except ValueError:
+            real = parse_xml(answer.text) if "xml" in example.body else json.loads(answer.text)
+        except Exception:
             problems.append(f"not JSON: {answer.text[:300]!r}")
         else:
             comparison.compare(example.body, real)
@@ -219,11 +237,21 @@ def check(example: Example, answer: Answer, substitutions: dict[str, str]) -> li
 
 
 def run_document(path: Path, env: dict[str, str], curlrc_home: Path,
-                 substitutions: dict[str, str] | None = None) -> tuple[int, list[str]]:
-    """Run every example of `path` in order: (examples run, problems found)."""
-    substitutions = {} if substitutions is None else substitutions
+                 substitutions: dict[str, str] | None = None,
+                 renamed: dict[str, str] | None = None,
+                 roles: dict[str, dict[str, str]] | None = None) -> tuple[int, list[str]]:
+    """Run every example of `path` in order: (examples run, problems found).
+
+    `substitutions` replace documented text in the commands; `renamed` too, and they are turned
+    back in the answers (a documented sender id made unique for this run); `roles` are the extra
+    variables of `<!-- as: NAME -->` examples."""
+    substitutions = dict(substitutions or {}, **(renamed or {}))
     problems: list[str] = []
     found = examples(path)
     for example in found:
-        problems += check(example, run(example, env, substitutions, curlrc_home), substitutions)
+        answer = run(example, {**env, **(roles or {}).get(example.role, {})}, substitutions,
+                     curlrc_home)
+        for documented, real in (renamed or {}).items():
+            answer.text = answer.text.replace(real, documented)
+        problems += check(example, answer, substitutions)
     return len(found), problems
