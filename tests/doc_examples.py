@@ -1,7 +1,8 @@
 """Documentation examples, run as written: a doc cannot drift from what the service answers.
 
-An example in a Markdown document is a fenced `bash` block with one `curl` command, followed by a
-fenced `http` or `json` block with the documented answer:
+An example in a Markdown document is a fenced `bash` block with one `curl` command (or a `python`
+block that sends its request with `requests` into `r`), followed by a fenced `http`, `json` or
+`xml` block with the documented answer:
 
     ```http
     HTTP/1.1 201 Created          <- optional status line (default 200) and headers to expect
@@ -10,8 +11,8 @@ fenced `http` or `json` block with the documented answer:
     {"booking_no": "AP261130LZ5BJ6TC", "slot": {…}, …}
     ```
 
-The command runs in bash (with `curl -i` through a curlrc), its host and the variables it uses
-(`$KEY`, …) given by the test; a `<!-- as: NAME -->` comment before the command picks another set of
+The command runs in bash (with `curl -i` through a curlrc), or Python, its host and the variables
+it uses (`$KEY`, `SECRET`, …) given by the test; a `<!-- as: NAME -->` comment before the command picks another set of
 variables the test defines (e.g. the keys of an integrator that signs). An `xml` answer block is
 compared as the XML's elements. The answer is compared with the documented one:
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,8 @@ class Example:
     body: Any
     vary: frozenset[str]
     role: str = ""
+    xml: bool = False
+    python: bool = False
 
 
 @dataclass
@@ -65,7 +69,8 @@ def examples(path: Path) -> list[Example]:
     blocks = [(m.group(1), m.group(2), m.start(), m.end()) for m in _FENCE.finditer(text)]
     found = []
     for i, (lang, body, start, end) in enumerate(blocks):
-        if lang != "bash" or not re.search(r"^\s*curl\b", body, re.M):
+        if not (lang == "bash" and re.search(r"^\s*curl\b", body, re.M)
+                or lang == "python" and "requests." in body):
             continue
         line = text.count("\n", 0, start) + 1
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
@@ -74,9 +79,10 @@ def examples(path: Path) -> list[Example]:
         between = text[end:nxt[2]]
         vary = frozenset(w for m in _VARY.finditer(between) for w in m.group(1).split())
         role = _AS.search(text[blocks[i - 1][3] if i else 0:start])
-        status, headers, documented = parse_answer(nxt[1], xml=nxt[0] == "xml")
+        xml = nxt[0] == "xml"
+        status, headers, documented = parse_answer(nxt[1], xml)
         found.append(Example(path.name, line, body, status, headers, documented, vary,
-                             role.group(1) if role else ""))
+                             role.group(1) if role else "", xml, lang == "python"))
     return found
 
 
@@ -129,10 +135,19 @@ def run(example: Example, env: dict[str, str], substitutions: dict[str, str],
     command = example.command
     for documented, real in substitutions.items():
         command = re.sub(rf"(?<![\w.-]){re.escape(documented)}(?![\w.-])", lambda _: real, command)
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], capture_output=True,
-                          text=True, timeout=120, env={**env, "CURL_HOME": str(curlrc_home)})
+    argv = ([sys.executable, "-c", _PYTHON_VARIABLES + command + _PYTHON_ANSWER] if example.python
+            else ["bash", "-euo", "pipefail", "-c", command])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                          env={**env, "CURL_HOME": str(curlrc_home)})
     assert done.returncode == 0, f"{example.doc}:{example.line}: {done.stderr[-2000:]}"
     return parse_http(done.stdout)
+
+
+# A Python example reads the test's variables as names and leaves its answer in `r`.
+_PYTHON_VARIABLES = ("import os\nglobals().update((k, v) for k, v in os.environ.items() "
+                     "if k in ('KEY', 'SECRET'))\n")
+_PYTHON_ANSWER = ("\nprint(f'HTTP/1.1 {r.status_code} {r.reason}')\n"
+                  "print(''.join(f'{k}: {v}\\n' for k, v in r.headers.items()))\nprint(r.text)\n")
 
 
 def curlrc(home: Path) -> Path:
@@ -227,7 +242,7 @@ def check(example: Example, answer: Answer, substitutions: dict[str, str]) -> li
     comparison = Comparison(example.vary)
     if example.body is not None:
         try:
-            real = parse_xml(answer.text) if "xml" in example.body else json.loads(answer.text)
+            real = parse_xml(answer.text) if example.xml else json.loads(answer.text)
         except Exception:
             problems.append(f"not JSON: {answer.text[:300]!r}")
         else:
@@ -239,12 +254,13 @@ def check(example: Example, answer: Answer, substitutions: dict[str, str]) -> li
 def run_document(path: Path, env: dict[str, str], curlrc_home: Path,
                  substitutions: dict[str, str] | None = None,
                  renamed: dict[str, str] | None = None,
-                 roles: dict[str, dict[str, str]] | None = None) -> tuple[int, list[str]]:
+                 roles: dict[str, dict[str, str]] | None = None,
+                 answered: list[tuple[Example, Answer]] | None = None) -> tuple[int, list[str]]:
     """Run every example of `path` in order: (examples run, problems found).
 
     `substitutions` replace documented text in the commands; `renamed` too, and they are turned
     back in the answers (a documented sender id made unique for this run); `roles` are the extra
-    variables of `<!-- as: NAME -->` examples."""
+    variables of `<!-- as: NAME -->` examples; `answered` collects each example with its answer."""
     substitutions = dict(substitutions or {}, **(renamed or {}))
     problems: list[str] = []
     found = examples(path)
@@ -254,4 +270,6 @@ def run_document(path: Path, env: dict[str, str], curlrc_home: Path,
         for documented, real in (renamed or {}).items():
             answer.text = answer.text.replace(real, documented)
         problems += check(example, answer, substitutions)
+        if answered is not None:
+            answered.append((example, answer))
     return len(found), problems

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from dataservice.main import create_app
+from dataservice.settings import Settings
 from tests import doc_examples
 
 from .conftest import API_KEY
@@ -32,10 +33,43 @@ def live_url(settings) -> Iterator[str]:
 
 def test_every_example_answers_as_documented(live_url, tmp_path):
     substitutions = {"http://127.0.0.1:8000": live_url, "dev-dataservice-key": API_KEY}
+    answered: list = []
     count, problems = doc_examples.run_document(DOC, dict(os.environ), doc_examples.curlrc(tmp_path),
-                                                substitutions)
+                                                substitutions, answered=answered)
     assert count >= 20, f"only {count} examples found in {DOC.name}"
     assert not problems, "\n".join(problems)
+    # ... and each of those answers' status is one /openapi.json lists for its route.
+    paths = create_app(Settings(database_url="sqlite://")).openapi()["paths"]
+    for example, answer in answered:
+        method, path = _route(example.command)
+        operation = next(ops[method] for template, ops in sorted(paths.items(), key=_templated)
+                         if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path))
+        assert str(answer.status) in operation["responses"], (example.line, method, path)
+
+
+def _templated(item: tuple[str, dict]) -> bool:
+    return "{" in item[0]  # /v1/centers/nearest before /v1/centers/{center_id}
+
+
+def _route(command: str) -> tuple[str, str]:
+    """(method, path) of a documented curl command."""
+    method = re.search(r"-X ?([A-Z]+)", command)
+    url = re.search(r"http://127\.0\.0\.1:8000(/[^?'\"\s]*)", command).group(1)
+    return (method.group(1) if method else "GET").lower(), url
+
+
+def test_every_status_the_code_returns_is_in_openapi_json():
+    """Statuses raised anywhere in the service are documented (405 is for methods a path does not
+    have, which OpenAPI cannot list)."""
+    raised = set()
+    for source in (ROOT / "dataservice").rglob("*.py"):
+        raised |= {int(code) for code in re.findall(
+            r"(?:ApiError|Rejected)\((\d{3})|status_code=(\d{3})", source.read_text(encoding="utf-8"))
+            for code in code if code}
+    paths = create_app(Settings(database_url="sqlite://")).openapi()["paths"]
+    documented = {int(status) for ops in paths.values() for op in ops.values()
+                  for status in op["responses"]}
+    assert raised - {405} <= documented
 
 
 def _raw(live_url: str, request: bytes) -> bytes:
