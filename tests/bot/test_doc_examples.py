@@ -4,8 +4,10 @@ the integrator webhook and the WeChat channel configured, Redis behind them. Eac
 is compared with the real one (tests/doc_examples.py says how)."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
 import uuid
 
 import pytest
@@ -32,7 +34,7 @@ def assistant(tmp_path_factory, redis_client):
         tmp_path_factory.mktemp("doc-examples"), REDIS_URL, f"test:docs:{run}:", callbacks.url,
         {"WECHAT_TOKEN": WX_TOKEN, "WECHAT_AES_KEY": "", "WECHAT_REDIS_PREFIX": f"test:docs-wx:{run}"})
     try:
-        yield backend, run
+        yield backend, run, callbacks
     finally:
         stop(procs)
         callbacks.close()
@@ -42,7 +44,7 @@ def assistant(tmp_path_factory, redis_client):
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_example_answers_as_documented(assistant, doc, tmp_path):
-    backend, run = assistant
+    backend, run, callbacks = assistant
     count, problems = doc_examples.run_document(
         ROOT / doc, dict(os.environ, KEY=KEYS["portal"], WECHAT_TOKEN=WX_TOKEN),
         doc_examples.curlrc(tmp_path),
@@ -51,6 +53,26 @@ def test_every_example_answers_as_documented(assistant, doc, tmp_path):
         roles={"signed": {"KEY": KEYS["signed"], "SECRET": SECRETS["signed"]}})
     assert count >= 1, f"no example in {doc}"
     assert not problems, "\n".join(problems)
+    if doc == "docs/integrators.md":
+        check_documented_callback(callbacks, run)
+
+
+def check_documented_callback(callbacks: CallbackServer, run: str) -> None:
+    """The integrator guide's async example delivers the callback the guide shows."""
+    guide = (ROOT / "docs" / "integrators.md").read_text(encoding="utf-8")
+    block = re.search(r"POSTs the assistant's messages to the callback URL[^`]*```json\n(.*?)```",
+                      guide, re.S).group(1)
+    documented = doc_examples.lenient_json(block)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not callbacks.received:
+        time.sleep(0.2)
+    assert callbacks.received, "no callback arrived"
+    text = callbacks.received[0]["raw"].decode("utf-8")
+    for name in IDS:
+        text = text.replace(f"{name}-{run}", name)
+    comparison = doc_examples.Comparison(frozenset({"request_id"}))
+    comparison.compare(documented, json.loads(text))
+    assert not comparison.problems, comparison.problems
 
 
 def test_the_documented_default_rate_limit_policy_is_the_servers():
