@@ -17,6 +17,7 @@ variables the test defines (e.g. the keys of an integrator that signs). An `xml`
 compared as the XML's elements. The answer is compared with the documented one:
 
 - the status, and each documented header;
+- an answer that is not JSON (nor XML) as text, where `…` stands for any text;
 - objects: the documented keys, exactly (a `…` entry allows more keys);
 - lists: the documented items, in order (a final `…` allows more);
 - strings: equal, where `…` inside a string stands for any text;
@@ -102,7 +103,16 @@ def parse_answer(block: str, xml: bool = False) -> tuple[int, dict[str, str], An
     rest = rest.strip()
     if not rest:
         return status, headers, None
-    return status, headers, (parse_xml(rest) if xml else lenient_json(rest))
+    if xml:
+        return status, headers, parse_xml(rest)
+    try:
+        return status, headers, lenient_json(rest)
+    except ValueError:
+        return status, headers, PlainText(rest)
+
+
+class PlainText(str):
+    """A documented answer that is not JSON (a plain-text error, an echo): compared as text."""
 
 
 def parse_xml(text: str) -> Any:
@@ -240,7 +250,10 @@ def check(example: Example, answer: Answer, substitutions: dict[str, str]) -> li
         if not matches(value, answer.headers.get(name)):
             problems.append(f"header {name}: {answer.headers.get(name)!r}, documented {value!r}")
     comparison = Comparison(example.vary)
-    if example.body is not None:
+    if isinstance(example.body, PlainText):
+        if not matches(example.body, answer.text.strip()):
+            problems.append(f"answer {answer.text[:300]!r}, documented {example.body!r}")
+    elif example.body is not None:
         try:
             real = parse_xml(answer.text) if example.xml else json.loads(answer.text)
         except Exception:
