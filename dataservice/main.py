@@ -8,6 +8,7 @@ from typing import Iterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from dataservice.api.personal import document_no_store, personal_routes
 from dataservice.api.responses import EVERY_ROUTE, V1_ROUTES
 from dataservice.api import work_orders
 from dataservice.cache import make_cache
@@ -81,5 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(build_v1_router())
+    generated_openapi = app.openapi
+    personal = personal_routes(v1_routers(), V1_PREFIX)
+    app.openapi = lambda: document_no_store(generated_openapi(), personal)  # type: ignore
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app

@@ -1,7 +1,7 @@
 """The one mark of a route whose answer carries personal data: `@personal_data`.
 
-Such an answer is `Cache-Control: no-store`, so no browser, proxy or client cache keeps it; the
-marked routes are listed by `personal_routes` (the tests call every one of them).
+Such an answer is `Cache-Control: no-store`, so no browser, proxy or client cache keeps it, and
+/openapi.json says so on the route's success answers.
 """
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def personal_routes(routers: Iterable[APIRouter], prefix: str = "") -> set[tuple
     return {(method, prefix + route.path) for router in routers for route in router.routes
             if isinstance(route, APIRoute) and getattr(route.endpoint, "personal_data", False)
             for method in route.methods}
+
+
+NO_STORE_HEADER = {"description": "`no-store`: the answer carries personal data; keep no copy.",
+                   "schema": {"type": "string", "const": NO_STORE}}
+
+
+def document_no_store(schema: dict, routes: set[tuple[str, str]]) -> dict:
+    """The OpenAPI `schema` with `Cache-Control: no-store` on the success answers of `routes`."""
+    for method, path in routes:
+        for status, answer in schema["paths"][path][method.lower()]["responses"].items():
+            if status.startswith("2"):
+                answer.setdefault("headers", {})["Cache-Control"] = NO_STORE_HEADER
+    return schema

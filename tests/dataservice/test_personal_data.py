@@ -56,6 +56,16 @@ def test_every_personal_answer_is_no_store(client: TestClient, route):
     assert r.headers["cache-control"] == "no-store"
 
 
+def test_openapi_json_documents_no_store_on_every_personal_route(app):
+    paths = app.openapi()["paths"]
+    for method, path in CALLS:
+        answers = paths[path][method.lower()]["responses"]
+        success = {status: answer for status, answer in answers.items() if status.startswith("2")}
+        assert success and all(answer["headers"]["Cache-Control"]["schema"]["const"] == "no-store"
+                               for answer in success.values()), (method, path)
+    assert "headers" not in paths["/v1/services"]["get"]["responses"]["200"]
+
+
 def test_public_reads_stay_cacheable(client: TestClient):
     r = client.get("/v1/services/passport")
     assert r.status_code == 200 and "cache-control" not in r.headers
