@@ -96,7 +96,7 @@ async def classify_or_none(text: str, lang: str) -> dict | None:
 async def first_level_options(lang: str) -> list[dict]:
     """Every first-level class as an option ("something else" lets the citizen pick one)."""
     data = await get_client().get("/v1/tickets/categories", params={"lang": lang})
-    items = data.get("categories") or data.get("items") or []
+    items = data.get("items") or []
     return [{"code": item["code"], "level1": item.get("name") or item["code"], "level2": "",
              "type": None} for item in items if item.get("code")]
 

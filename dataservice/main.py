@@ -4,9 +4,11 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from importlib import import_module
+from typing import Iterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from dataservice.api.personal import document_no_store, personal_routes
 from dataservice.api.responses import EVERY_ROUTE, V1_ROUTES
 from dataservice.api import work_orders
 from dataservice.cache import make_cache
@@ -21,14 +23,15 @@ log = logging.getLogger("dataservice")
 
 # Each module exposes `router`; adding a source is adding a module here.
 # work_orders before tickets: its /tickets/categories must not be read as a ticket number.
+V1_PREFIX = "/v1"
 V1_MODULES = [
     "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
     "garbage", "utilities", "transport",
 ]
 
 
-def build_v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
+def v1_routers() -> Iterator[APIRouter]:
+    """Each source's router, paths without the /v1 prefix."""
     for name in V1_MODULES:
         try:
             module = import_module(f"dataservice.api.{name}")
@@ -36,7 +39,13 @@ def build_v1_router() -> APIRouter:
             if exc.name == f"dataservice.api.{name}":
                 continue  # source not built yet
             raise
-        v1.include_router(module.router)
+        yield module.router
+
+
+def build_v1_router() -> APIRouter:
+    v1 = APIRouter(prefix=V1_PREFIX, dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
+    for router in v1_routers():
+        v1.include_router(router)
     return v1
 
 
@@ -73,5 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(build_v1_router())
+    generated_openapi = app.openapi
+    personal = personal_routes(v1_routers(), V1_PREFIX)
+    app.openapi = lambda: document_no_store(generated_openapi(), personal)  # type: ignore
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app

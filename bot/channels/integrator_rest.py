@@ -418,8 +418,19 @@ class IntegratorRestInput(InputChannel):
             raise error(422, "async_not_configured", "No callback URL is configured for this integrator.")
         return Incoming(integrator, sender, message, metadata, message_id, mode)
 
+    def limits_of(self, integrator: str) -> Limits:
+        return self.settings.overrides.get(integrator, self.settings.integrator_limits)
+
+    def rate_limit_policy(self, integrator: str) -> str:
+        """`RateLimit-Policy` (IETF httpapi rate-limit headers): each token bucket as its burst
+        `q` over the seconds `w` in which it refills, so an integrator can see its limits."""
+        buckets = (("integrator", self.limits_of(integrator)), ("sender", self.settings.sender_limits))
+        return ", ".join(
+            f'"{name}";q={int(lim.burst)};w={max(1, round(60 * lim.burst / lim.rate_per_minute))}'
+            for name, lim in buckets)
+
     async def rate_limit(self, inc: Incoming) -> None:
-        lim = self.settings.overrides.get(inc.integrator, self.settings.integrator_limits)
+        lim = self.limits_of(inc.integrator)
         buckets = [(self.key("rl", "i", inc.integrator), lim),
                    (self.key("rl", "s", inc.integrator, hashed(inc.sender)), self.settings.sender_limits)]
         wait = await self._with_state("take", buckets)
@@ -539,6 +550,7 @@ class IntegratorRestInput(InputChannel):
                       request: Request) -> HTTPResponse:
         limit_body(request, self.settings.max_body)  # also what Sanic drains after a refusal
         integrator = await self.authenticate_limited(request)
+        request.ctx.integrator = integrator  # its RateLimit-Policy goes on every answer
         body = await self.read_body(request)
         await self.verify_signature(integrator, request, body)
         inc = self.parse(integrator, body)
@@ -673,6 +685,9 @@ class IntegratorRestInput(InputChannel):
             except Exception as exc:  # never a stack trace for the caller
                 logger.error("integrator webhook: unexpected %s", type(exc).__name__)
                 resp = error(500, "internal_error", "Internal error; retry later.").response()
+            integrator = getattr(request.ctx, "integrator", None)
+            if integrator is not None:
+                resp.headers["RateLimit-Policy"] = self.rate_limit_policy(integrator)
             logger.info("integrator webhook: %s in %.0f ms", resp.status, 1000 * (time.monotonic() - started))
             return resp
 

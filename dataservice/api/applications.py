@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.errors import ApiError
 from dataservice.repositories import applications as repo
@@ -15,9 +16,6 @@ from dataservice.repositories.audit import record_lookup
 from dataservice.security import require_api_key
 
 router = APIRouter(prefix="/applications", tags=["applications"])
-
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -38,6 +36,7 @@ class ApplicationLookupIn(BaseModel):
 
 
 @router.post("/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
+@personal_data
 def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
                        client: str = Depends(require_api_key),
                        session: Session = Depends(get_session)):
@@ -54,4 +53,4 @@ def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang =
     if answer is None:
         # One answer for "no such number" and "wrong factor": existence is not revealed.
         raise ApiError(404, "not_found", "No application matches this number and phone.")
-    return json_response(answer, headers=NO_STORE)
+    return json_response(answer)

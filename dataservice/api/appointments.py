@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from dataservice.api.centers import cache_key, parse_day
 from dataservice.api.deps import (ClientId, Lang, LangQuery, cached_json, get_session, invalidate,
                                   json_response)
-from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP, errors
+from dataservice.api.personal import personal_data
+from dataservice.api.responses import BODY_ROUTE, LIST, VERIFIED_LOOKUP, errors
 from dataservice.errors import ApiError
 from dataservice.opening_hours import shanghai_now
 from dataservice.repositories.audit import record_lookup
@@ -59,7 +60,7 @@ IdempotencyKey = Annotated[str | None, Header(
                 "response.")]
 
 
-@router.get("/slots", responses=errors(404))
+@router.get("/slots", responses=LIST | errors(404))
 async def free_slots(request: Request, center: str = Query(..., min_length=1, max_length=64),
                      service: str = Query(..., min_length=1, max_length=64),
                      date: str | None = Query(None, max_length=32), lang: Lang = LangQuery):
@@ -124,6 +125,7 @@ def _book(request: Request, client: str, key: str | None,
 
 
 @router.post("/appointments", status_code=201, responses=BODY_ROUTE | errors(404, 409))
+@personal_data
 async def create_appointment(request: Request, body: BookingIn, client: str = ClientId,
                              idempotency_key: IdempotencyKey = None):
     status, payload, replayed = await run_in_threadpool(_book, request, client, idempotency_key,
@@ -135,6 +137,7 @@ async def create_appointment(request: Request, body: BookingIn, client: str = Cl
 
 
 @router.post("/appointments/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
+@personal_data
 async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """A booking by number, verified by the phone's last 4 digits (in the body, not the URL)."""
@@ -145,11 +148,12 @@ async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = La
             booking = _verified(request, session, client, "appointment.lookup", body, pepper)
             return repo.booking_view(session, booking, lang)
 
-    return json_response(await run_in_threadpool(_run), headers={"Cache-Control": "no-store"})
+    return json_response(await run_in_threadpool(_run))
 
 
 @router.post("/appointments/cancel",
              responses=BODY_ROUTE | VERIFIED_LOOKUP | errors(409))
+@personal_data
 async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """Cancel a booking and free its seat; cancelling a cancelled booking returns it unchanged."""

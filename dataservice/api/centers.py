@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
-from dataservice.api.responses import errors
+from dataservice.api.responses import LIST, errors
 from dataservice.errors import ApiError
 from dataservice.opening_hours import shanghai_today
 from dataservice.repositories import centers as repo
@@ -44,7 +44,7 @@ def parse_day(value: str | None) -> date:
     raise ApiError(422, "invalid_date", "date must be a calendar date in the form YYYY-MM-DD.")
 
 
-@router.get("/centers", responses=errors(404))
+@router.get("/centers", responses=LIST | errors(404))
 async def list_centers(request: Request, district: str | None = CodeQuery(),
                        service: str | None = CodeQuery(), lang: Lang = LangQuery):
     """Centres, optionally only those of a district (code) and/or handling a service (code)."""
@@ -54,7 +54,7 @@ async def list_centers(request: Request, district: str | None = CodeQuery(),
 
 
 # Declared before /centers/{center_id} so "nearest" is not taken for an id.
-@router.get("/centers/nearest", responses=errors(404))
+@router.get("/centers/nearest", responses=LIST | errors(404))
 async def nearest_centers(request: Request,
                           lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False),
                           lon: float = Query(..., ge=-180, le=180, allow_inf_nan=False),

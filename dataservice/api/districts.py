@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.responses import LIST
 from dataservice.api.services import LimitQuery, QueryText, clean_query, query_key
 from dataservice.models import District
 from dataservice.text.resolver import index_on
@@ -24,7 +25,7 @@ def resolver_rows(session: Session):
         select(District.code, District.name_zh, District.name_en, District.aliases))]
 
 
-@router.get("/districts")
+@router.get("/districts", responses=LIST)
 async def get_districts(request: Request, lang: Lang = LangQuery):
     return await cached_json(request, "districts", f"list:{lang}", lambda s: list_districts(s, lang))
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
 from dataservice.repositories import garbage as repo
 
@@ -42,7 +43,7 @@ async def classify(
     return await cached_json(request, "garbage", f"classify:{lang}:{limit}:{digest}", load)
 
 
-@router.get("/categories")
+@router.get("/categories", responses=LIST)
 async def categories(request: Request, lang: Lang = LangQuery):
     return await cached_json(request, "garbage", f"categories:{lang}",
-                             lambda session: {"categories": repo.category_list(session, lang)})
+                             lambda session: {"items": repo.category_list(session, lang)})

@@ -20,6 +20,7 @@ REASONS = {
     422: "A parameter or body value is invalid (code validation_error or a more precise one).",
     429: "Too many failed verification attempts on this record; retry after Retry-After seconds "
          "(code too_many_attempts).",
+    500: "A bug: never expected for any input (code internal_error; no stack trace).",
     503: "A backend is unavailable (database, or the verification limiter's Redis: the lookup is "
          "refused, not evaluated); retry after Retry-After seconds.",
 }
@@ -41,12 +42,25 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class ItemList(BaseModel):
+    """Every list answer: `items`, plus what the list is of (a slot list names its centre, service
+    and date). One envelope, so a client reads every list the same way."""
+
+    model_config = ConfigDict(extra="allow")
+
+    items: list[dict[str, Any]]
+
+
+# A list route's 200, checked against the answers by the Schemathesis run.
+LIST = {200: {"model": ItemList, "description": "The list, under `items`."}}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": REASONS[code]} for code in codes}
 
 
-# Any request: the request guard in front of the app (dataservice/request_guard.py).
-EVERY_ROUTE = errors(400, 413)
+# Any request: the request guard in front of the app (dataservice/request_guard.py), and a bug.
+EVERY_ROUTE = errors(400, 413, 500)
 # Every /v1 route: the API key, parameter validation, the database behind it.
 V1_ROUTES = errors(401, 422, 503)
 # Routes with a JSON body (the guard's media-type check).

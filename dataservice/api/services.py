@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, cached_json
-from dataservice.api.responses import errors
+from dataservice.api.responses import LIST, errors
 from dataservice.errors import ApiError
 from dataservice.models import CenterService, Service
 from dataservice.text.resolver import index_on
@@ -78,7 +78,7 @@ def resolver_rows(session: Session):
 
 # -- routes ------------------------------------------------------------------------------------
 
-@router.get("/services")
+@router.get("/services", responses=LIST)
 async def get_services(request: Request, lang: Lang = LangQuery):
     return await cached_json(request, "services", f"list:{lang}", lambda s: list_services(s, lang))
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
-from dataservice.api.responses import BODY_ROUTE, errors
+from dataservice.api.personal import personal_data
+from dataservice.api.responses import BODY_ROUTE, LIST, errors
 from dataservice.errors import ApiError
 from dataservice.repositories import tickets as repo
 from dataservice.security import mask_phone
@@ -84,15 +85,16 @@ class TicketIn(BaseModel):
         return digits
 
 
-@router.get("/issue-types")
+@router.get("/issue-types", responses=LIST)
 def issue_types(lang: Lang = LangQuery):
-    return {"issue_types": [
+    return {"items": [
         {"code": code, "label": zh if lang == "zh" else en, "response_working_days": days}
         for code, (zh, en, days) in repo.ISSUE_TYPES.items()
     ]}
 
 
 @router.post("", status_code=201, responses=BODY_ROUTE)
+@personal_data
 def create_ticket(body: TicketIn, session: Session = Depends(get_session)):
     with session.begin():
         if not repo.district_exists(session, body.district):
@@ -123,6 +125,7 @@ def create_ticket(body: TicketIn, session: Session = Depends(get_session)):
 
 
 @router.get("/{ticket_no}", responses=errors(404))
+@personal_data
 def get_ticket(
     ticket_no: Annotated[str, Path(min_length=1, max_length=40)],
     lang: Lang = LangQuery,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
 from dataservice.errors import ApiError
 from dataservice.partners import utility_adapter
@@ -15,9 +16,6 @@ from dataservice.repositories.audit import record_lookup
 from dataservice.security import require_api_key
 
 router = APIRouter(prefix="/utilities", tags=["partners"])
-
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 class BillLookupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -29,6 +27,7 @@ class BillLookupIn(BaseModel):
 
 
 @router.post("/bills/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
+@personal_data
 def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
                  client: str = Depends(require_api_key), session: Session = Depends(get_session)):
     adapter = utility_adapter(body.kind)
@@ -43,5 +42,4 @@ def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
     if answer is None:
         # Same answer for an unknown account and a wrong factor: existence is not revealed.
         raise ApiError(404, "not_found", "No account matches this number and verification.")
-    # Verified personal data: never cached, here or by intermediaries.
-    return json_response(answer, headers=NO_STORE)
+    return json_response(answer)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import Lang, LangQuery, cached_json, json_response
+from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
 from dataservice.models import District, MessageType, WorkOrderCategory
 from dataservice.work_orders.classify import classify
@@ -99,14 +100,14 @@ def list_types(session: Session, lang: str) -> dict:
     return {"items": [{"code": t.code, "name": getattr(t, f"name_{lang}")} for t in rows]}
 
 
-@router.get("/categories")
+@router.get("/categories", responses=LIST)
 async def categories(request: Request, lang: Lang = LangQuery):
     """The two-level work-order classification (15 first-level, 118 second-level classes)."""
     return await cached_json(request, "work_orders", f"categories:{lang}",
                              lambda s: list_categories(s, lang))
 
 
-@router.get("/types")
+@router.get("/types", responses=LIST)
 async def types(request: Request, lang: Lang = LangQuery):
     """Message types: consultation, help, complaint, report, suggestion, praise."""
     return await cached_json(request, "work_orders", f"types:{lang}", lambda s: list_types(s, lang))

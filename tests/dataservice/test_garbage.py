@@ -176,8 +176,8 @@ def test_repeated_queries_are_served_from_the_cache(client: TestClient, anon_cli
 
 
 def test_categories_in_both_languages(client: TestClient):
-    zh = client.get("/v1/garbage/categories", params={"lang": "zh"}).json()["categories"]
-    en = client.get("/v1/garbage/categories", params={"lang": "en"}).json()["categories"]
+    zh = client.get("/v1/garbage/categories", params={"lang": "zh"}).json()["items"]
+    en = client.get("/v1/garbage/categories", params={"lang": "en"}).json()["items"]
     assert [c["code"] for c in zh] == ["recyclable", "hazardous", "wet", "dry"]
     assert [c["name"] for c in zh] == ["可回收物", "有害垃圾", "湿垃圾", "干垃圾"]
     assert en[3]["name"] == "Residual waste (dry waste)" and "black" in en[3]["bin"]

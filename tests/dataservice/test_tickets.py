@@ -23,8 +23,8 @@ def _report(**overrides) -> dict:
 
 
 def test_issue_types_in_both_languages(client: TestClient):
-    zh = client.get("/v1/tickets/issue-types", params={"lang": "zh"}).json()["issue_types"]
-    en = client.get("/v1/tickets/issue-types", params={"lang": "en"}).json()["issue_types"]
+    zh = client.get("/v1/tickets/issue-types", params={"lang": "zh"}).json()["items"]
+    en = client.get("/v1/tickets/issue-types", params={"lang": "en"}).json()["items"]
     codes = [t["code"] for t in zh]
     assert codes == ["noise", "road_damage", "streetlight", "garbage_collection", "illegal_parking",
                      "water_supply", "drainage", "greenery", "public_facility", "pollution", "other"]
