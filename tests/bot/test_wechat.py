@@ -4,6 +4,7 @@ wechatpy playing WeChat's side and a fake WeChat API server on loopback."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import os
 import time
@@ -56,6 +57,52 @@ def test_buttons_become_numbered_options():
                                              {"title": "居住证", "payload": "/inform{\"service\": \"residence_permit\"}"}]}])
     assert "1. 护照" in text and "2. 居住证" in text
     assert payloads == ['/inform{"service": "passport"}', '/inform{"service": "residence_permit"}']
+
+
+def numbered_lines(text: str) -> list:
+    return re.findall(r"(?m)^\s*(\d{1,2})(?:[.)．]\s|、)", text)
+
+
+# The answers whose text has its own numbered list, alone and with options (buttons).
+CENTRES = {"zh": "徐汇区的社区事务受理中心共 4 个：\n1. 徐汇区社区事务受理中心\n   地址：漕溪北路 336 号\n"
+                 "2. 漕河泾街道社区事务受理中心\n3. 天平路街道社区事务受理中心\n另有 1 个中心未列出。",
+           "en": "Community affairs centres in Xuhui: 4 in all.\n1. Xuhui Community Affairs Centre\n"
+                 "   Address: 336 Caoxi North Road\n2. Caohejing Centre\n3. Tianping Road Centre\n"
+                 "1 more not listed."}
+FOLLOW_UPS = {"zh": ["所需材料", "办理时限", "去哪里办"], "en": ["Documents", "Processing time", "Where to go"]}
+
+
+def buttons(titles: list) -> list:
+    return [{"title": title, "payload": f"/option{{\"n\": {i}}}"} for i, title in enumerate(titles)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_reply_never_shows_two_lists_numbered_alike(lang):
+    """The case of the issue: a fee answer with follow-up options, then a list of centres with
+    "show the rest" - one numbering (the options'), so a typed "2" can mean one thing only."""
+    more = "显示其余 1 个" if lang == "zh" else "Show the other 1"
+    replies = [
+        [{"text": "护照 120 元" if lang == "zh" else "Passport: CNY 120", "buttons": buttons(FOLLOW_UPS[lang])},
+         {"text": CENTRES[lang], "buttons": buttons([more])}],
+        [{"text": CENTRES[lang], "buttons": buttons([more])}],
+        [{"text": CENTRES[lang]}, {"text": "?", "buttons": buttons(FOLLOW_UPS[lang])}],
+    ]
+    for messages in replies:
+        text, payloads = render_messages(messages)
+        assert numbered_lines(text) == [str(i) for i in range(1, len(payloads) + 1)], text
+        # the options come last, in the order their numbers map back to
+        titles = [b["title"] for m in messages for b in m.get("buttons") or []]
+        assert text.splitlines()[-len(titles):] == [f"{i}. {t}" for i, t in enumerate(titles, 1)]
+        assert "• " + CENTRES[lang].splitlines()[1].split(". ", 1)[1] in text  # the list is kept
+    # Without options the text keeps its numbers: nothing maps a number back then.
+    text, payloads = render_messages([{"text": CENTRES[lang]}])
+    assert payloads == [] and text == CENTRES[lang] and numbered_lines(text) == ["1", "2", "3"]
+
+
+def test_only_list_numbering_becomes_bullets():
+    text, _ = render_messages([{"text": "1.5 公里\n12345 热线\n2026-12-03\n 2、第二项\n3) third",
+                                "buttons": buttons(["x"])}])
+    assert text.splitlines()[:5] == ["1.5 公里", "12345 热线", "2026-12-03", " • 第二项", "• third"]
 
 
 SAFE_VECTOR = {  # a push encrypted with AES_KEY for APP_ID, as WeChat's servers send it
