@@ -29,7 +29,7 @@ def send_with_rest(dispatcher: CollectingDispatcher, text: str, head: str, rest:
     """`text` with a button for the `rest` lines (shown later under `head`), when there are any."""
     if not rest:
         dispatcher.utter_message(text=text)
-        return [SlotSet(REST_SLOT, None)]
+        return []
     dispatcher.utter_message(text=text, buttons=rest_button(len(rest), lang))
     return [SlotSet(REST_SLOT, {"head": head, "lines": rest}), SlotSet(CENTRES_SLOT, None)]
 
@@ -38,5 +38,6 @@ def send_next_page(dispatcher: CollectingDispatcher, rest: dict, lang: str) -> l
     """The next page of a cut list, offering what is still left."""
     lines = [str(line) for line in rest.get("lines") or []]
     page, left = lines[:REST_PAGE], lines[REST_PAGE:]
-    return send_with_rest(dispatcher, "\n".join([str(rest.get("head") or ""), *page]).strip(),
-                          str(rest.get("head") or ""), left, lang)
+    head = str(rest.get("head") or "")
+    return send_with_rest(dispatcher, "\n".join([head, *page]).strip(), head, left, lang) or \
+        [SlotSet(REST_SLOT, None)]
