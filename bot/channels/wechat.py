@@ -286,22 +286,21 @@ _NUMBERED_LINE = re.compile(r"^([ \t]*)\d{1,2}(?:[.)．][ \t]+|、[ \t]*)", re.M
 def render_messages(messages: List[Dict[str, Any]]) -> tuple:
     """Bot messages → (one text, button payloads in option order).
 
-    WeChat has no buttons: they become options the citizen answers by number, gathered at the end
-    of the reply and numbered once across it. A reply with options has one numbering only, the
-    options': numbered lines in its text (a list of centres, steps) become bullets, so "2" can
+    WeChat has no buttons: they become options the citizen answers by number, each under its own
+    message and numbered once across the whole reply. A reply with options has one numbering only,
+    the options': numbered lines in its text (a list of centres, steps) become bullets, so "2" can
     mean one thing. A reply without options keeps its text as it is (a number typed next is sent
     as text)."""
     has_options = any(m.get("buttons") for m in messages)
     parts: List[str] = []
     payloads: List[str] = []
-    options: List[str] = []
     for m in messages:
         lines = []
         if m.get("text"):
             lines.append(_NUMBERED_LINE.sub(r"\1• ", m["text"]) if has_options else m["text"])
         for b in m.get("buttons") or []:
             payloads.append(b.get("payload") or b.get("title") or "")
-            options.append(f"{len(payloads)}. {b.get('title') or b.get('payload')}")
+            lines.append(f"{len(payloads)}. {b.get('title') or b.get('payload')}")
         if m.get("image"):
             lines.append(m["image"])
         if m.get("attachment"):
@@ -311,8 +310,6 @@ def render_messages(messages: List[Dict[str, Any]]) -> tuple:
             lines.append(custom["text"])
         if lines:
             parts.append("\n".join(lines))
-    if options:
-        parts.append("\n".join(options))
     return "\n\n".join(parts), payloads
 
 

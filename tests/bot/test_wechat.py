@@ -90,9 +90,10 @@ def test_a_reply_never_shows_two_lists_numbered_alike(lang):
     for messages in replies:
         text, payloads = render_messages(messages)
         assert numbered_lines(text) == [str(i) for i in range(1, len(payloads) + 1)], text
-        # the options come last, in the order their numbers map back to
+        # each option shows the number that maps back to its payload
         titles = [b["title"] for m in messages for b in m.get("buttons") or []]
-        assert text.splitlines()[-len(titles):] == [f"{i}. {t}" for i, t in enumerate(titles, 1)]
+        assert [line for line in text.splitlines() if re.match(r"\d+\. ", line)] == \
+            [f"{i}. {t}" for i, t in enumerate(titles, 1)]
         assert "• " + CENTRES[lang].splitlines()[1].split(". ", 1)[1] in text  # the list is kept
     # Without options the text keeps its numbers: nothing maps a number back then.
     text, payloads = render_messages([{"text": CENTRES[lang]}])
@@ -352,6 +353,40 @@ def test_numbered_options_map_back_to_button_payloads(plain, services):
     assert (events[0].get("metadata") or {}).get("language") is None
     assert (events[-1].get("metadata") or {}).get("language") == "zh"
     assert option  # the title the user saw
+
+
+def options_of(reply: str) -> list:
+    """The titles of the reply's numbered lines, checked to be one numbering (1, 2, 3 …)."""
+    numbered = re.findall(r"(?m)^\s*(\d{1,2})[.)、．] ?(.+)$", reply)
+    assert [n for n, _ in numbered] == [str(i) for i in range(1, len(numbered) + 1)], reply
+    return [title for _, title in numbered]
+
+
+@pytest.mark.parametrize("first, question", [("最近的受理中心在哪里", "护照多少钱"),
+                                             ("where is the nearest service centre", "how much is a passport")])
+def test_options_and_a_numbered_answer_in_one_reply_cannot_collide(plain, services, first, question):
+    """The issue's case: a fee question while the district question is open (the fee's follow-ups
+    and the districts are options), then a district picked by number, then the centres there (a
+    numbered list cut with "show the rest"). Every reply has one numbering, the options', and a
+    number picks the option shown with it."""
+    wechat = WeChat(plain["webhook"])
+    user = openid()
+    stored = redis.Redis.from_url(REDIS_URL)
+    key = f"{services['prefix']}:opts:{hashed(user)}"
+    wechat.say(user, first)
+    reply = wechat.say(user, question)
+    options = options_of(reply)
+    payloads = json.loads(stored.get(key))
+    assert len(options) >= 2 and len(payloads) == len(options), reply
+    xuhui = next(i for i, title in enumerate(options, 1) if title in ("徐汇区", "Xuhui District"))
+    centres = wechat.say(user, str(xuhui))
+    assert user_events(plain["rasa"], user)[-1]["text"] == payloads[xuhui - 1]  # the option shown so
+    assert centres.count("\n• ") >= 2, centres  # the centres listed, as bullets
+    more = options_of(centres)
+    payloads = json.loads(stored.get(key))
+    assert more and len(payloads) == len(more) and "/show_more" in payloads, centres
+    wechat.say(user, str(payloads.index("/show_more") + 1))
+    assert user_events(plain["rasa"], user)[-1]["text"] == "/show_more"
 
 
 def test_subscribe_welcome_unsubscribe_silence_and_menu_click(plain):
