@@ -4,6 +4,7 @@ are answered and never kept in the clear, the fallback says what the assistant c
 list offers the rest on every channel."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -101,3 +102,30 @@ def test_a_cut_centre_list_offers_the_rest_over_socketio(backend):
         assert "(continued" in more and not set(more.splitlines()[1:2]) & set(first.splitlines())
     finally:
         sio.disconnect()
+
+
+@pytest.mark.parametrize("lang, report, first, correction, second", [
+    ("en", "the streetlight outside 100 Caoxi North Road in Xuhui has been broken for a week",
+     "100 Caoxi North Road", "change the location to 150 Caoxi North Road", "150 Caoxi North Road"),
+    ("zh", "徐汇区漕溪北路100号门口的路灯坏了一个星期了", "漕溪北路100号",
+     "地址改成徐家汇地铁站3号口", "徐家汇地铁站3号口"),
+])
+def test_a_12345_place_is_kept_whole_and_corrected_at_the_summary(backend, lang, report, first,
+                                                                  correction, second):
+    """The issue's case: the house number is filed, and a correction at the summary is taken."""
+    sender = uuid.uuid4().hex
+    replies = rest(backend, report, sender)
+    for _ in range(3):  # the category question (a button), then the summary
+        summary = joined(replies)
+        if first in summary and any(b["payload"] == "/affirm" for m in replies for b in m.get("buttons") or []):
+            break
+        buttons = [b for m in replies for b in m.get("buttons") or []]
+        assert buttons, summary
+        replies = rest(backend, buttons[0]["payload"], sender)
+    place = "- 位置：" if lang == "zh" else "- Location: "
+    assert place + first in summary, summary
+    summary = joined(rest(backend, correction, sender))
+    assert place + second in summary, summary
+    done = joined(rest(backend, "/affirm", sender))
+    ticket_no = re.search(r"12345-\d{8}-[0-9A-Z]{6}", done)[0]
+    assert ds(backend, f"/v1/tickets/{ticket_no}?lang={lang}")["location"] == second
