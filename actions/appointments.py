@@ -721,7 +721,7 @@ class ValidateAppointmentForm(CityFormValidation):
         others: dict[str, str] = {}
         for center in await centers_for(service, None, lang):
             others.setdefault(center["district"]["code"], center["district"]["name"])
-        listed = t(lang, "、", ", ").join(list(others.values())[:MAX_DISTRICT_BUTTONS])
+        listed = t(lang, "、", ", ").join(others.values())  # all of them: at most 16 short names
         dispatcher.utter_message(text=t(
             lang, f"{where}没有可以办理{svc}的地点。可以在这些区办理：{listed}。",
             f"{svc} isn't handled in {where}. You can book it in: {listed}."))

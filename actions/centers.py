@@ -24,6 +24,7 @@ from actions import dates
 from actions.api.dataservice import DataServiceUnavailable, NotFound, get_client
 from actions.base import DataAction
 from actions.i18n import lang_of, t
+from actions.listing import REST_SLOT, send_next_page
 
 FIND, HOURS = "find_service_center", "ask_office_hours"
 CENTER_QUESTIONS = (FIND, HOURS)
@@ -367,7 +368,9 @@ class ActionAnswerCenterQuestion(DataAction):
             buttons = [{"title": t(lang, f"显示其余 {total - end} 个", f"Show the other {total - end}"),
                         "payload": "/show_more"}]
         dispatcher.utter_message(text=lead + text, buttons=buttons)
-        return [SlotSet(LISTING_SLOT, {**listing, "shown": end} if end < total else None)]
+        if end < total:  # this list is now the one "show the rest" continues
+            return [SlotSet(LISTING_SLOT, {**listing, "shown": end}), SlotSet(REST_SLOT, None)]
+        return [SlotSet(LISTING_SLOT, None)]
 
     async def _find(self, centers: list[dict], scope: Scope, day: date, lang: str,
                     narrowed: bool, start: int = 0) -> tuple[str, int, int]:
@@ -475,13 +478,16 @@ class ActionAnswerCenterQuestion(DataAction):
 
 
 class ActionShowMoreCenters(ActionAnswerCenterQuestion):
-    """"Show the rest" of a cut centre list: the next page of the same answer, from where it stopped."""
+    """"Show the rest" of the last cut list: of centres, the next page of the same answer from
+    where it stopped; of bills or trips, their next lines (actions/listing.py)."""
 
     def name(self) -> str:
         return "action_show_more"
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+        if tracker.get_slot(REST_SLOT):
+            return send_next_page(dispatcher, tracker.get_slot(REST_SLOT), lang)
         listing = tracker.get_slot(LISTING_SLOT)
         centers = await self._centers(lang, listing["district"], listing["service"]) if listing else []
         kind = next((k for k in KINDS if listing and k.zh == listing.get("kind")), None)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -130,4 +131,10 @@ class ActionGarbageSorting(DataAction):
                 matches = []
             text, buttons = render_answer(query, matches, lang)
             dispatcher.utter_message(text=text, buttons=buttons or None)
+        rest = entities[MAX_ITEMS:] if len(entities) > 1 else []
+        if rest:  # the rest of a long list, one button each
+            dispatcher.utter_message(
+                text=t(lang, f"还有 {len(rest)} 样，点一下就告诉您：", f"{len(rest)} more - tap one to see its bin:"),
+                buttons=[{"title": item, "payload": "/ask_garbage_sorting"
+                          + json.dumps({"item": item}, ensure_ascii=False)} for item in rest])
         return []

@@ -174,6 +174,27 @@ async def _district_of(location: str | None, lang: str) -> str | None:
     return found.code
 
 
+# A message at the confirmation that corrects the place ("change the location to …", "地址改成…").
+_CORRECTS_PLACE = re.compile(r"\b(?:location|address|place)\b|地址|位置|地点", re.IGNORECASE)
+
+
+async def _place_in(text: str, lang: str) -> str | None:
+    """The place (road with house number, landmark with exit) the data service reads in a text."""
+    result = await work_orders.classify_or_none(text, lang)
+    return work_orders.location_text((result or {}).get("location"))
+
+
+async def _whole_place(text: str, span: str, lang: str) -> str:
+    """The NLU's span of a place widened to what the data service reads around it in the same
+    message: "Caoxi North Road" -> "100 Caoxi North Road", 徐家汇地铁站 -> 徐家汇地铁站3号口."""
+    result = await work_orders.classify_or_none(text, lang)
+    location = (result or {}).get("location") or {}
+    for part in (location.get("road"), location.get("landmark")):
+        if isinstance(part, str) and len(part) > len(span) and span.lower() in part.lower():
+            return part
+    return span
+
+
 def is_digression(tracker: Tracker) -> bool:
     """A question (QUESTION_INTENTS) that names what it asks about: a service, or for opening
     hours a district or a service."""
@@ -255,6 +276,12 @@ class ValidateReportIssueForm(FormValidationAction):
 
     async def extract_issue_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: dict) -> dict[str, Any]:
+        if (tracker.get_slot("requested_slot") == "report_confirmed"
+                and not set_this_turn(tracker, "issue_location")[0]
+                and _CORRECTS_PLACE.search(tracker.latest_message.get("text") or "")):
+            # "change the location to …" read without its place: the data service's parse finds it.
+            place = await _place_in(tracker.latest_message.get("text") or "", lang_of(tracker))
+            return {"issue_location": place} if place else {}
         return question_as_answer(tracker, "issue_location")
 
     async def extract_issue_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -269,7 +296,10 @@ class ValidateReportIssueForm(FormValidationAction):
         lang = lang_of(tracker)
         if _activation(tracker) and not _named(tracker, "location"):
             return {"issue_location": None}  # left from an earlier report
-        location = mask_mobiles(" ".join(str(value or "").split()))[:LOCATION_MAX]
+        location = " ".join(str(value or "").split())
+        if _named(tracker, "location"):
+            location = await _whole_place(tracker.latest_message.get("text") or "", location, lang)
+        location = mask_mobiles(location)[:LOCATION_MAX]
         if len(location.replace(" ", "")) < 2:
             dispatcher.utter_message(text=t(
                 lang, "请告诉我具体位置，比如路名和门牌号，或者两条路的路口。",

@@ -18,6 +18,7 @@ from actions.api.dataservice import NotFound, Rejected
 from actions.base import AskText, DataAction
 from actions.dates import local_time
 from actions.i18n import lang_of, t
+from actions.listing import send_with_rest
 
 UTILITY_SLOTS = ["utility_kind", "utility_account_no", "utility_phone_last4"]
 KINDS = ("water", "electricity", "gas")
@@ -255,14 +256,16 @@ class ActionCheckUtilityBill(DataAction):
                     "The account number or verification digits are not in the right format; "
                     "please check them and try again."))
             return []
-        dispatcher.utter_message(text=render_bills(answer, lang))
-        return []
+        text, rest = render_bills(answer, lang)
+        return send_with_rest(dispatcher, text, t(lang, "更早的账单：", "Earlier bills:"), rest, lang)
 
 
-def render_bills(answer: dict, lang: str) -> str:
+def render_bills(answer: dict, lang: str) -> tuple[str, list[str]]:
+    """(the answer, the lines of the paid bills it leaves out for "show the rest")."""
     acc = answer.get("account") or {}
     bills = answer.get("bills") or []
     shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.get("status") != "paid"]
+    left_out = [b for b in bills[BILLS_SHOWN:] if b.get("status") == "paid"]
     partner = (answer.get("provenance") or {}).get("partner", "")
     head = t(lang,
              f"{partner} {acc.get('kind_label', '')}账户 {acc.get('account_no', '')}"
@@ -270,14 +273,7 @@ def render_bills(answer: dict, lang: str) -> str:
              f"{acc.get('kind_label', '')} account {acc.get('account_no', '')} "
              f"({acc.get('holder_masked', '')}, {acc.get('address_masked', '')}) with {partner}. "
              "Latest bills:")
-    lines = [head]
-    for b in shown:
-        usage = f"{float(b['usage']):g} {b.get('unit', '')}".strip()
-        lines.append(t(lang,
-                       f"- {b['period']}：用量 {usage}，{money(b['amount_cny'])} 元，"
-                       f"{b['status_label']}（缴费截止 {b['due_date']}）",
-                       f"- {b['period']}: {usage}, CNY {money(b['amount_cny'])}, "
-                       f"{b['status_label']} (due {b['due_date']})"))
+    lines = [head] + [bill_line(b, lang) for b in shown]
     unpaid = [b for b in bills if b.get("status") != "paid"]
     total = float(answer.get("total_unpaid_cny") or 0)
     if unpaid and total > 0:
@@ -295,7 +291,16 @@ def render_bills(answer: dict, lang: str) -> str:
     else:
         lines.append(t(lang, "目前没有待缴费用。", "Nothing is unpaid at the moment."))
     lines.append(provenance_line(answer, lang))
-    return "\n".join(lines)
+    return "\n".join(lines), [bill_line(b, lang) for b in left_out]
+
+
+def bill_line(bill: dict, lang: str) -> str:
+    usage = f"{float(bill['usage']):g} {bill.get('unit', '')}".strip()
+    return t(lang,
+             f"- {bill['period']}：用量 {usage}，{money(bill['amount_cny'])} 元，"
+             f"{bill['status_label']}（缴费截止 {bill['due_date']}）",
+             f"- {bill['period']}: {usage}, CNY {money(bill['amount_cny'])}, "
+             f"{bill['status_label']} (due {bill['due_date']})")
 
 
 class ActionResetUtilityBillForm(Action):
@@ -359,11 +364,12 @@ class ActionCheckTransportCard(DataAction):
                 f"I couldn't find a transport card numbered {number}. Please check the 11-digit "
                 "number on the back of the card."))
             return []
-        dispatcher.utter_message(text=render_card(card, lang))
-        return []
+        text, rest = render_card(card, lang)
+        return send_with_rest(dispatcher, text, t(lang, "更早的乘车记录：", "Earlier trips:"), rest, lang)
 
 
-def render_card(card: dict, lang: str) -> str:
+def render_card(card: dict, lang: str) -> tuple[str, list[str]]:
+    """(the answer, the lines of the older trips it leaves out for "show the rest")."""
     balance = float(card.get("balance_cny") or 0)
     lines = [t(lang,
                f"交通卡 {card['card_no']} 余额 {money(balance)} 元，卡片状态：{card.get('status_label', '')}。",
@@ -381,19 +387,21 @@ def render_card(card: dict, lang: str) -> str:
         lines.append(t(lang, "余额不多了，建议尽快充值（地铁站、便利店或交通卡 App）。",
                        "The balance is low; consider topping up (metro stations, convenience "
                        "stores or the transport card app)."))
-    trips = (card.get("trips") or [])[:TRIPS_SHOWN]
+    all_trips = card.get("trips") or []
+    trips = all_trips[:TRIPS_SHOWN]
     if trips:
         # The data service gives day, mode and fare only: places need the card in hand.
         lines.append(t(lang, "最近的乘车记录：", "Latest trips:"))
-        for trip in trips:
-            lines.append(t(lang, f"- {trip.get('date', '')} {trip.get('mode_label', '')}，"
-                                 f"{money(trip['fare_cny'])} 元",
-                           f"- {trip.get('date', '')} {trip.get('mode_label', '')}, "
-                           f"CNY {money(trip['fare_cny'])}"))
+        lines += [trip_line(trip, lang) for trip in trips]
         lines.append(t(lang, "具体线路和站点请持卡在地铁站自助机或交通卡 App 查询。",
                        "For lines and stations, read the card at a metro station machine or in "
                        "the transport card app."))
     else:
         lines.append(t(lang, "最近没有乘车记录。", "No recent trips."))
     lines.append(provenance_line(card, lang))
-    return "\n".join(lines)
+    return "\n".join(lines), [trip_line(trip, lang) for trip in all_trips[TRIPS_SHOWN:]]
+
+
+def trip_line(trip: dict, lang: str) -> str:
+    return t(lang, f"- {trip.get('date', '')} {trip.get('mode_label', '')}，{money(trip['fare_cny'])} 元",
+             f"- {trip.get('date', '')} {trip.get('mode_label', '')}, CNY {money(trip['fare_cny'])}")

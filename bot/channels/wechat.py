@@ -279,14 +279,25 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
     return chunks
 
 
+# A numbered line in an answer's text ("1. 徐汇区…", "2、…", "3) …"); not "1.5 公里" or "12345".
+_NUMBERED_LINE = re.compile(r"^([ \t]*)\d{1,2}(?:[.)．][ \t]+|、[ \t]*)", re.M)
+
+
 def render_messages(messages: List[Dict[str, Any]]) -> tuple:
-    """Bot messages → (one text, button payloads in option order)."""
+    """Bot messages → (one text, button payloads in option order).
+
+    WeChat has no buttons: they become options the citizen answers by number, each under its own
+    message and numbered once across the whole reply. A reply with options has one numbering only,
+    the options': numbered lines in its text (a list of centres, steps) become bullets, so "2" can
+    mean one thing. A reply without options keeps its text as it is (a number typed next is sent
+    as text)."""
+    has_options = any(m.get("buttons") for m in messages)
     parts: List[str] = []
     payloads: List[str] = []
     for m in messages:
         lines = []
         if m.get("text"):
-            lines.append(m["text"])
+            lines.append(_NUMBERED_LINE.sub(r"\1• ", m["text"]) if has_options else m["text"])
         for b in m.get("buttons") or []:
             payloads.append(b.get("payload") or b.get("title") or "")
             lines.append(f"{len(payloads)}. {b.get('title') or b.get('payload')}")

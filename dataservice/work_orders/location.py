@@ -23,12 +23,21 @@ _HOUSE = r"(?:\d+(?:弄|号|號|支弄)(?:\d+(?:号|號))?)?"
 _ROAD_ZH = re.compile(rf"((?:(?![{_STOP}]){_NAME}){{1,8}}?{_ROAD_SUFFIX}{_HOUSE})")
 _LANDMARK_SUFFIX = (r"(?:小区|社区|新村|花园|公寓|大厦|广场|公园|地铁站|火车站|汽车站|站|医院|卫生服务中心|"
                     r"学校|中学|小学|幼儿园|大学|商场|菜场|菜市场|市场|体育馆|图书馆|博物馆|村|苑|城)")
-_LANDMARK_ZH = re.compile(rf"((?:(?![{_STOP}])[{_CJK}A-Za-z]){{2,10}}?{_LANDMARK_SUFFIX})")
+# A station's exit or a building's gate belongs to the place: 人民广场地铁站2号口, 徐家汇地铁站3号出口.
+_EXIT_ZH = r"(?:地铁站|站)?(?:\d+号(?:出入口|出口|口|门)|[A-Za-z]?\d+出口)?"
+# 家 ends a place in 我家楼下 but not in 徐家汇 or 张家浜: a landmark needs two characters before its
+# suffix, so "家" alone never makes one.
+_LANDMARK_STOP = _STOP.replace("家", "")
+_LANDMARK_ZH = re.compile(rf"((?:(?![{_LANDMARK_STOP}])[{_CJK}A-Za-z]){{2,10}}?{_LANDMARK_SUFFIX}{_EXIT_ZH})")
 _EN_NAME = r"(?:[A-Z][a-zA-Z'’.-]*\s+){1,4}"
 _ROAD_EN = re.compile(rf"((?:(?:No\.?\s*)?\d+[A-Za-z]?,?\s+|Lane\s+\d+,?\s+)?{_EN_NAME}"
                       r"(?:Road|Rd\.?|Street|St\.?|Avenue|Ave\.?|Boulevard|Highway|Lane|Expressway)\b)")
-_LANDMARK_EN = re.compile(rf"({_EN_NAME}(?:Park|Square|Plaza|Station|Hospital|School|University|"
-                          r"Mall|Market|Garden|Gardens|Apartments|Residence|Community|Stadium|Library|Museum)\b)")
+_METRO_EN = r"(?:[Mm]etro|[Ss]ubway)(?:\s+[Ss]tation)?"
+_LANDMARK_EN = re.compile(rf"({_EN_NAME}(?:{_METRO_EN}|Park|Square|Plaza|[Ss]tation|Hospital|School|"
+                          r"University|Mall|Market|Garden|Gardens|Apartments|Residence|Community|Stadium|"
+                          rf"Library|Museum)\b(?:\s+{_METRO_EN})?(?:,?\s+[Ee]xit\s+\d+[A-Za-z]?\b)?)")
+# Words that introduce a place rather than belong to it: 地址改成漕溪北路150号, 位置是人民广场.
+_LEAD_ZH = re.compile(r"^(?:(?:地址|位置|地点|门牌号?)(?:应该)?(?:改成|改为|改到|写成|是|在)?|改成|改为|改到|应该是)+")
 # Words that look like a road or landmark by their suffix but are not places.
 _NOT_PLACES = {"马路", "道路", "公路", "街道", "小区", "社区", "学校", "医院", "公园", "广场", "市场", "地铁站",
                "车站", "这条路", "那条路", "走路", "一路", "上路", "路", "城"}
@@ -82,8 +91,10 @@ def _first(zh: re.Pattern[str], en: re.Pattern[str], text: str, folded: str) -> 
     # conversion kept the length (it does for almost everything), so a Traditional text keeps its own.
     same = len(folded) == len(text)
     for m in zh.finditer(folded):
-        found = m.group(1)
-        if found not in _NOT_PLACES and not found.isdigit():
-            return text[m.start(1):m.end(1)] if same else found
+        lead = _LEAD_ZH.match(m.group(1))
+        start = m.start(1) + (lead.end() if lead else 0)
+        found = folded[start:m.end(1)]
+        if len(found) > 1 and found not in _NOT_PLACES and not found.isdigit():
+            return text[start:m.end(1)] if same else found
     m = en.search(text)
     return m.group(1).strip() if m else None

@@ -84,6 +84,16 @@ async def test_several_items_are_all_answered(dispatcher):
     assert first.startswith("西瓜皮属于【湿垃圾】") and second.startswith("普通干电池属于【干垃圾】")
 
 
+@pytest.mark.parametrize("lang, more", [("zh", "还有 2 样"), ("en", "2 more")])
+async def test_a_long_list_of_items_offers_the_rest(dispatcher, lang, more):
+    items = ["西瓜皮", "电池", "塑料瓶", "旧报纸", "过期药品"]
+    await sort(dispatcher, "这些怎么扔：" + "、".join(items), items, lang)
+    assert len(texts(dispatcher)) == 4 and texts(dispatcher)[-1].startswith(more)
+    assert [(b["title"], b["payload"]) for b in dispatcher.messages[-1]["buttons"]] == [
+        ("旧报纸", '/ask_garbage_sorting{"item": "旧报纸"}'),
+        ("过期药品", '/ask_garbage_sorting{"item": "过期药品"}')]
+
+
 @pytest.mark.parametrize("lang,expected", [("zh", "您想问哪样东西怎么分类"), ("en", "Which item")])
 async def test_no_item_asks_which(lang, expected, dispatcher):
     # A digression inside another form without an item: ask, the form then resumes.

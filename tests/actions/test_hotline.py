@@ -177,6 +177,40 @@ async def test_location_en_without_district(dispatcher):
     assert await validate(tracker, dispatcher) == {"issue_location": "near 500 Zhangyang Road"}
 
 
+@pytest.mark.parametrize("lang, text, span, whole", [
+    ("en", "the streetlight outside 100 Caoxi North Road in Xuhui is broken", "Caoxi North Road",
+     "100 Caoxi North Road"),
+    ("en", "the drain at Xujiahui metro station exit 3 is blocked", "Xujiahui metro station",
+     "Xujiahui metro station exit 3"),
+    ("zh", "漕溪北路100号门口路灯坏了", "漕溪北路", "漕溪北路100号"),
+    ("zh", "徐家汇地铁站3号口积水很深", "徐家汇地铁站", "徐家汇地铁站3号口"),
+])
+async def test_location_keeps_house_number_and_exit(dispatcher, lang, text, span, whole):
+    """The NLU may tag only the road or the station: the place is kept whole."""
+    tracker = form_tracker(text, "report_issue", entities=[entity("location", span)],
+                           slots={"language": lang}, candidates={"issue_location": span})
+    assert (await validate(tracker, dispatcher))["issue_location"] == whole
+
+
+@pytest.mark.parametrize("lang, text, span, whole", [
+    ("en", "change the location to 150 Caoxi North Road", "Caoxi North Road", "150 Caoxi North Road"),
+    ("en", "change the location to 150 Caoxi North Road", None, "150 Caoxi North Road"),
+    ("zh", "地址改成徐家汇地铁站3号口", "徐家汇地铁站3号口", "徐家汇地铁站3号口"),
+    ("zh", "位置不对，是漕溪北路150号", None, "漕溪北路150号"),
+])
+async def test_location_corrected_at_the_confirmation(dispatcher, lang, text, span, whole):
+    """With or without the NLU's entity, the new place replaces the old one and the summary is
+    asked again."""
+    tracker = form_tracker(text, requested="report_confirmed",
+                           entities=[entity("location", span)] if span else None,
+                           candidates={"issue_location": span} if span else None,
+                           slots={**REPORT, "issue_location": "100 Caoxi North Road",
+                                  "report_confirmed": None, "language": lang})
+    slots = await validate(tracker, dispatcher)
+    assert slots["issue_location"] == whole
+    assert slots.get("report_confirmed") is None
+
+
 async def test_too_short_location_is_asked_again(dispatcher):
     tracker = form_tracker("x", requested="issue_location", candidates={"issue_location": "x"},
                            slots={"language": "en"})

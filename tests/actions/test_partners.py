@@ -9,6 +9,7 @@ import pytest
 import yaml
 from rasa_sdk.events import SlotSet
 
+from actions.centers import ActionShowMoreCenters
 from actions.partners import (
     ActionAskCardNo, ActionAskUtilityAccountNo, ActionAskUtilityKind, ActionAskUtilityPhoneLast4,
     ActionCheckTransportCard, ActionCheckUtilityBill, ActionResetUtilityBillForm,
@@ -166,7 +167,7 @@ async def test_water_bill_zh(dispatcher):
     assert "待缴合计：62.10 元" in text
     assert "随申办" in text and "支付宝" in text and "微信" in text
     assert "数据来源：上海城投水务（示例），数据更新于" in text and "北京时间" in text
-    assert slots == CLEARED  # the verification digits never outlive the look-up
+    assert {k: slots[k] for k in CLEARED} == CLEARED  # the verification digits never outlive the look-up
 
 
 async def test_electricity_bill_en_with_an_overdue_bill(dispatcher):
@@ -177,7 +178,7 @@ async def test_electricity_bill_en_with_an_overdue_bill(dispatcher):
     assert "Unpaid in total: CNY 190.65" in text and "A bill is overdue" in text
     assert "Suishenban, Alipay or WeChat" in text
     assert "Source: State Grid Shanghai Electric Power (sample), data as of" in text
-    assert slots == CLEARED
+    assert {k: slots[k] for k in CLEARED} == CLEARED
 
 
 async def test_fully_paid_gas_account(dispatcher):
@@ -221,6 +222,43 @@ async def test_reset_after_stopping(dispatcher):
     assert slot_events(events) == CLEARED
 
 
+async def show_more(slots: dict, lang: str, dispatcher) -> dict:
+    tracker = make_tracker("显示更多" if lang == "zh" else "show more", intent="show_more",
+                           slots={"list_rest": slots.get("list_rest"), "center_list": None,
+                                  "language": lang})
+    return slot_events(await ActionShowMoreCenters().run(dispatcher, tracker, DOMAIN))
+
+
+@pytest.mark.parametrize("lang, button, head", [("zh", "显示其余 3 条", "更早的账单："),
+                                                ("en", "Show the other 3", "Earlier bills:")])
+async def test_bills_left_out_are_offered_and_shown(dispatcher, lang, button, head):
+    """Six bills, three shown: the paid older ones wait behind "show the rest"."""
+    slots = await check_bill(bill_tracker("water", "1020384756", "4403", lang), dispatcher)
+    first = dispatcher.messages[0]
+    assert first["text"].count("\n- ") == 3
+    assert first["buttons"] == [{"title": button, "payload": "/show_more"}]
+    rest = await show_more(slots, lang, dispatcher)
+    more = dispatcher.messages[1]
+    assert more["text"].startswith(head) and more["text"].count("\n- ") == 3
+    assert not more.get("buttons") and rest == {"list_rest": None}
+    shown = [line for m in dispatcher.messages for line in m["text"].splitlines() if line.startswith("- ")]
+    assert len(set(shown)) == 6  # every bill once
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_trips_left_out_are_offered_and_shown(dispatcher, lang):
+    slots = await check_card("31008815263", lang, dispatcher)
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/show_more"
+    assert slots["list_rest"]["lines"] and slots["center_list"] is None  # this list is now "the rest"
+    await show_more(slots, lang, dispatcher)
+    assert dispatcher.messages[1]["text"].count("\n- ") == len(slots["list_rest"]["lines"]) == 7
+
+
+async def test_a_short_list_offers_nothing(dispatcher):
+    slots = await check_card("31005530817", "en", dispatcher)
+    assert not dispatcher.messages[0].get("buttons") and "list_rest" not in slots
+
+
 # -- transport cards -----------------------------------------------------------------------------
 
 async def test_card_zh(dispatcher):
@@ -232,7 +270,7 @@ async def test_card_zh(dispatcher):
     assert "南京西路" not in text and "地铁2号线" not in text  # no places from a number alone
     assert "持卡在地铁站自助机" in text
     assert "数据来源：上海公共交通卡（示例），数据更新于" in text
-    assert slots == {"card_no": None}
+    assert slots["card_no"] is None
 
 
 async def test_card_en_with_low_balance(dispatcher):

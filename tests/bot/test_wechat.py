@@ -4,6 +4,7 @@ wechatpy playing WeChat's side and a fake WeChat API server on loopback."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import os
 import time
@@ -56,6 +57,53 @@ def test_buttons_become_numbered_options():
                                              {"title": "居住证", "payload": "/inform{\"service\": \"residence_permit\"}"}]}])
     assert "1. 护照" in text and "2. 居住证" in text
     assert payloads == ['/inform{"service": "passport"}', '/inform{"service": "residence_permit"}']
+
+
+def numbered_lines(text: str) -> list:
+    return re.findall(r"(?m)^\s*(\d{1,2})(?:[.)．]\s|、)", text)
+
+
+# The answers whose text has its own numbered list, alone and with options (buttons).
+CENTRES = {"zh": "徐汇区的社区事务受理中心共 4 个：\n1. 徐汇区社区事务受理中心\n   地址：漕溪北路 336 号\n"
+                 "2. 漕河泾街道社区事务受理中心\n3. 天平路街道社区事务受理中心\n另有 1 个中心未列出。",
+           "en": "Community affairs centres in Xuhui: 4 in all.\n1. Xuhui Community Affairs Centre\n"
+                 "   Address: 336 Caoxi North Road\n2. Caohejing Centre\n3. Tianping Road Centre\n"
+                 "1 more not listed."}
+FOLLOW_UPS = {"zh": ["所需材料", "办理时限", "去哪里办"], "en": ["Documents", "Processing time", "Where to go"]}
+
+
+def buttons(titles: list) -> list:
+    return [{"title": title, "payload": f"/option{{\"n\": {i}}}"} for i, title in enumerate(titles)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_reply_never_shows_two_lists_numbered_alike(lang):
+    """The case of the issue: a fee answer with follow-up options, then a list of centres with
+    "show the rest" - one numbering (the options'), so a typed "2" can mean one thing only."""
+    more = "显示其余 1 个" if lang == "zh" else "Show the other 1"
+    replies = [
+        [{"text": "护照 120 元" if lang == "zh" else "Passport: CNY 120", "buttons": buttons(FOLLOW_UPS[lang])},
+         {"text": CENTRES[lang], "buttons": buttons([more])}],
+        [{"text": CENTRES[lang], "buttons": buttons([more])}],
+        [{"text": CENTRES[lang]}, {"text": "?", "buttons": buttons(FOLLOW_UPS[lang])}],
+    ]
+    for messages in replies:
+        text, payloads = render_messages(messages)
+        assert numbered_lines(text) == [str(i) for i in range(1, len(payloads) + 1)], text
+        # each option shows the number that maps back to its payload
+        titles = [b["title"] for m in messages for b in m.get("buttons") or []]
+        assert [line for line in text.splitlines() if re.match(r"\d+\. ", line)] == \
+            [f"{i}. {t}" for i, t in enumerate(titles, 1)]
+        assert "• " + CENTRES[lang].splitlines()[1].split(". ", 1)[1] in text  # the list is kept
+    # Without options the text keeps its numbers: nothing maps a number back then.
+    text, payloads = render_messages([{"text": CENTRES[lang]}])
+    assert payloads == [] and text == CENTRES[lang] and numbered_lines(text) == ["1", "2", "3"]
+
+
+def test_only_list_numbering_becomes_bullets():
+    text, _ = render_messages([{"text": "1.5 公里\n12345 热线\n2026-12-03\n 2、第二项\n3) third",
+                                "buttons": buttons(["x"])}])
+    assert text.splitlines()[:5] == ["1.5 公里", "12345 热线", "2026-12-03", " • 第二项", "• third"]
 
 
 SAFE_VECTOR = {  # a push encrypted with AES_KEY for APP_ID, as WeChat's servers send it
@@ -305,6 +353,40 @@ def test_numbered_options_map_back_to_button_payloads(plain, services):
     assert (events[0].get("metadata") or {}).get("language") is None
     assert (events[-1].get("metadata") or {}).get("language") == "zh"
     assert option  # the title the user saw
+
+
+def options_of(reply: str) -> list:
+    """The titles of the reply's numbered lines, checked to be one numbering (1, 2, 3 …)."""
+    numbered = re.findall(r"(?m)^\s*(\d{1,2})[.)、．] ?(.+)$", reply)
+    assert [n for n, _ in numbered] == [str(i) for i in range(1, len(numbered) + 1)], reply
+    return [title for _, title in numbered]
+
+
+@pytest.mark.parametrize("first, question", [("最近的受理中心在哪里", "护照多少钱"),
+                                             ("where is the nearest service centre", "how much is a passport")])
+def test_options_and_a_numbered_answer_in_one_reply_cannot_collide(plain, services, first, question):
+    """The issue's case: a fee question while the district question is open (the fee's follow-ups
+    and the districts are options), then a district picked by number, then the centres there (a
+    numbered list cut with "show the rest"). Every reply has one numbering, the options', and a
+    number picks the option shown with it."""
+    wechat = WeChat(plain["webhook"])
+    user = openid()
+    stored = redis.Redis.from_url(REDIS_URL)
+    key = f"{services['prefix']}:opts:{hashed(user)}"
+    wechat.say(user, first)
+    reply = wechat.say(user, question)
+    options = options_of(reply)
+    payloads = json.loads(stored.get(key))
+    assert len(options) >= 2 and len(payloads) == len(options), reply
+    xuhui = next(i for i, title in enumerate(options, 1) if title in ("徐汇区", "Xuhui District"))
+    centres = wechat.say(user, str(xuhui))
+    assert user_events(plain["rasa"], user)[-1]["text"] == payloads[xuhui - 1]  # the option shown so
+    assert centres.count("\n• ") >= 2, centres  # the centres listed, as bullets
+    more = options_of(centres)
+    payloads = json.loads(stored.get(key))
+    assert more and len(payloads) == len(more) and "/show_more" in payloads, centres
+    wechat.say(user, str(payloads.index("/show_more") + 1))
+    assert user_events(plain["rasa"], user)[-1]["text"] == "/show_more"
 
 
 def test_subscribe_welcome_unsubscribe_silence_and_menu_click(plain):

@@ -144,6 +144,17 @@ def locations() -> LocationExtractor:
     ("K8县丁字街的商户乱摆摊", None, "丁字街", None),
     ("走路去学校的路上有个坑", None, None, None),
     ("这条路上的路灯坏了", None, None, None),
+    # a station's exit belongs to the place; 家 ends 我家 but not 徐家汇
+    ("徐家汇地铁站3号口积水很深", "xuhui", None, "徐家汇地铁站3号口"),
+    ("人民广场地铁站2号口的红绿灯不亮", "huangpu", None, "人民广场地铁站2号口"),
+    ("我家小区门口垃圾没人收", None, None, None),
+    ("The drain at Xujiahui metro station exit 3 is blocked", "xuhui", None,
+     "Xujiahui metro station exit 3"),
+    ("Broken traffic light at People's Square metro exit 2", None, None,
+     "People's Square metro exit 2"),
+    ("change the location to 150 Caoxi North Road", None, "150 Caoxi North Road", None),
+    ("地址改成徐家汇地铁站3号口", "xuhui", None, "徐家汇地铁站3号口"),
+    ("位置不对，地址是漕溪北路150号", None, "漕溪北路150号", None),
 ])
 def test_location_from_the_text(locations, text, district, road, landmark):
     found = locations.extract(text)
