@@ -8,6 +8,7 @@ server signed it, or a new one; its conversation is `web:<session>`. The `sessio
 puts in `user_uttered` is ignored: the socket's own session decides. Bot messages go to the
 session's room, which only sockets holding its token join. Path (/socket.io) and event names
 (user_uttered / bot_uttered, session_request / session_confirm) are Rasa's, so widgets work as is.
+The same server serves the citizens' web chat page at /chat (bot/channels/webchat_page.py).
 
 Limits (docs/security.md, "Channels"): engine.io packets and HTTP bodies of at most
 SOCKETIO_MAX_PAYLOAD_BYTES, messages of at most SOCKETIO_MAX_MESSAGE_CHARS, token buckets per
@@ -40,6 +41,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from bot.channels import replies
 from bot.channels.inputs import InvalidInput, bad_text, check_strings, conversation_id, limit_body
 from bot.channels.state import Buckets, Limits, hashed
+from bot.channels.webchat_page import add_chat_page
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,8 @@ class BoundedSocketBlueprint(SocketBlueprint):
         async def bound_socketio_bodies(request: Request, **_: Any) -> None:
             if (request.path.rstrip("/") + "/").startswith(prefix):
                 limit_body(request, max_bytes)
+
+        add_chat_page(app, self.ctx.max_message)
 
 
 class WebSocketIOInput(SocketIOInput):
@@ -160,6 +164,7 @@ class WebSocketIOInput(SocketIOInput):
                           max_http_buffer_size=self.max_payload)
         bp = BoundedSocketBlueprint(sio, self.socketio_path, self.max_payload, "socketio_webhook",
                                     __name__)
+        bp.ctx.max_message = self.max_message
         self.sio = sio  # Rasa's get_output_channel() uses it
 
         @bp.route("/", methods=["GET"])
