@@ -1,6 +1,8 @@
 // The citizens' web chat: socket.io to Rasa's channel (bot/channels/web_socketio.py). The server
 // issues the session token; it and the transcript live in sessionStorage, so a reload or a dropped
 // connection resumes the same conversation while a shared computer forgets it when the tab closes.
+// On resuming, the page names the last bot message it has (`last_seen`) and the server replays what
+// came after; messages typed while disconnected wait in sessionStorage and are sent on reconnect.
 // Everything either side typed is shown as text (textContent), never parsed as HTML.
 (function () {
   "use strict";
@@ -42,8 +44,9 @@
 
   var lang = chooseLanguage();
   var token = store.getItem(KEY + "token");
-  var transcript = load();
-  var outbox = [];  // typed while disconnected: sent once the session is confirmed again
+  var transcript = load("log", []);
+  var outbox = load("outbox", []);  // typed while disconnected: sent once the session is confirmed
+  var lastSeen = load("seen", null);  // {epoch, seq} of the last bot message shown
   var ready = false;
   var typingTimer = null;
 
@@ -56,13 +59,22 @@
 
   function t(name) { return STRINGS[lang][name]; }
 
-  function load() {
-    try { return JSON.parse(store.getItem(KEY + "log")) || []; } catch (e) { return []; }
+  function load(name, otherwise) {
+    try { return JSON.parse(store.getItem(KEY + name)) || otherwise; } catch (e) { return otherwise; }
   }
 
   function save() {
     transcript = transcript.slice(-KEEP);
     store.setItem(KEY + "log", JSON.stringify(transcript));
+    store.setItem(KEY + "outbox", JSON.stringify(outbox));
+    store.setItem(KEY + "seen", JSON.stringify(lastSeen));
+  }
+
+  function alreadyShown(message) {
+    if (typeof message.seq !== "number") return false;
+    if (lastSeen && lastSeen.epoch === message.epoch && message.seq <= lastSeen.seq) return true;
+    lastSeen = { epoch: message.epoch, seq: message.seq };
+    return false;
   }
 
   function applyLanguage() {
@@ -181,30 +193,33 @@
     text = text.trim();
     if (!text) return;
     transcript.forEach(function (entry) { entry.used = true; });  // earlier buttons are stale now
+    if (!ready) outbox.push(text);
     add({ who: "user", text: shown || text });
-    if (ready) emit(text); else outbox.push(text);
+    if (ready) emit(text);
   }
 
   var socket = io({ path: location.pathname.replace(/\/chat\/?$/, "") + "/socket.io" });
 
   socket.on("connect", function () {
     setStatus("");
-    socket.emit("session_request", { session_id: token });
+    socket.emit("session_request", { session_id: token, last_seen: lastSeen });
   });
 
   socket.on("session_confirm", function (confirmed) {
-    if (token && confirmed !== token) { transcript = []; save(); render(); }  // not resumable
+    if (token && confirmed !== token) { transcript = []; lastSeen = null; }  // not resumable
     token = confirmed;
     store.setItem(KEY + "token", token);
     ready = true;
     outbox.splice(0).forEach(emit);
+    save();
+    render();
   });
 
   socket.on("bot_uttered", function (message) {
-    if (!message || typeof message !== "object") return;
+    if (!message || typeof message !== "object" || alreadyShown(message)) return;
     showTyping(false);
     var entry = botEntry(message);
-    if (entry.text || entry.image || entry.replies.length) add(entry);
+    if (entry.text || entry.image || entry.replies.length) add(entry); else save();
   });
 
   socket.on("disconnect", function () { ready = false; showTyping(false); setStatus("offline"); });
