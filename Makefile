@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-webchat webchat-screenshots test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-webchat webchat-screenshots test-bench-smoke test-topology evaluate bench bench-smoke bench-topology bench-webchat regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -86,6 +86,10 @@ setup-browser:
 test-topology: setup train setup-haproxy
 	@echo "==> production topology: readiness, and a replica's death under load"
 	@PYTHONPATH=. $(RASA_PY) -m pytest -c pytest-rasa.ini -q -rxX tests/deploy/live
+
+# 50 concurrent web chat sessions on the production configuration (~10 min): docs/webchat-load.md.
+bench-webchat: setup train
+	@PYTHONPATH=. $(RASA_PY) bench/webchat_load.py --write-doc
 
 # The full failover run, a Redis outage and the capacity figures of docs/deployment.md (~15 min).
 bench-topology: setup train setup-haproxy

@@ -18,6 +18,12 @@ def page(harness):
         yield ChatPage(driver, harness.base, timeout=20).open()
 
 
+def test_the_page_connects_over_websocket(page):
+    # One connection on one replica: the round-robin balancer needs no sticky sessions; also shows
+    # that the Content-Security-Policy lets the page reach its own socket.io.
+    assert page.driver.execute_script("return document.documentElement.dataset.transport") == "websocket"
+
+
 def test_an_agents_reply_shows_the_agents_name(page):
     page.say("!agent 王芳 您好，我是人工客服王芳。")
     reply = page.wait_bot(1)[-1]

@@ -198,10 +198,14 @@
     if (ready) emit(text);
   }
 
-  var socket = io({ path: location.pathname.replace(/\/chat\/?$/, "") + "/socket.io" });
+  // WebSocket first: one connection that stays on one replica, so a load balancer needs no sticky
+  // sessions; long polling only where WebSocket is blocked.
+  var socket = io({ path: location.pathname.replace(/\/chat\/?$/, "") + "/socket.io",
+                    transports: ["websocket", "polling"], tryAllTransports: true });
 
   socket.on("connect", function () {
     setStatus("");
+    document.documentElement.dataset.transport = socket.io.engine.transport.name;  // for support and tests
     socket.emit("session_request", { session_id: token, last_seen: lastSeen });
   });
 

@@ -1,0 +1,227 @@
+"""Concurrent web chat sessions against Rasa's socket.io channel, spoken as the page speaks it
+(python-socketio's asyncio client, polling upgraded to WebSocket, a server-issued session):
+
+    make bench-webchat        # 50 sessions x 10 questions on the production configuration,
+                              # writes docs/webchat-load.md
+    .venv/rasa/bin/python bench/webchat_load.py --help
+
+The short form runs in CI (tests/bot/test_webchat_load.py, 50 sessions x 2 questions). Every
+session connects from its own loopback address (127.0.1.k), as 50 citizens would, so the channel's
+per-address limit applies to each of them and not to the benchmark. Each session asks its
+questions one after the other. Afterwards every session's conversation is read back from Rasa's
+tracker: what the session sent must be exactly what Rasa stored for it, and what it received
+must be exactly the bot messages stored for it, once each, numbered without gap. Anything else
+counts as lost, duplicated or misdelivered.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ["护照多少钱", "how much does a passport cost", "居住证要带什么材料？",
+             "how long does a Shanghai residence permit take", "浦东的社区事务受理中心周六开门吗",
+             "what documents do I need for a residence permit", "你好", "hello"]
+
+
+@dataclass
+class Session:
+    index: int
+    token: str = ""
+    sent: list[str] = field(default_factory=list)
+    got: list[dict] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def conversation(self) -> str:
+        return "web:" + self.token.split(".")[0]
+
+
+@dataclass
+class Outcome:
+    sessions: int
+    messages: int
+    replies: int
+    lost: int
+    duplicated: int
+    misdelivered: int
+    failed_sessions: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.duplicated or self.misdelivered or self.failed_sessions)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+    def summary(self) -> str:
+        return (f"{self.sessions} sessions, {self.messages} messages, {self.replies} replies in "
+                f"{self.seconds:.1f} s: lost {self.lost}, duplicated {self.duplicated}, misdelivered "
+                f"{self.misdelivered}, failed sessions {self.failed_sessions}; first reply p50 "
+                f"{self.percentile(50):.2f} s, p95 {self.percentile(95):.2f} s, max "
+                f"{max(self.latencies, default=float('nan')):.2f} s")
+
+
+async def _until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def run_session(base: str, session: Session, turns: int, quiet: float, timeout: float) -> None:
+    """One citizen: a session, then `turns` questions, each once its previous answer is complete."""
+    address = f"127.0.1.{session.index + 1}"
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    async with aiohttp.ClientSession(connector=connector) as http:
+        sio = socketio.AsyncClient(reconnection=False, http_session=http)
+        confirmed: list[str] = []
+        sio.on("session_confirm", confirmed.append)
+        sio.on("bot_uttered", session.got.append)
+        try:
+            await sio.connect(base, socketio_path="/socket.io", wait_timeout=timeout)
+            await sio.emit("session_request", {"session_id": None})
+            if not await _until(lambda: confirmed, timeout):
+                raise TimeoutError("no session_confirm")
+            session.token = confirmed[0]
+            for turn in range(turns):
+                text = QUESTIONS[(session.index + turn) % len(QUESTIONS)]
+                before, started = len(session.got), time.perf_counter()
+                session.sent.append(text)
+                await sio.emit("user_uttered", {"message": text, "session_id": session.token})
+                if not await _until(lambda: len(session.got) > before, timeout):
+                    raise TimeoutError(f"no answer to {text!r}")
+                session.latencies.append(time.perf_counter() - started)
+                while True:  # the answer is complete once the session has been quiet for a while
+                    count = len(session.got)
+                    await asyncio.sleep(quiet)
+                    if len(session.got) == count:
+                        break
+        except Exception as exc:  # counted, and reported with the outcome
+            session.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            await sio.disconnect()
+
+
+async def stored(http: aiohttp.ClientSession, base: str, token: str, conversation: str) -> tuple[list, list]:
+    """(user texts, bot message parts) Rasa stored for `conversation`; parts split as Rasa's
+    socket.io output splits a text (at blank lines)."""
+    async with http.get(f"{base}/conversations/{conversation}/tracker", params={"token": token}) as r:
+        r.raise_for_status()
+        events = (await r.json())["events"]
+    users = [e.get("text") for e in events if e["event"] == "user"]
+    bots = [part for e in events if e["event"] == "bot" and e.get("text")
+            for part in e["text"].strip().split("\n\n")]
+    return users, bots
+
+
+async def run(base: str, api_token: str, sessions: int, turns: int, quiet: float = 0.7,
+              timeout: float = 120) -> tuple[Outcome, list[Session]]:
+    runs = [Session(i) for i in range(sessions)]
+    started = time.perf_counter()
+    await asyncio.gather(*(run_session(base, s, turns, quiet, timeout) for s in runs))
+    seconds = time.perf_counter() - started
+    lost = duplicated = misdelivered = 0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        for s in runs:
+            if not s.token:
+                continue
+            users, bots = await stored(http, base, api_token, s.conversation)
+            seen: set = set()
+            received = []  # once per number: a number received twice is a duplicate
+            for message in s.got:
+                number = message.get("seq")
+                if number is not None and number in seen:
+                    duplicated += 1
+                    continue
+                seen.add(number)
+                if message.get("text"):
+                    received.append(message["text"])
+            lost += sum((Counter(s.sent) - Counter(users)).values())  # never reached Rasa
+            lost += sum((Counter(bots) - Counter(received)).values())  # never reached the session
+            # Stored in another conversation, or answered by anything but this conversation.
+            misdelivered += sum((Counter(users) - Counter(s.sent)).values())
+            misdelivered += sum((Counter(received) - Counter(bots)).values())
+    outcome = Outcome(sessions, sum(len(s.sent) for s in runs), sum(len(s.got) for s in runs), lost,
+                      duplicated, misdelivered, sum(1 for s in runs if s.error or not s.token), seconds,
+                      [x for s in runs for x in s.latencies])
+    return outcome, runs
+
+
+# ------------------------------------------------------------------------------ the full run
+
+def write_doc(outcome: Outcome, sessions: int, turns: int) -> None:
+    doc = ROOT / "docs" / "webchat-load.md"
+    doc.write_text(f"""# Web chat under load
+
+Measured by `make bench-webchat` (`bench/webchat_load.py --write-doc`) on the production
+configuration (PostgreSQL tracker store, Redis lock store and channel limits, one Rasa worker) on
+this project's 2-core development machine shared with other work, so the latencies are an upper
+bound. {sessions} web chat sessions at once, each from its own loopback address, each asking
+{turns} questions (Chinese and English, answered from the data service) one after the other, as
+the page speaks: python-socketio's client, a server-issued session, polling upgraded to WebSocket.
+Every session's conversation is then read back from Rasa's tracker and compared with what the
+session sent and received.
+
+| figure | value |
+|---|---|
+| sessions / messages sent / bot messages received | {outcome.sessions} / {outcome.messages} / {outcome.replies} |
+| lost / duplicated / delivered to another session | {outcome.lost} / {outcome.duplicated} / {outcome.misdelivered} |
+| sessions that failed (no session, timeout) | {outcome.failed_sessions} |
+| first reply after sending: p50 / p95 / max | {outcome.percentile(50):.2f} s / {outcome.percentile(95):.2f} s / {max(outcome.latencies, default=float('nan')):.2f} s |
+| whole run | {outcome.seconds:.0f} s ({outcome.messages / outcome.seconds:.1f} messages/s) |
+
+CI runs the short form, 50 sessions of 2 questions each on the end-to-end test backend
+(`tests/bot/test_webchat_load.py`), and fails on any lost, duplicated or misdelivered message.
+""", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--write-doc", action="store_true", help="write docs/webchat-load.md")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from bench.systems import TOKEN, CityBackend, wait_http  # the production configuration
+
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="webchat-load-") as tmp:
+        system = CityBackend(Path(tmp), ROOT / "models" / "shanghai-assistant.tar.gz", rasa_workers=1,
+                             ds_workers=1, run_suffix="_webchat")
+        try:
+            system.start_support()
+            system.env["SOCKETIO_REDIS_PREFIX"] = f"bench:webchat:{uuid.uuid4().hex}:"
+            proc = system.start_rasa()
+            base = f"http://127.0.0.1:{system.rasa_port}"
+            wait_http(f"{base}/status?token={TOKEN}", 600, proc, Path(tmp) / "rasa.log")
+            outcome, runs = asyncio.run(run(base, TOKEN, args.sessions, args.turns))
+        finally:
+            system.stop()
+    print(outcome.summary())
+    for s in runs:
+        if s.error:
+            print(f"session {s.index}: {s.error}")
+    if args.write_doc:
+        write_doc(outcome, args.sessions, args.turns)
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
