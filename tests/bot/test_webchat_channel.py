@@ -117,8 +117,9 @@ def test_a_stranger_is_replayed_nothing(web, last_seen):
     assert stranger.confirmed[0] != owner.token and stranger.got == []
 
 
-def test_the_outbox_is_bounded_and_leaves_messages_alone():
-    outbox = Outbox(per_conversation=3, conversations=2)
+def test_the_outbox_is_bounded_in_size_and_time_and_leaves_messages_alone():
+    now = [0.0]
+    outbox = Outbox(per_conversation=3, seconds=600, conversations=2, clock=lambda: now[0])
     message = {"text": "hi"}
     numbered = [outbox.number("web:a", message) for _ in range(5)]
     assert message == {"text": "hi"} and [m["seq"] for m in numbered] == [1, 2, 3, 4, 5]
@@ -126,3 +127,10 @@ def test_the_outbox_is_bounded_and_leaves_messages_alone():
     outbox.number("web:b", message)
     outbox.number("web:c", message)  # the least recently used conversation (a) is dropped
     assert outbox.after("web:a", None) == [] and len(outbox.after("web:b", None)) == 1
+    restarted = outbox.number("web:a", message)  # a forgotten conversation starts a new numbering
+    assert restarted["seq"] == 1 and restarted["epoch"] != numbered[0]["epoch"]
+    assert outbox.after("web:a", {"epoch": numbered[0]["epoch"], "seq": 5}) == [restarted]
+    now[0] = 601.0  # ten minutes later nothing is replayed, and nothing is kept
+    assert outbox.after("web:a", None) == []
+    outbox.number("web:d", message)
+    assert list(outbox._kept) == ["web:d"]
