@@ -42,6 +42,10 @@ class Session:
     got: list[dict] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     error: str = ""
+    last_seen: dict | None = None
+    numbers: set = field(default_factory=set)
+    reconnects: int = 0
+    dropped: int = 0  # numbers received twice (a replay crossing the live message)
 
     @property
     def conversation(self) -> str:
@@ -59,6 +63,8 @@ class Outcome:
     failed_sessions: int
     seconds: float
     latencies: list[float]
+    reconnects: int = 0
+    replays_dropped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -71,7 +77,8 @@ class Outcome:
     def summary(self) -> str:
         return (f"{self.sessions} sessions, {self.messages} messages, {self.replies} replies in "
                 f"{self.seconds:.1f} s: lost {self.lost}, duplicated {self.duplicated}, misdelivered "
-                f"{self.misdelivered}, failed sessions {self.failed_sessions}; first reply p50 "
+                f"{self.misdelivered}, failed sessions {self.failed_sessions}; reconnects "
+                f"{self.reconnects} ({self.replays_dropped} replayed numbers already shown); first reply p50 "
                 f"{self.percentile(50):.2f} s, p95 {self.percentile(95):.2f} s, max "
                 f"{max(self.latencies, default=float('nan')):.2f} s")
 
@@ -86,22 +93,49 @@ async def _until(condition, seconds: float) -> bool:
 
 
 async def run_session(base: str, session: Session, turns: int, quiet: float, timeout: float) -> None:
-    """One citizen: a session, then `turns` questions, each once its previous answer is complete."""
+    """One citizen, as the page behaves: a session, then `turns` questions, each once its previous
+    answer is complete; after a dropped connection it reconnects, resumes its session naming the
+    last bot message it saw (the server replays what it missed) and drops numbers it already has."""
     address = f"127.0.1.{session.index + 1}"
     connector = aiohttp.TCPConnector(local_addr=(address, 0))
     async with aiohttp.ClientSession(connector=connector) as http:
-        sio = socketio.AsyncClient(reconnection=False, http_session=http)
-        confirmed: list[str] = []
-        sio.on("session_confirm", confirmed.append)
-        sio.on("bot_uttered", session.got.append)
+        sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, http_session=http)
+        ready = asyncio.Event()
+
+        async def connected() -> None:
+            await sio.emit("session_request", {"session_id": session.token or None,
+                                               "last_seen": session.last_seen})
+
+        def confirmed(token: str) -> None:
+            if session.token and token != session.token:
+                session.error = "the session was not resumed"
+            session.token = token
+            ready.set()
+
+        def disconnected() -> None:
+            ready.clear()
+            session.reconnects += 0 if closing else 1
+
+        closing = False
+
+        def bot_uttered(message: dict) -> None:
+            number = (message.get("epoch"), message.get("seq"))
+            if number in session.numbers:
+                session.dropped += 1  # replayed and live both arrived: shown once, as the page does
+                return
+            if message.get("seq") is not None:
+                session.numbers.add(number)
+                session.last_seen = {"epoch": number[0], "seq": number[1]}
+            session.got.append(message)
+
+        for event, handler in (("connect", connected), ("session_confirm", confirmed),
+                               ("disconnect", disconnected), ("bot_uttered", bot_uttered)):
+            sio.on(event, handler)
         try:
             await sio.connect(base, socketio_path="/socket.io", wait_timeout=timeout)
-            await sio.emit("session_request", {"session_id": None})
-            if not await _until(lambda: confirmed, timeout):
-                raise TimeoutError("no session_confirm")
-            session.token = confirmed[0]
             for turn in range(turns):
                 text = QUESTIONS[(session.index + turn) % len(QUESTIONS)]
+                await asyncio.wait_for(ready.wait(), timeout)  # typed while away: sent once back
                 before, started = len(session.got), time.perf_counter()
                 session.sent.append(text)
                 await sio.emit("user_uttered", {"message": text, "session_id": session.token})
@@ -114,8 +148,9 @@ async def run_session(base: str, session: Session, turns: int, quiet: float, tim
                     if len(session.got) == count:
                         break
         except Exception as exc:  # counted, and reported with the outcome
-            session.error = f"{type(exc).__name__}: {exc}"
+            session.error = session.error or f"{type(exc).__name__}: {exc}"
         finally:
+            closing = True
             await sio.disconnect()
 
 
@@ -143,24 +178,18 @@ async def run(base: str, api_token: str, sessions: int, turns: int, quiet: float
             if not s.token:
                 continue
             users, bots = await stored(http, base, api_token, s.conversation)
-            seen: set = set()
-            received = []  # once per number: a number received twice is a duplicate
-            for message in s.got:
-                number = message.get("seq")
-                if number is not None and number in seen:
-                    duplicated += 1
-                    continue
-                seen.add(number)
-                if message.get("text"):
-                    received.append(message["text"])
+            received = [m["text"] for m in s.got if m.get("text")]
             lost += sum((Counter(s.sent) - Counter(users)).values())  # never reached Rasa
             lost += sum((Counter(bots) - Counter(received)).values())  # never reached the session
-            # Stored in another conversation, or answered by anything but this conversation.
+            # Stored in another conversation; shown twice; or not this conversation's at all.
             misdelivered += sum((Counter(users) - Counter(s.sent)).values())
-            misdelivered += sum((Counter(received) - Counter(bots)).values())
+            extra = Counter(received) - Counter(bots)
+            duplicated += sum(n for text, n in extra.items() if text in bots)
+            misdelivered += sum(n for text, n in extra.items() if text not in bots)
     outcome = Outcome(sessions, sum(len(s.sent) for s in runs), sum(len(s.got) for s in runs), lost,
                       duplicated, misdelivered, sum(1 for s in runs if s.error or not s.token), seconds,
-                      [x for s in runs for x in s.latencies])
+                      [x for s in runs for x in s.latencies], sum(s.reconnects for s in runs),
+                      sum(s.dropped for s in runs))
     return outcome, runs
 
 
@@ -184,6 +213,7 @@ session sent and received.
 | sessions / messages sent / bot messages received | {outcome.sessions} / {outcome.messages} / {outcome.replies} |
 | lost / duplicated / delivered to another session | {outcome.lost} / {outcome.duplicated} / {outcome.misdelivered} |
 | sessions that failed (no session, timeout) | {outcome.failed_sessions} |
+| connections dropped and resumed / replayed messages already shown (dropped by the client) | {outcome.reconnects} / {outcome.replays_dropped} |
 | first reply after sending: p50 / p95 / max | {outcome.percentile(50):.2f} s / {outcome.percentile(95):.2f} s / {max(outcome.latencies, default=float('nan')):.2f} s |
 | whole run | {outcome.seconds:.0f} s ({outcome.messages / outcome.seconds:.1f} messages/s) |
 
