@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import time
@@ -46,6 +47,7 @@ class Session:
     numbers: set = field(default_factory=set)
     reconnects: int = 0
     dropped: int = 0  # numbers received twice (a replay crossing the live message)
+    unanswered: int = 0  # no reply within the timeout
 
     @property
     def conversation(self) -> str:
@@ -65,6 +67,8 @@ class Outcome:
     latencies: list[float]
     reconnects: int = 0
     replays_dropped: int = 0
+    logged_errors: int = 0  # ERROR lines of Rasa, the action server and the data service
+    unanswered: int = 0  # messages the assistant stored no reply to (not the channel's doing)
 
     @property
     def ok(self) -> bool:
@@ -77,7 +81,8 @@ class Outcome:
     def summary(self) -> str:
         return (f"{self.sessions} sessions, {self.messages} messages, {self.replies} replies in "
                 f"{self.seconds:.1f} s: lost {self.lost}, duplicated {self.duplicated}, misdelivered "
-                f"{self.misdelivered}, failed sessions {self.failed_sessions}; reconnects "
+                f"{self.misdelivered}, failed sessions {self.failed_sessions}, unanswered by the "
+                f"assistant {self.unanswered}; reconnects "
                 f"{self.reconnects} ({self.replays_dropped} replayed numbers already shown); first reply p50 "
                 f"{self.percentile(50):.2f} s, p95 {self.percentile(95):.2f} s, max "
                 f"{max(self.latencies, default=float('nan')):.2f} s")
@@ -132,7 +137,8 @@ async def run_session(base: str, session: Session, turns: int, quiet: float, tim
                                ("disconnect", disconnected), ("bot_uttered", bot_uttered)):
             sio.on(event, handler)
         try:
-            await sio.connect(base, socketio_path="/socket.io", wait_timeout=timeout)
+            await sio.connect(base, socketio_path="/socket.io", transports=["websocket"],
+                              wait_timeout=timeout)
             for turn in range(turns):
                 text = QUESTIONS[(session.index + turn) % len(QUESTIONS)]
                 await asyncio.wait_for(ready.wait(), timeout)  # typed while away: sent once back
@@ -140,7 +146,8 @@ async def run_session(base: str, session: Session, turns: int, quiet: float, tim
                 session.sent.append(text)
                 await sio.emit("user_uttered", {"message": text, "session_id": session.token})
                 if not await _until(lambda: len(session.got) > before, timeout):
-                    raise TimeoutError(f"no answer to {text!r}")
+                    session.unanswered += 1  # the tracker then tells whether the assistant answered
+                    continue
                 session.latencies.append(time.perf_counter() - started)
                 while True:  # the answer is complete once the session has been quiet for a while
                     count = len(session.got)
@@ -189,7 +196,7 @@ async def run(base: str, api_token: str, sessions: int, turns: int, quiet: float
     outcome = Outcome(sessions, sum(len(s.sent) for s in runs), sum(len(s.got) for s in runs), lost,
                       duplicated, misdelivered, sum(1 for s in runs if s.error or not s.token), seconds,
                       [x for s in runs for x in s.latencies], sum(s.reconnects for s in runs),
-                      sum(s.dropped for s in runs))
+                      sum(s.dropped for s in runs), unanswered=sum(s.unanswered for s in runs))
     return outcome, runs
 
 
@@ -204,7 +211,10 @@ configuration (PostgreSQL tracker store, Redis lock store and channel limits, on
 this project's 2-core development machine shared with other work, so the latencies are an upper
 bound. {sessions} web chat sessions at once, each from its own loopback address, each asking
 {turns} questions (Chinese and English, answered from the data service) one after the other, as
-the page speaks: python-socketio's client, a server-issued session, polling upgraded to WebSocket.
+the page speaks: python-socketio's client over WebSocket, a server-issued session, resumed after a
+dropped connection with the missed bot messages replayed. The sessions ask again as soon as an
+answer is complete, so the latency is mostly queueing behind the other 49 citizens: it measures
+the single Rasa worker's throughput on this machine, not the channel.
 Every session's conversation is then read back from Rasa's tracker and compared with what the
 session sent and received.
 
@@ -212,14 +222,29 @@ session sent and received.
 |---|---|
 | sessions / messages sent / bot messages received | {outcome.sessions} / {outcome.messages} / {outcome.replies} |
 | lost / duplicated / delivered to another session | {outcome.lost} / {outcome.duplicated} / {outcome.misdelivered} |
-| sessions that failed (no session, timeout) | {outcome.failed_sessions} |
+| sessions that failed (no session, an error) | {outcome.failed_sessions} |
+| messages the assistant stored no reply to | {outcome.unanswered} |
 | connections dropped and resumed / replayed messages already shown (dropped by the client) | {outcome.reconnects} / {outcome.replays_dropped} |
 | first reply after sending: p50 / p95 / max | {outcome.percentile(50):.2f} s / {outcome.percentile(95):.2f} s / {max(outcome.latencies, default=float('nan')):.2f} s |
 | whole run | {outcome.seconds:.0f} s ({outcome.messages / outcome.seconds:.1f} messages/s) |
+| ERROR lines logged by Rasa, the action server and the data service | {outcome.logged_errors} |
 
+ERROR lines: Sanic 21.12 logs `Task was destroyed but it is pending!` for some of the WebSockets clients
+closes at the end; the others are Rasa's calls to the action server failing under load.
+
+{UNANSWERED if outcome.unanswered else ""}
 CI runs the short form, 50 sessions of 2 questions each on the end-to-end test backend
-(`tests/bot/test_webchat_load.py`), and fails on any lost, duplicated or misdelivered message.
+(`tests/bot/test_webchat_load.py`), and fails on any lost, duplicated, misdelivered or unanswered
+message. The services' logs of the last run are in `bench/results/webchat-load/`.
 """, encoding="utf-8")
+
+
+UNANSWERED = """A message the assistant stored no reply to is not the channel's doing: the tracker holds the
+message and no answer, and Rasa's log has the reason. In the measured runs it was always Rasa's
+call to the action server failing under load (`Failed to run custom action ...: Cannot write to
+closing transport` / `Can not write request body`, a pooled connection closing under it), after
+which Rasa continues without the action's answer and the citizen hears nothing.
+"""
 
 
 def main() -> int:
@@ -231,19 +256,21 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from bench.systems import TOKEN, CityBackend, wait_http  # the production configuration
 
-    import tempfile
-    with tempfile.TemporaryDirectory(prefix="webchat-load-") as tmp:
-        system = CityBackend(Path(tmp), ROOT / "models" / "shanghai-assistant.tar.gz", rasa_workers=1,
-                             ds_workers=1, run_suffix="_webchat")
-        try:
-            system.start_support()
-            system.env["SOCKETIO_REDIS_PREFIX"] = f"bench:webchat:{uuid.uuid4().hex}:"
-            proc = system.start_rasa()
-            base = f"http://127.0.0.1:{system.rasa_port}"
-            wait_http(f"{base}/status?token={TOKEN}", 600, proc, Path(tmp) / "rasa.log")
-            outcome, runs = asyncio.run(run(base, TOKEN, args.sessions, args.turns))
-        finally:
-            system.stop()
+    workdir = ROOT / "bench" / "results" / "webchat-load"  # the services' logs, kept for reading
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    system = CityBackend(workdir, ROOT / "models" / "shanghai-assistant.tar.gz", rasa_workers=1,
+                         ds_workers=1, run_suffix="_webchat")
+    try:
+        system.start_support()
+        system.env["SOCKETIO_REDIS_PREFIX"] = f"bench:webchat:{uuid.uuid4().hex}:"
+        proc = system.start_rasa()
+        base = f"http://127.0.0.1:{system.rasa_port}"
+        wait_http(f"{base}/status?token={TOKEN}", 600, proc, workdir / "rasa.log")
+        outcome, runs = asyncio.run(run(base, TOKEN, args.sessions, args.turns))
+    finally:
+        system.stop()
+    outcome.logged_errors = system.logged_errors()
     print(outcome.summary())
     for s in runs:
         if s.error:
