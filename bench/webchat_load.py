@@ -1,5 +1,5 @@
 """Concurrent web chat sessions against Rasa's socket.io channel, spoken as the page speaks it
-(python-socketio's asyncio client, polling upgraded to WebSocket, a server-issued session):
+(python-socketio's asyncio client over WebSocket, a server-issued session, resumed after a drop):
 
     make bench-webchat        # 50 sessions x 10 questions on the production configuration,
                               # writes docs/webchat-load.md

@@ -65,6 +65,11 @@ def test_typing_indicator_while_the_assistant_works(page):
     page.wait(page.typing, "the typing indicator", timeout=3)
     page.wait_bot(1)
     assert not page.typing()
+    page.say("!sleep 3")
+    page.reload()  # the answer is still on its way: the page says so, and it arrives once
+    assert page.typing()
+    assert page.wait_bot(2)[-1]["text"].endswith(" !sleep 3") and len(page.bot_messages()) == 2
+    page.wait(lambda: not page.typing(), "the typing indicator to go", timeout=3)
 
 
 def test_the_composer_keeps_to_the_channels_limit(page):

@@ -217,6 +217,8 @@
     outbox.splice(0).forEach(emit);
     save();
     render();
+    var last = transcript[transcript.length - 1];
+    if (last && last.who === "user") showTyping(true);  // resumed while the answer is on its way
   });
 
   socket.on("bot_uttered", function (message) {
