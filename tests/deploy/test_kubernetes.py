@@ -95,7 +95,7 @@ def test_only_the_channels_are_public_and_the_action_server_is_internal():
     ingresses = of_kind("Ingress")
     assert set(ingresses) == {"shps-channels", "shps-console"}
     paths = [p["path"] for rule in ingresses["shps-channels"]["spec"]["rules"] for p in rule["http"]["paths"]]
-    assert sorted(paths) == ["/socket.io/", "/webhooks/"]
+    assert sorted(paths) == ["/chat", "/socket.io/", "/webhooks/"]
     console = ingresses["shps-console"]  # operators: own host, HTTPS, office networks only
     assert [r["host"] for r in console["spec"]["rules"]] == console["spec"]["tls"][0]["hosts"]
     assert console["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
