@@ -144,6 +144,9 @@ def locations() -> LocationExtractor:
     ("K8县丁字街的商户乱摆摊", None, "丁字街", None),
     ("走路去学校的路上有个坑", None, None, None),
     ("这条路上的路灯坏了", None, None, None),
+    # The longest alias wins whatever its script or position; Latin aliases are whole words only.
+    ("Putuo friends told me: broken lights near jingan temple", "jingan", None, None),
+    ("a bundle of cables hangs over the pavement", None, None, None),
 ])
 def test_location_from_the_text(locations, text, district, road, landmark):
     found = locations.extract(text)
