@@ -1,6 +1,7 @@
 """A citizen's text -> message type, work-order class, alternatives and location, in zh or en."""
 from __future__ import annotations
 
+from dataservice.text.normalize import fold
 from dataservice.work_orders.location import LocationExtractor
 from dataservice.work_orders.model import WorkOrderModel
 from dataservice.work_orders.taxonomy import Taxonomy
@@ -10,12 +11,13 @@ MAX_ALTERNATIVES = 4
 
 def classify(model: WorkOrderModel, locations: LocationExtractor, taxonomy: Taxonomy,
              district_names: dict[str, dict[str, str]], text: str, lang: str) -> dict:
-    prediction = model.predict(text)
+    folded = fold(text)  # shared by the model and the location rules
+    prediction = model.predict(text, folded)
     candidates = prediction.candidates
     level1, level2, _joint = candidates[0]
     score = prediction.level1[0][1]
     best = taxonomy.by_code[level2 or level1]
-    place = locations.extract(text)
+    place = locations.extract(text, folded)
     kind = prediction.type[0] if prediction.type else None
     return {
         "type": ({"code": kind[0], "name": taxonomy.type_by_code[kind[0]].name(lang),

@@ -61,29 +61,34 @@ class LocationExtractor:
                 if len(folded) < 2:
                     continue
                 (latin if folded.isascii() else zh)[folded] = code
-        self._zh = zh
-        # Latin aliases as whole words ("pudong", "the bund"), longest first.
-        self._latin = [(re.compile(rf"\b{re.escape(a)}\b"), a, c)
-                       for a, c in sorted(latin.items(), key=lambda kv: -len(kv[0]))]
-        self._zh_pattern = re.compile("|".join(re.escape(a) for a in sorted(zh, key=len, reverse=True))) if zh else None
+        self._aliases = {**zh, **latin}
+        # One alternation per script, longest alias first, so a text is scanned twice, not once per
+        # alias (a pattern per alias cost ~20 ms on a 2,000-character message). Latin aliases match
+        # as whole words ("pudong", "the bund").
+        self._zh_pattern = _alternation(zh, "", "")
+        self._latin_pattern = _alternation(latin, r"\b", r"\b")
 
-    def extract(self, text: str) -> Location:
-        folded = fold(text)
+    def extract(self, text: str, folded: str | None = None) -> Location:
+        """`folded`: `fold(text)` when the caller has it already."""
+        folded = fold(text) if folded is None else folded
         return Location(self._district(folded), _first(_ROAD_ZH, _ROAD_EN, text, folded),
                         _first(_LANDMARK_ZH, _LANDMARK_EN, text, folded))
 
     def _district(self, folded: str) -> str | None:
+        """The longest alias mentioned; the earliest on a tie."""
         best: tuple[int, int, str] | None = None  # (-length, start, code)
-        if self._zh_pattern is not None:
-            for m in self._zh_pattern.finditer(folded):
-                candidate = (-len(m.group()), m.start(), self._zh[m.group()])
-                best = min(best, candidate) if best else candidate
-        for pattern, alias, code in self._latin:
-            m = pattern.search(folded)
-            if m:
-                candidate = (-len(alias), m.start(), code)
+        for pattern in (self._zh_pattern, self._latin_pattern):
+            for m in pattern.finditer(folded) if pattern is not None else ():
+                candidate = (-len(m.group()), m.start(), self._aliases[m.group()])
                 best = min(best, candidate) if best else candidate
         return best[2] if best else None
+
+
+def _alternation(aliases: dict[str, str], before: str, after: str) -> re.Pattern[str] | None:
+    if not aliases:
+        return None
+    options = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+    return re.compile(f"{before}(?:{options}){after}")
 
 
 def _first(zh: re.Pattern[str], en: re.Pattern[str], text: str, folded: str) -> str | None:

@@ -51,8 +51,9 @@ class ModelLoadError(RuntimeError):
     """The model file is missing, unreadable, or from another format or scikit-learn version."""
 
 
-def normalize(text: str) -> str:
-    return _SPACE.sub(" ", _DIGITS.sub("0", fold(text))).strip()
+def normalize(text: str, folded: str | None = None) -> str:
+    """`folded`: `fold(text)` when the caller has it already (it is the costly part)."""
+    return _SPACE.sub(" ", _DIGITS.sub("0", fold(text) if folded is None else folded)).strip()
 
 
 def analyze(text: str) -> list[str]:
@@ -146,8 +147,8 @@ class WorkOrderModel:
         values = tf * self.idf[index]
         return index, values / np.linalg.norm(values)
 
-    def predict(self, text: str) -> Prediction:
-        normalized = normalize(text)
+    def predict(self, text: str, folded: str | None = None) -> Prediction:
+        normalized = normalize(text, folded)
         index, values = self.features(normalized)
         known = index.size > 0
         p1 = dict(zip(self.level1.classes, self.level1.probabilities(index, values).tolist()))

@@ -155,6 +155,9 @@ def locations() -> LocationExtractor:
     ("change the location to 150 Caoxi North Road", None, "150 Caoxi North Road", None),
     ("地址改成徐家汇地铁站3号口", "xuhui", None, "徐家汇地铁站3号口"),
     ("位置不对，地址是漕溪北路150号", None, "漕溪北路150号", None),
+    # The longest alias wins whatever its script or position; Latin aliases are whole words only.
+    ("Putuo friends told me: broken lights near jingan temple", "jingan", None, None),
+    ("a bundle of cables hangs over the pavement", None, None, None),
 ])
 def test_location_from_the_text(locations, text, district, road, landmark):
     found = locations.extract(text)
