@@ -23,7 +23,7 @@ log = logging.getLogger("dataservice")
 # work_orders before tickets: its /tickets/categories must not be read as a ticket number.
 V1_MODULES = [
     "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
-    "garbage", "utilities", "transport",
+    "garbage", "utilities", "transport", "calendar",
 ]
 
 
