@@ -29,6 +29,9 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
   echo "==> ACTION_SERVER_TOKEN not set: generated a development action-server secret for this run"
 fi
 export ACTION_SERVER_TOKEN
+# The live handoff: the action server and Rasa reach the console's queue, the console reaches
+# Rasa's agent relay (development secrets unless set; docs/operators.md, "Agent desk").
+export CONSOLE_URL="${CONSOLE_URL:-http://127.0.0.1:8100}" AGENT_RELAY_URL="${AGENT_RELAY_URL:-http://127.0.0.1:5005}"
 DEV_INTEGRATOR_KEY="${INTEGRATOR_API_KEYS%%,*}"
 DEV_INTEGRATOR_KEY="${DEV_INTEGRATOR_KEY#*:}"
 

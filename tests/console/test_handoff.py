@@ -234,6 +234,7 @@ def test_a_citizen_who_leaves_is_shown_and_nothing_is_lost(desk_app, sessions):
     (datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc), "09:00-18:00", False),   # National Day
     (datetime(2026, 10, 10, 2, 0, tzinfo=timezone.utc), "09:00-18:00", True),   # make-up Saturday
     (datetime(2026, 12, 3, 15, 59, tzinfo=timezone.utc), "00:00-24:00", True),  # Thu 23:59
+    (datetime(2026, 10, 1, 15, 0, tzinfo=timezone.utc), "always", True),        # round the clock
 ])
 def test_working_hours_follow_the_city_calendar(when, hours, open_):
     assert services(FakeRasa(), FakeDataService(), hours).hours.open_at(when) is open_
