@@ -25,7 +25,8 @@ import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationResumed
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -117,6 +118,10 @@ class AgentRelayInput(InputChannel):
             if data["kind"] == "end":
                 tracker.update(ConversationResumed())
             tracker.update(BotUttered(text, metadata=metadata or None))
+            if data["kind"] == "end":
+                # The pause ended the assistant's turn without its usual action_listen: without
+                # one the policies read the next message as part of that turn.
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await agent.tracker_store.save(tracker)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -1,0 +1,227 @@
+"""The live handoff end to end: a real Rasa (trained model), the action server, the data service
+and the operator console (web app and event consumer) as processes on free ports.
+
+A citizen on socket.io asks for a person in Chinese and in English, an agent accepts on the desk,
+replies (HTML shown as text), reads what the citizen says meanwhile, ends, and the assistant
+answers again; a WeChat citizen gets the agent's reply as a customer-service message (the fake
+WeChat API of wechat_support.py). Rasa uses Redis (python-socketio's Redis manager), so the
+agent's reply travels the way it does between replicas.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+import socketio
+
+from tests.actions.conftest import API_KEY, start_dataservice
+from tests.bot.conftest import (ROOT, free_port, start_action_server, start_rasa, stop,
+                                wait_http)
+from tests.bot.wechat_support import (APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN, FakeWeChatAPI,
+                                      WeChat, require_redis, text_xml)
+
+CONSOLE_PY = ROOT / ".venv" / "console" / "bin" / "python"
+HANDOFF_TOKEN = "e2e-handoff-token"
+RELAY_SECRET = "e2e-relay-secret"
+PASSWORD = "e2e agent password"
+
+
+def _console(env: dict, args: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(CONSOLE_PY), "-m", "console", *args], cwd=ROOT, env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    require_redis()
+    tmp = tmp_path_factory.mktemp("handoff")
+    ds_proc, ds_url = start_dataservice(tmp)
+    fake = FakeWeChatAPI()
+    prefix = f"test:handoff:{uuid.uuid4().hex[:8]}:"
+    console_port, action_port, rasa_port = free_port(), free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url,
+               DATASERVICE_API_KEY=API_KEY, TF_CPP_MIN_LOG_LEVEL="3",
+               SQLALCHEMY_SILENCE_UBER_WARNING="1", REDIS_URL=REDIS_URL,
+               SOCKETIO_REDIS_PREFIX=prefix, WECHAT_REDIS_PREFIX=prefix + "wechat",
+               WECHAT_TOKEN=WX_TOKEN, WECHAT_APP_ID=APP_ID, WECHAT_APP_SECRET=APP_SECRET,
+               WECHAT_API_BASE=fake.url, WECHAT_AES_KEY="",
+               EVENT_BROKER_URL=f"sqlite:///{tmp / 'events.sqlite3'}",
+               CONSOLE_DATABASE_URL=f"sqlite:///{tmp / 'console.sqlite3'}",
+               CONSOLE_URL=f"http://127.0.0.1:{console_port}", CONSOLE_HANDOFF_TOKEN=HANDOFF_TOKEN,
+               AGENT_RELAY_URL=f"http://127.0.0.1:{rasa_port}", AGENT_RELAY_SECRET=RELAY_SECRET,
+               CONSOLE_AGENT_HOURS="always", CONSOLE_ADMIN_PASSWORD=PASSWORD,
+               ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook")
+    env.pop("TRACKER_STORE_URL", None)
+    procs = [ds_proc]
+    try:
+        subprocess.run([str(CONSOLE_PY), "-m", "console", "migrate"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([str(CONSOLE_PY), "-m", "console", "create-admin", "agent1"], cwd=ROOT,
+                       env=env, check=True, capture_output=True)
+        console = _console(env, ["serve", "--port", str(console_port)], tmp / "console.log")
+        procs.append(console)
+        procs.append(_console(env, ["consume"], tmp / "consumer.log"))
+        wait_http(f"http://127.0.0.1:{console_port}/healthz", 60, console, tmp / "console.log")
+        procs.append(start_action_server(env, action_port, tmp / "actions.log"))
+        procs.append(start_rasa(env, rasa_port, tmp / "rasa.log"))
+        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "console": env["CONSOLE_URL"],
+               "fake": fake, "tmp": tmp}
+    finally:
+        stop(procs)
+        fake.close()
+        r = redis.Redis.from_url(REDIS_URL)
+        for key in r.scan_iter(f"{prefix}*"):
+            r.delete(key)
+
+
+def wait_until(check, seconds: float = 60, what: str = ""):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Desk:
+    """The agent, driving the desk's JSON actions as desk.js does."""
+
+    def __init__(self, console: str) -> None:
+        self.base, self.http = console, requests.Session()
+        page = self.http.get(f"{console}/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        done = self.http.post(f"{console}/login", data={"username": "agent1", "password": PASSWORD,
+                                                         "csrf_token": token},
+                              allow_redirects=False, timeout=10)
+        assert done.status_code == 303
+        desk = self.http.get(f"{console}/desk", timeout=10).text
+        self.csrf = re.search(r'data-csrf="([^"]+)"', desk).group(1)
+
+    def post(self, path: str, body: dict | None = None) -> requests.Response:
+        return self.http.post(self.base + path, json=body or {}, timeout=30,
+                              headers={"X-CSRF-Token": self.csrf})
+
+    def state(self) -> dict:
+        return self.http.get(f"{self.base}/desk/state", timeout=10).json()
+
+    def waiting(self, conversation: str) -> dict | None:
+        return next((c for c in self.state()["queue"] if c["conversation_id"] == conversation), None)
+
+    def held(self, conversation: str) -> dict | None:
+        return next((c for c in self.state()["mine"] if c["conversation_id"] == conversation), None)
+
+
+class Citizen:
+    def __init__(self, rasa: str) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self.got: list[dict] = []
+        self.session: list[str] = []
+        self.sio.on("bot_uttered", self.got.append)
+        self.sio.on("session_confirm", self.session.append)
+        self.sio.connect(rasa, socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
+        self.sio.emit("session_request", {})
+        wait_until(lambda: self.session, 20, "session")
+        self.conversation = "web:" + self.session[0].partition(".")[0]
+
+    def say(self, text: str, replies: int = 1, seconds: float = 60) -> list[dict]:
+        before = len(self.got)
+        self.sio.emit("user_uttered", {"message": text})
+        return wait_until(lambda: self.got[before:] if len(self.got) >= before + replies else None,
+                          seconds, f"a reply to {text!r}")
+
+    def wait_agent(self, before: int) -> dict:
+        return wait_until(lambda: next((m for m in self.got[before:]
+                                        if (m.get("metadata") or {}).get("agent")), None),
+                          30, "the agent's message")
+
+
+@pytest.mark.parametrize("lang, ask, queued, during, answer_q, answer", [
+    ("zh", "我要转人工", "转接人工客服", "我的居住证办了一个月还没好", "护照多少钱", "护照"),
+    ("en", "I want to talk to a human", "will join this chat", "my residence permit is late",
+     "how much does a passport cost", "passport"),
+])
+def test_a_web_citizen_is_handed_to_an_agent_and_back(stack, lang, ask, queued, during,
+                                                      answer_q, answer):
+    desk = Desk(stack["console"])
+    assert desk.post("/desk/presence", {"available": True}).status_code == 200
+    citizen = Citizen(stack["rasa"])
+    try:
+        [told] = citizen.say(ask)
+        assert queued in told["text"] and "1" in told["text"]
+        card = wait_until(lambda: desk.waiting(citizen.conversation), 30, "the queue")
+        assert desk.post(f"/desk/handoffs/{card['id']}/accept").status_code == 200
+        joined = citizen.wait_agent(0)
+        assert joined["metadata"]["agent"]["name"] == "agent1"
+
+        # Paused: the assistant stays silent, the agent reads the citizen's message.
+        before = len(citizen.got)
+        citizen.sio.emit("user_uttered", {"message": during})
+        wait_until(lambda: any(m["text"] == during for m in
+                               (desk.held(citizen.conversation) or {}).get("transcript", [])),
+                   30, "the citizen's message on the desk")
+        assert len(citizen.got) == before
+
+        reply = "<b>您好</b>, an agent here" if lang == "zh" else "<b>Hello</b>, an agent here"
+        assert desk.post(f"/desk/handoffs/{card['id']}/reply", {"text": reply}).status_code == 200
+        got = citizen.wait_agent(before)
+        assert got["text"] == reply and got["metadata"]["agent"]["id"] == joined["metadata"]["agent"]["id"]
+
+        before = len(citizen.got)
+        assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
+        back = wait_until(lambda: citizen.got[before:], 30, "the assistant's return")
+        assert ("智能助手" if lang == "zh" else "assistant is back") in back[0]["text"]
+        assert answer in " ".join(m["text"] for m in citizen.say(answer_q)).lower()
+        stored = wait_until(lambda: [m for m in desk_transcript(stack, citizen.conversation)
+                                     if m["agent_id"]], 30, "the stored agent reply")
+        assert [m["text"] for m in stored if m["text"] == reply] == [reply]
+    finally:
+        citizen.sio.disconnect()
+
+
+def desk_transcript(stack, conversation: str) -> list[dict]:
+    """The conversation as the console stored it (via a fresh desk read of the database)."""
+    import sqlite3
+    with sqlite3.connect(stack["tmp"] / "console.sqlite3") as db:
+        rows = db.execute("SELECT text, agent_id FROM messages WHERE conversation_id = ? "
+                          "ORDER BY id", (conversation,)).fetchall()
+    return [{"text": t, "agent_id": a} for t, a in rows]
+
+
+def test_a_citizen_who_disconnects_is_shown_to_the_agent(stack):
+    desk = Desk(stack["console"])
+    desk.post("/desk/presence", {"available": True})
+    citizen = Citizen(stack["rasa"])
+    citizen.say("我要转人工")
+    card = wait_until(lambda: desk.waiting(citizen.conversation), 30, "the queue")
+    desk.post(f"/desk/handoffs/{card['id']}/accept")
+    citizen.sio.disconnect()
+    held = wait_until(lambda: (desk.held(citizen.conversation) or {}).get("citizen_left")
+                      and desk.held(citizen.conversation), 30, "the citizen-left mark")
+    assert any(m["text"] == "我要转人工" for m in held["transcript"])
+    assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
+
+
+def test_a_wechat_citizen_gets_the_agent_reply_as_a_customer_service_message(stack):
+    desk = Desk(stack["console"])
+    desk.post("/desk/presence", {"available": True})
+    wechat = WeChat(stack["rasa"] + "/webhooks/wechat/webhook")
+    openid = "o-handoff-" + uuid.uuid4().hex[:8]
+    told = wechat.read(wechat.post(text_xml(openid, "转人工"), timeout=60))
+    texts = (told or {}).get("Content", "") + " ".join(stack["fake"].wait_for(openid, 1, 20))
+    assert "转接人工客服" in texts
+    conversation = f"wechat:{openid}"
+    card = wait_until(lambda: desk.waiting(conversation), 30, "the queue")
+    desk.post(f"/desk/handoffs/{card['id']}/accept")
+    sent_before = len(stack["fake"].messages_for(openid))
+    assert desk.post(f"/desk/handoffs/{card['id']}/reply", {"text": "您好，我是人工客服小王"}).status_code == 200
+    got = stack["fake"].wait_for(openid, sent_before + 2, 20)
+    assert "您好，我是人工客服小王" in got
+    assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
