@@ -39,57 +39,46 @@ def ask_console(conversation_id: str, channel: str, language: str, reason: str) 
         return None
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
-                    reason: str) -> list[dict[str, Any]]:
-    lang = lang_of(tracker)
-    channel = (tracker.get_latest_input_channel() or "unknown")[:32]
-    answer = await asyncio.to_thread(ask_console, tracker.sender_id, channel, lang, reason)
-    if not answer or answer.get("status") not in ("queued", "unavailable"):
-        dispatcher.utter_message(response="utter_request_human")
-        return []
-    if answer["status"] == "queued":
-        dispatcher.utter_message(response="utter_handoff_queued", position=answer["position"])
-        return [ConversationPaused()]
-    why = (t(lang, "现在不是人工服务时间", "outside the agents' working hours")
-           if answer.get("reason") == "closed"
-           else t(lang, "人工客服暂时都不在线", "no agent is available at the moment"))
-    dispatcher.utter_message(response="utter_handoff_unavailable", reason=why)
-    return []
+QUEUED = ("正在为您转接人工客服，稍后会有工作人员加入对话。您现在排在第 {position} 位。"
+          "您可以继续输入，工作人员会看到。",
+          "A person from the city's service team will join this chat shortly. You are number "
+          "{position} in the queue. Meanwhile you can keep typing: the agent will read it.")
+UNAVAILABLE = ("目前没有人工客服可以接入（{reason}）。请拨打 12345 市民服务热线（24小时），"
+               "或提交 12345 工单，热线工作人员会回电联系您。",
+               "No agent can join this chat right now ({reason}). Please call the 12345 citizen "
+               "hotline (24 hours, English service: press 7), or file a 12345 request and the "
+               "hotline will call you back.")
+CLOSED = ("现在不是人工服务时间", "outside the agents' working hours")
+NO_AGENT = ("人工客服暂时都不在线", "no agent is available at the moment")
+CALL_BACK = ("提交 12345 工单（回电）", "File a 12345 request (call-back)")
+# The console unreachable: the hotline, as before the agent desk existed.
+NO_DESK = ("目前无法在对话中转接人工客服。请拨打 12345 市民服务热线（24小时人工服务），"
+           "或在办公时间前往就近的社区事务受理服务中心。",
+           "I can't transfer you to a person in this chat right now. Please call the 12345 "
+           "citizen hotline (24 hours, English service available: press 7), or visit any "
+           "community affairs centre during opening hours.")
 
 
 class ActionRequestHuman(Action):
+    """Asked for a person, or misunderstood twice in a row (data/rules/dialogue.yml)."""
+
     def name(self) -> str:
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        return await hand_over(dispatcher, tracker, "asked")
-
-
-def failed_twice(tracker: Tracker) -> bool:
-    """The latest two citizen messages both fell back, with no handoff ended between them."""
-    recent: list[dict] = []
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "resume":
-            break
-        if event.get("event") == "user":
-            recent.append(event)
-            if len(recent) == 2:
-                break
-    return len(recent) == 2 and all(
-        ((e.get("parse_data") or {}).get("intent") or {}).get("name") == FALLBACK_INTENT
-        for e in recent)
-
-
-class ActionHandleFallback(Action):
-    """Asks the citizen to rephrase; the second misunderstanding in a row goes to a person."""
-
-    def name(self) -> str:
-        return "action_handle_fallback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if failed_twice(tracker):
-            return await hand_over(dispatcher, tracker, "fallback")
-        dispatcher.utter_message(response="utter_default")
+        lang = lang_of(tracker)
+        asked = (tracker.latest_message or {}).get("intent", {}).get("name") != FALLBACK_INTENT
+        channel = (tracker.get_latest_input_channel() or "unknown")[:32]
+        answer = await asyncio.to_thread(ask_console, tracker.sender_id, channel, lang,
+                                          "asked" if asked else "fallback")
+        if not answer or answer.get("status") not in ("queued", "unavailable"):
+            dispatcher.utter_message(text=t(lang, *NO_DESK))
+            return []
+        if answer["status"] == "queued":
+            dispatcher.utter_message(text=t(lang, *QUEUED).format(position=int(answer["position"])))
+            return [ConversationPaused()]
+        why = t(lang, *(CLOSED if answer.get("reason") == "closed" else NO_AGENT))
+        dispatcher.utter_message(text=t(lang, *UNAVAILABLE).format(reason=why),
+                                 buttons=[{"title": t(lang, *CALL_BACK), "payload": "/report_issue"}])
         return []
