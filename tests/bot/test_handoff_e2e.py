@@ -4,16 +4,25 @@ and the operator console (web app and event consumer) as processes on free ports
 A citizen on socket.io asks for a person in Chinese and in English, an agent accepts on the desk,
 replies (HTML shown as text), reads what the citizen says meanwhile, ends, and the assistant
 answers again; a WeChat citizen gets the agent's reply as a customer-service message (the fake
-WeChat API of wechat_support.py). Rasa uses Redis (python-socketio's Redis manager), so the
-agent's reply travels the way it does between replicas.
+WeChat API of wechat_support.py), and an integrator gets it on its callback URL, signed.
+
+Two Rasa replicas share Redis and the tracker store: citizens talk to replica A, the console's
+relay reaches replica B, so every agent message crosses replicas (python-socketio's Redis manager
+carries it to the socket's replica).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import re
 import subprocess
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -31,6 +40,33 @@ CONSOLE_PY = ROOT / ".venv" / "console" / "bin" / "python"
 HANDOFF_TOKEN = "e2e-handoff-token"
 RELAY_SECRET = "e2e-relay-secret"
 PASSWORD = "e2e agent password"
+INTEGRATOR_KEY = "e2e-handoff-integrator-key"
+
+
+class CallbackServer:
+    """An integrator's callback URL on loopback, recording what arrives with its signature."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, dict]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append((json.loads(body), {"body": body, **dict(self.headers)}))
+                self.send_response(200)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _console(env: dict, args: list[str], log: Path) -> subprocess.Popen:
@@ -43,9 +79,10 @@ def stack(tmp_path_factory):
     require_redis()
     tmp = tmp_path_factory.mktemp("handoff")
     ds_proc, ds_url = start_dataservice(tmp)
-    fake = FakeWeChatAPI()
+    fake, callbacks = FakeWeChatAPI(), CallbackServer()
     prefix = f"test:handoff:{uuid.uuid4().hex[:8]}:"
-    console_port, action_port, rasa_port = free_port(), free_port(), free_port()
+    console_port, action_port = free_port(), free_port()
+    rasa_port, relay_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url,
                DATASERVICE_API_KEY=API_KEY, TF_CPP_MIN_LOG_LEVEL="3",
                SQLALCHEMY_SILENCE_UBER_WARNING="1", REDIS_URL=REDIS_URL,
@@ -55,7 +92,9 @@ def stack(tmp_path_factory):
                EVENT_BROKER_URL=f"sqlite:///{tmp / 'events.sqlite3'}",
                CONSOLE_DATABASE_URL=f"sqlite:///{tmp / 'console.sqlite3'}",
                CONSOLE_URL=f"http://127.0.0.1:{console_port}", CONSOLE_HANDOFF_TOKEN=HANDOFF_TOKEN,
-               AGENT_RELAY_URL=f"http://127.0.0.1:{rasa_port}", AGENT_RELAY_SECRET=RELAY_SECRET,
+               AGENT_RELAY_URL=f"http://127.0.0.1:{relay_port}", AGENT_RELAY_SECRET=RELAY_SECRET,
+               INTEGRATOR_API_KEYS=f"e2e:{INTEGRATOR_KEY}",
+               INTEGRATOR_CALLBACKS=f"e2e:{callbacks.url}",
                CONSOLE_AGENT_HOURS="always", CONSOLE_ADMIN_PASSWORD=PASSWORD,
                ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook")
     env.pop("TRACKER_STORE_URL", None)
@@ -70,12 +109,17 @@ def stack(tmp_path_factory):
         procs.append(_console(env, ["consume"], tmp / "consumer.log"))
         wait_http(f"http://127.0.0.1:{console_port}/healthz", 60, console, tmp / "console.log")
         procs.append(start_action_server(env, action_port, tmp / "actions.log"))
-        procs.append(start_rasa(env, rasa_port, tmp / "rasa.log"))
+        with ThreadPoolExecutor(2) as pool:  # the two replicas load their models side by side
+            replicas = [pool.submit(start_rasa, env, port, tmp / f"rasa-{port}.log")
+                        for port in (rasa_port, relay_port)]
+            for replica in replicas:
+                procs.append(replica.result())
         yield {"rasa": f"http://127.0.0.1:{rasa_port}", "console": env["CONSOLE_URL"],
-               "fake": fake, "tmp": tmp}
+               "fake": fake, "tmp": tmp, "callbacks": callbacks}
     finally:
         stop(procs)
         fake.close()
+        callbacks.close()
         r = redis.Redis.from_url(REDIS_URL)
         for key in r.scan_iter(f"{prefix}*"):
             r.delete(key)
@@ -225,3 +269,47 @@ def test_a_wechat_citizen_gets_the_agent_reply_as_a_customer_service_message(sta
     got = stack["fake"].wait_for(openid, sent_before + 2, 20)
     assert "您好，我是人工客服小王" in got
     assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
+
+
+def test_an_integrator_gets_the_agent_reply_on_its_signed_callback(stack):
+    desk = Desk(stack["console"])
+    desk.post("/desk/presence", {"available": True})
+    sender = "caller-" + uuid.uuid4().hex[:8]
+    told = requests.post(stack["rasa"] + "/webhooks/rest/webhook", timeout=60,
+                         headers={"Authorization": f"Bearer {INTEGRATOR_KEY}"},
+                         json={"sender": sender, "message": "I want to talk to a human",
+                               "metadata": {"language": "en"}})
+    assert "will join this chat" in told.json()[0]["text"]
+    card = wait_until(lambda: desk.waiting(f"rest:e2e:{sender}"), 30, "the queue")
+    desk.post(f"/desk/handoffs/{card['id']}/accept")
+    assert desk.post(f"/desk/handoffs/{card['id']}/reply", {"text": "Hello from an agent"}).status_code == 200
+    payload, headers = wait_until(lambda: next(
+        (r for r in stack["callbacks"].received
+         if r[0]["recipient_id"] == sender and r[0]["messages"][0]["text"] == "Hello from an agent"),
+        None), 30, "the callback")
+    assert payload["messages"][0]["metadata"]["agent"]["name"] == "agent1"
+    expected = hmac.new(INTEGRATOR_KEY.encode(), headers["X-Timestamp"].encode() + b"." +
+                        headers["body"], hashlib.sha256).hexdigest()
+    assert headers["X-Signature"] == f"sha256={expected}"
+    assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
+
+
+def test_the_agent_relay_refuses_forged_and_malformed_requests(stack):
+    from console.relay_signature import sign
+    url = stack["rasa"] + "/webhooks/agent_relay/send"
+    good = {"kind": "reply", "conversation_id": "web:nobody", "language": "en", "text": "hi",
+            "agent": {"id": 1, "name": "agent1"}, "reply_id": "r1"}
+
+    def post(body: bytes, secret: str = RELAY_SECRET) -> requests.Response:
+        return requests.post(url, data=body, headers={"Content-Type": "application/json",
+                                                      **sign(secret, body)}, timeout=30)
+    assert post(json.dumps(good).encode(), "forged-secret").status_code == 401
+    assert requests.post(url, json=good, timeout=30).status_code == 401  # unsigned
+    for bad in (b"{not json", b"[]", json.dumps({**good, "kind": "drop_table"}).encode(),
+                json.dumps({**good, "text": ""}).encode(),
+                json.dumps({**good, "text": "x" * 2001}).encode(),
+                json.dumps({**good, "agent": {"id": "1; DROP", "name": "x"}}).encode()):
+        response = post(bad)
+        assert response.status_code == 400 and "error" in response.json()
+    assert post(b"x" * 20000).status_code == 413
+    assert post(json.dumps(good).encode()).status_code == 404  # no such conversation

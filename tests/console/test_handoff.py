@@ -2,9 +2,15 @@
 accept, reply, end, timeouts, a citizen who leaves, call-back tickets, and bad input."""
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
+import uvicorn
 from sqlalchemy import select
 
 from console.handoff import queue
@@ -266,3 +272,32 @@ def test_an_agent_files_a_12345_ticket_from_the_desk(desk_app, data, sessions):
     assert data.tickets[0]["channel"] == "agent_desk" and data.tickets[0]["language"] == "en"
     refused = agent.post(path, {"description": "x"})
     assert refused.status_code == 400 and "description" in refused.json()["error"]["message"]
+
+
+def test_the_desk_streams_a_new_conversation_as_it_arrives(desk_app):
+    """Server-sent events over a real HTTP server: the queue's change arrives on the open stream."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(desk_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        agent = Agent(desk_app, "agent1")
+        agent.post("/desk/presence", {"available": True})
+        cookies = {"console_session": agent.client.cookies.get("console_session")}
+        while not server.started:
+            time.sleep(0.05)
+        with httpx.Client(base_url=base, cookies=cookies, timeout=20) as http, \
+                http.stream("GET", "/desk/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            events = (json.loads(line[len("data: "):]) for line in stream.iter_lines()
+                      if line.startswith("data: "))
+            assert next(events)["queue"] == []
+            ask(desk_app, "web:live", "en")
+            arrived = next(events)
+            assert [c["conversation_id"] for c in arrived["queue"]] == ["web:live"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
