@@ -301,3 +301,13 @@ def test_the_desk_streams_a_new_conversation_as_it_arrives(desk_app):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_the_transcript_page_marks_agent_replies(desk_app, sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "<script>alert(1)</script>hi"})
+    page = agent.client.get("/conversations/web:a").text
+    assert "人工客服 #" in page and "&lt;script&gt;alert(1)&lt;/script&gt;hi" in page
