@@ -59,26 +59,53 @@ NO_DESK = ("目前无法在对话中转接人工客服。请拨打 12345 市民�
            "community affairs centre during opening hours.")
 
 
-class ActionRequestHuman(Action):
-    """Asked for a person, or misunderstood twice in a row (data/rules/dialogue.yml)."""
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
+                    reason: str) -> list[dict[str, Any]]:
+    lang = lang_of(tracker)
+    channel = (tracker.get_latest_input_channel() or "unknown")[:32]
+    answer = await asyncio.to_thread(ask_console, tracker.sender_id, channel, lang, reason)
+    if not answer or answer.get("status") not in ("queued", "unavailable"):
+        dispatcher.utter_message(text=t(lang, *NO_DESK))
+        return []
+    if answer["status"] == "queued":
+        dispatcher.utter_message(text=t(lang, *QUEUED).format(position=int(answer["position"])))
+        return [ConversationPaused()]
+    why = t(lang, *(CLOSED if answer.get("reason") == "closed" else NO_AGENT))
+    dispatcher.utter_message(text=t(lang, *UNAVAILABLE).format(reason=why),
+                             buttons=[{"title": t(lang, *CALL_BACK), "payload": "/report_issue"}])
+    return []
 
+
+class ActionRequestHuman(Action):
     def name(self) -> str:
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        lang = lang_of(tracker)
-        asked = (tracker.latest_message or {}).get("intent", {}).get("name") != FALLBACK_INTENT
-        channel = (tracker.get_latest_input_channel() or "unknown")[:32]
-        answer = await asyncio.to_thread(ask_console, tracker.sender_id, channel, lang,
-                                          "asked" if asked else "fallback")
-        if not answer or answer.get("status") not in ("queued", "unavailable"):
-            dispatcher.utter_message(text=t(lang, *NO_DESK))
-            return []
-        if answer["status"] == "queued":
-            dispatcher.utter_message(text=t(lang, *QUEUED).format(position=int(answer["position"])))
-            return [ConversationPaused()]
-        why = t(lang, *(CLOSED if answer.get("reason") == "closed" else NO_AGENT))
-        dispatcher.utter_message(text=t(lang, *UNAVAILABLE).format(reason=why),
-                                 buttons=[{"title": t(lang, *CALL_BACK), "payload": "/report_issue"}])
-        return []
+        return await hand_over(dispatcher, tracker, "asked")
+
+
+def failed_twice(tracker: Tracker) -> bool:
+    """The latest two citizen messages both fell back, with no handoff ended between them."""
+    recent: list[dict] = []
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "resume":
+            break
+        if event.get("event") == "user":
+            recent.append(event)
+            if len(recent) == 2:
+                break
+    return len(recent) == 2 and all(
+        ((e.get("parse_data") or {}).get("intent") or {}).get("name") == FALLBACK_INTENT
+        for e in recent)
+
+
+class ActionHandOverIfRepeated(Action):
+    """After "I didn't understand" (utter_default): the second time in a row, a person."""
+
+    def name(self) -> str:
+        return "action_hand_over_if_repeated"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return await hand_over(dispatcher, tracker, "fallback") if failed_twice(tracker) else []

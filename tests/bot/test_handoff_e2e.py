@@ -220,3 +220,36 @@ def test_the_agent_relay_refuses_forged_and_malformed_requests(stack):
         assert response.status_code == 400 and "error" in response.json()
     assert post(b"x" * 20000).status_code == 413
     assert post(json.dumps(good).encode()).status_code == 404  # no such conversation
+
+
+def test_two_misunderstandings_in_a_row_go_to_a_person(stack):
+    desk = Desk(stack["console"])
+    desk.post("/desk/presence", {"available": True})
+    citizen = Citizen(stack["rasa"])
+    try:
+        # "/nlu_fallback" is what the model says when it is unsure (Rasa's intent payload syntax).
+        [first] = citizen.say("/nlu_fallback")
+        assert "没有完全理解" in first["text"]
+        second = citizen.say("/nlu_fallback", replies=2)
+        assert "没有完全理解" in second[0]["text"] and "转接人工客服" in second[1]["text"]
+        card = wait_until(lambda: desk.waiting(citizen.conversation), 30, "the queue")
+        assert card["reason"] == "fallback"
+        assert desk.post(f"/desk/handoffs/{card['id']}/accept").status_code == 200
+        assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
+    finally:
+        citizen.sio.disconnect()
+
+
+def test_without_an_available_agent_12345_and_a_call_back_request_are_offered(stack):
+    desk = Desk(stack["console"])
+    assert desk.post("/desk/presence", {"available": False}).status_code == 200
+    citizen = Citizen(stack["rasa"])
+    try:
+        [told] = citizen.say("I want to talk to a human")
+        assert "No agent can join" in told["text"] and "12345" in told["text"]
+        assert [b["payload"] for b in told.get("quick_replies") or told.get("buttons") or []] == [
+            "/report_issue"]
+        assert desk.waiting(citizen.conversation) is None
+    finally:
+        citizen.sio.disconnect()
+        desk.post("/desk/presence", {"available": True})
