@@ -64,6 +64,16 @@ class LocalFirstRedisManager(AsyncRedisManager):
             kwargs["ignore_queue"] = True
         return await super().emit(event, data, namespace=namespace, room=room, **kwargs)
 
+    async def _handle_emit(self, message):
+        # A message from another process (the agent relay) goes through this process's server,
+        # as its own replies do, so the server's own emit logic applies to it too.
+        if message.get("callback") is None and message.get("room") is not None:
+            await self.server.emit(message["event"], message.get("data"),
+                                   namespace=message.get("namespace"), room=message["room"],
+                                   skip_sid=message.get("skip_sid"), ignore_queue=True)
+        else:
+            await super()._handle_emit(message)
+
 
 def _has_room(sio: AsyncServer, room: str, namespace: str = "/") -> bool:
     return bool(sio.manager.rooms.get(namespace, {}).get(room))
