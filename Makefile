@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-bench-smoke test-topology evaluate bench bench-smoke bench-topology regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-webchat webchat-screenshots test-bench-smoke test-topology evaluate bench bench-smoke bench-topology bench-webchat regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -43,7 +43,7 @@ run: setup seed migrate-console train
 train: setup-rasa
 	@bash scripts/train.sh
 
-test: test-dataservice test-console test-assistant test-bench-smoke test-topology
+test: test-dataservice test-console test-assistant test-webchat test-bench-smoke test-topology
 
 test-dataservice: setup-dataservice setup-haproxy
 	@echo "==> data service tests (SQLite + PostgreSQL + Redis)"
@@ -56,6 +56,16 @@ test-console: setup-console setup-rasa setup-browser
 
 test-assistant: setup train
 	@bash scripts/test_assistant.sh
+
+# The web chat page in headless Chromium: Selenium (console environment) drives it while the
+# backend runs in Rasa's environment (~3 min).
+test-webchat: setup train setup-browser
+	@echo "==> web chat page in a real browser"
+	@$(CONSOLE_PY) -m pytest -q -p no:cacheprovider tests/webchat
+
+# The screenshots of docs/webchat.md, taken by the citizen's browser test.
+webchat-screenshots: setup train setup-browser
+	@WEBCHAT_SCREENSHOT_DIR=docs/webchat $(CONSOLE_PY) -m pytest -q -p no:cacheprovider tests/webchat/test_citizen_chat.py
 
 evaluate: setup train
 	@bash scripts/evaluate_nlu.sh
@@ -76,6 +86,10 @@ setup-browser:
 test-topology: setup train setup-haproxy
 	@echo "==> production topology: readiness, and a replica's death under load"
 	@PYTHONPATH=. $(RASA_PY) -m pytest -c pytest-rasa.ini -q -rxX tests/deploy/live
+
+# 50 concurrent web chat sessions on the production configuration (~10 min): docs/webchat-load.md.
+bench-webchat: setup train
+	@PYTHONPATH=. $(RASA_PY) bench/webchat_load.py --write-doc
 
 # The full failover run, a Redis outage and the capacity figures of docs/deployment.md (~15 min).
 bench-topology: setup train setup-haproxy

@@ -74,7 +74,8 @@ wait_http "Rasa" http://127.0.0.1:5005/status?token="$RASA_AUTH_TOKEN" 300
 
 cat <<MSG
 
-The backend is running. Chat with it (integrator key: $DEV_INTEGRATOR_KEY):
+The backend is running. Citizens' web chat page: http://127.0.0.1:5005/chat (docs/webchat.md)
+Chat with it over the REST webhook (integrator key: $DEV_INTEGRATOR_KEY):
   curl -s -XPOST http://127.0.0.1:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -H "Authorization: Bearer $DEV_INTEGRATOR_KEY" \\
        -d '{"sender": "me", "message": "居住证要带什么材料？", "metadata": {"language": "zh"}}'

@@ -8,6 +8,8 @@ server signed it, or a new one; its conversation is `web:<session>`. The `sessio
 puts in `user_uttered` is ignored: the socket's own session decides. Bot messages go to the
 session's room, which only sockets holding its token join. Path (/socket.io) and event names
 (user_uttered / bot_uttered, session_request / session_confirm) are Rasa's, so widgets work as is.
+The same server serves the citizens' web chat page at /chat (bot/channels/webchat_page.py), and
+replays to a socket that resumes a session the bot messages it missed (bot/channels/webchat_replay.py).
 
 Limits (docs/security.md, "Channels"): engine.io packets and HTTP bodies of at most
 SOCKETIO_MAX_PAYLOAD_BYTES, messages of at most SOCKETIO_MAX_MESSAGE_CHARS, token buckets per
@@ -40,6 +42,8 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from bot.channels import handoff_notice, replies
 from bot.channels.inputs import InvalidInput, bad_text, check_strings, conversation_id, limit_body
 from bot.channels.state import Buckets, Limits, hashed
+from bot.channels.webchat_page import add_chat_page
+from bot.channels.webchat_replay import ReplayingServer
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +159,8 @@ class BoundedSocketBlueprint(SocketBlueprint):
             if (request.path.rstrip("/") + "/").startswith(prefix):
                 limit_body(request, max_bytes)
 
+        add_chat_page(app, self.ctx.max_message)
+
 
 class WebSocketIOInput(SocketIOInput):
     """Referenced from bot/credentials.yml instead of `socketio:`; same name, path and events."""
@@ -217,11 +223,13 @@ class WebSocketIOInput(SocketIOInput):
         redis_url = os.environ.get("REDIS_URL")
         manager = (LocalFirstRedisManager(redis_url, channel=self.prefix + EMIT_CHANNEL)
                    if redis_url else None)
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
-                          max_http_buffer_size=self.max_payload, client_manager=manager)
+        sio = ReplayingServer(async_mode="sanic", cors_allowed_origins=[],
+                              max_http_buffer_size=self.max_payload, client_manager=manager,
+                              bot_message_evt=self.bot_message_evt, room_prefix=conversation_id("web", ""))
         _LOCAL_SERVERS.append(sio)
         bp = BoundedSocketBlueprint(sio, self.socketio_path, self.max_payload, "socketio_webhook",
                                     __name__)
+        bp.ctx.max_message = self.max_message
         self.sio = sio  # Rasa's get_output_channel() uses it
 
         @bp.route("/", methods=["GET"])
@@ -271,7 +279,8 @@ class WebSocketIOInput(SocketIOInput):
             if session is None:
                 await new_session(sid)  # absent, or not one this server issued
             else:
-                await bind(sid, token, session)
+                conversation = await bind(sid, token, session)
+                await sio.replay(sid, conversation, data.get("last_seen"), self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:

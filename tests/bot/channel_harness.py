@@ -2,7 +2,9 @@
 and a stand-in for Rasa's agent, for tests of what the channels themselves must do: conversation
 ids, limits, strict input, outages. The agent answers `echo <conversation id> <text>` (so a test
 sees which conversation a message reached), raises on `!fail` (as Rasa does when the tracker
-store's database is down) and sleeps on `!sleep <seconds>`.
+store's database is down) and sleeps on `!sleep <seconds>`. For the web chat page: `!agent <name>
+<text>` answers as a person would during a handoff (a bot message with `metadata.agent`), `!image
+<url>` sends an image, `!buttons <a> <b>` quick replies.
 
     python -m tests.bot.channel_harness <port>     (channel settings from the environment)
 """
@@ -34,6 +36,19 @@ class EchoAgent:
             raise TrackerStoreDown("the tracker store's database is unavailable")
         if text.startswith("!sleep "):
             await asyncio.sleep(float(text.split()[1]))
+        if text.startswith("!agent "):
+            name, _, reply = text[len("!agent "):].partition(" ")
+            await message.output_channel.sio.emit(
+                "bot_uttered", {"text": reply, "metadata": {"agent": {"id": "agent-1", "name": name}}},
+                room=message.sender_id)
+            return
+        if text.startswith("!image "):
+            await message.output_channel.send_image_url(message.sender_id, text.split()[1])
+            return
+        if text.startswith("!buttons "):
+            buttons = [{"title": b, "payload": f"/pick {b}"} for b in text.split()[1:]]
+            await message.output_channel.send_text_with_buttons(message.sender_id, "choose", buttons)
+            return
         await message.output_channel.send_text_message(message.sender_id,
                                                         f"echo {message.sender_id} {text}")
 

@@ -3,16 +3,15 @@ trained model in models/) started as processes on free loopback ports."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
-import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tests.actions.conftest import API_KEY, start_dataservice
+from tests.processes import free_port, stop, wait_http  # noqa: F401 (imported from here by other tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
@@ -20,25 +19,6 @@ TOKEN = "e2e-test-token"
 INTEGRATOR_KEY = "e2e-integrator-key"  # the REST webhook needs `Authorization: Bearer <key>`
 ACTION_TOKEN = "e2e-action-server-token"  # Rasa sends it to the action server (bot/endpoints.yml)
 PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not up after {seconds}s:\n{log.read_text()[-3000:]}")
 
 
 def latest_model() -> Path:
@@ -82,19 +62,15 @@ def start_rasa(env: dict, port: int, log: Path) -> subprocess.Popen:
     return proc
 
 
-def stop(procs: list[subprocess.Popen]) -> None:
-    for p in reversed(procs):
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory) -> Iterator[dict]:
-    tmp = tmp_path_factory.mktemp("e2e")
+    with running_backend(tmp_path_factory.mktemp("e2e")) as started:
+        yield started
+
+
+@contextmanager
+def running_backend(tmp: Path) -> Iterator[dict]:
+    """The data service, the action server and Rasa, stopped on leaving (also tests/bot/live_backend.py)."""
     ds_proc, ds_url = start_dataservice(tmp)
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATASERVICE_URL=ds_url, DATASERVICE_API_KEY=API_KEY,
                TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1")

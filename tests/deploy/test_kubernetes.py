@@ -84,7 +84,7 @@ def test_secrets_come_from_the_secret_and_settings_from_the_configmap():
 def test_only_the_channels_are_public_and_the_action_server_is_internal():
     paths = [p["path"] for ing in of_kind("Ingress").values() for rule in ing["spec"]["rules"]
              for p in rule["http"]["paths"]]
-    assert sorted(paths) == ["/socket.io/", "/webhooks/"]
+    assert sorted(paths) == ["/chat", "/socket.io/", "/webhooks/"]
     for svc in of_kind("Service").values():
         assert svc["spec"]["type"] == "ClusterIP"
     policy = of_kind("NetworkPolicy")["shps-actions-from-rasa-only"]["spec"]
