@@ -69,10 +69,12 @@ class LocalFirstRedisManager(AsyncRedisManager):
         return await super().emit(event, data, namespace=namespace, room=room, **kwargs)
 
     async def _handle_emit(self, message):
-        # A message from another process (the agent relay) goes through this process's server,
-        # as its own replies do, so the server's own emit logic applies to it too.
-        if message.get("callback") is None and message.get("room") is not None:
-            await self.server.emit(message["event"], message.get("data"),
+        # A message from the agent relay (not from a server: no replay number yet) goes through
+        # this process's server, as its own replies do, so it is numbered for replay too.
+        data = message.get("data")
+        if (message.get("callback") is None and message.get("room") is not None
+                and isinstance(data, dict) and "seq" not in data):
+            await self.server.emit(message["event"], data,
                                    namespace=message.get("namespace"), room=message["room"],
                                    skip_sid=message.get("skip_sid"), ignore_queue=True)
         else:
