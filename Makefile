@@ -6,7 +6,7 @@ RASA_PY := .venv/rasa/bin/python
 CONSOLE_PY := .venv/console/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-webchat webchat-screenshots test-bench-smoke test-topology evaluate bench bench-smoke bench-topology bench-webchat regen-migration
+.PHONY: help setup setup-dataservice setup-rasa setup-console setup-haproxy setup-browser run migrate migrate-console seed train test test-dataservice test-console test-assistant test-webchat webchat-screenshots handoff-screenshots test-bench-smoke test-topology evaluate bench bench-smoke bench-topology bench-webchat regen-migration
 
 help:
 	@echo "make run    - set up, migrate and seed, then run the backend on its embedded defaults"
@@ -64,6 +64,10 @@ test-assistant: setup train
 test-webchat: setup train setup-browser
 	@echo "==> web chat page in a real browser"
 	@$(CONSOLE_PY) -m pytest -q -p no:cacheprovider tests/webchat
+
+# The screenshots of docs/operators.md's agent desk: a citizen and an agent in two browsers.
+handoff-screenshots: setup train setup-browser
+	@HANDOFF_SCREENSHOT_DIR=docs/handoff $(CONSOLE_PY) -m pytest -q -p no:cacheprovider tests/webchat/test_handoff_browsers.py
 
 # The screenshots of docs/webchat.md, taken by the citizen's browser test.
 webchat-screenshots: setup train setup-browser

@@ -16,6 +16,9 @@ class ActionSettings:
     deadline_seconds: float = 2.5
     breaker_fail_max: int = 5
     breaker_reset_seconds: float = 20.0
+    # The operator console's handoff queue (console/web/handoff_api.py).
+    console_url: str = "http://127.0.0.1:8100"
+    console_handoff_token: str = "dev-console-handoff-token"
 
     @classmethod
     def from_env(cls) -> "ActionSettings":
@@ -27,6 +30,8 @@ class ActionSettings:
                                  or cls.dataservice_api_key),
             connect_timeout=float(env.get("DATASERVICE_CONNECT_TIMEOUT", cls.connect_timeout)),
             read_timeout=float(env.get("DATASERVICE_READ_TIMEOUT", cls.read_timeout)),
+            console_url=env.get("CONSOLE_URL", cls.console_url).rstrip("/"),
+            console_handoff_token=env.get("CONSOLE_HANDOFF_TOKEN") or cls.console_handoff_token,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -45,6 +45,8 @@ class Message(Base):
     language: Mapped[Optional[str]] = mapped_column(String(8))
     model_id: Mapped[Optional[str]] = mapped_column(String(64))
     timestamp: Mapped[datetime] = mapped_column(index=True)
+    # A bot-side message a human agent typed during a handoff (the console user's id).
+    agent_id: Mapped[Optional[int]] = mapped_column(Integer)
 
     __table_args__ = (
         # Covers the inbox's grouping query: no table row is read to group 100,000 messages.
@@ -89,7 +91,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # viewer | annotator | trainer | admin
+    role: Mapped[str] = mapped_column(String(16))  # viewer | agent | annotator | trainer | admin
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]]
     created_at: Mapped[datetime]
@@ -150,3 +152,41 @@ class Promotion(Base):
     model_sha256: Mapped[str] = mapped_column(String(64))
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+OPEN_STATUSES = ("waiting", "active")
+
+
+class Handoff(Base):
+    """A conversation handed to a person: waiting in the queue, held by one agent, or ended."""
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))  # asked | fallback
+    status: Mapped[str] = mapped_column(String(16), index=True)  # waiting | active | ended
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    queued_at: Mapped[datetime] = mapped_column(index=True)
+    accepted_at: Mapped[Optional[datetime]]
+    # The holder's last sign of life (accept or reply): silence beyond the limit re-queues it.
+    agent_active_at: Mapped[Optional[datetime]]
+    citizen_left_at: Mapped[Optional[datetime]]
+    ended_at: Mapped[Optional[datetime]]
+    ended_by: Mapped[Optional[str]] = mapped_column(String(16))  # agent | timeout | citizen
+
+    __table_args__ = (
+        # One open handoff per conversation, whatever races the action server and agents run.
+        Index("uq_handoffs_open_conversation", "conversation_id", unique=True,
+              sqlite_where=text("status IN ('waiting', 'active')"),
+              postgresql_where=text("status IN ('waiting', 'active')")),
+    )
+
+
+class AgentPresence(Base):
+    """Whether an agent takes conversations now (available) or not (away)."""
+    __tablename__ = "agent_presence"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime]

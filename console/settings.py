@@ -8,6 +8,10 @@ from dataclasses import dataclass
 # One way to read a database URL for both Python 3.11 services (standard library only).
 from dataservice.settings import normalize_database_url
 
+DEV_HANDOFF_TOKEN = "dev-console-handoff-token"
+DEV_RELAY_SECRET = "dev-agent-relay-secret"
+
+
 class SettingsError(RuntimeError):
     pass
 
@@ -37,6 +41,14 @@ class Settings:
     train_args: tuple[str, ...] = ()
     # Served to Rasa until a model is promoted: the newest model `make train` left here.
     models_path: str = "models"
+    # The agent desk and the live handoff (docs/operators.md, "Agent desk").
+    agent_hours: str = "09:00-18:00"  # Shanghai time, on the city's working days
+    agent_idle_minutes: float = 5.0  # a held conversation returns to the queue after this silence
+    handoff_token: str = DEV_HANDOFF_TOKEN  # the action server's bearer token for /api/handoffs
+    relay_url: str = "http://127.0.0.1:5005"  # Rasa (or its load balancer): agent replies go there
+    relay_secret: str = DEV_RELAY_SECRET  # signs what the console sends Rasa (AGENT_RELAY_SECRET)
+    dataservice_url: str = "http://127.0.0.1:8000"  # the city's calendar and 12345 tickets
+    dataservice_key: str = "dev-dataservice-key"
 
     @property
     def production(self) -> bool:
@@ -61,5 +73,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         training_dir=env.get("CONSOLE_TRAINING_DIR", Settings.training_dir),
         train_args=tuple(shlex.split(env.get("CONSOLE_TRAIN_ARGS", ""))),
         models_path=env.get("CONSOLE_MODELS_PATH", Settings.models_path),
+        agent_hours=env.get("CONSOLE_AGENT_HOURS", Settings.agent_hours),
+        agent_idle_minutes=float(env.get("CONSOLE_AGENT_IDLE_MINUTES", Settings.agent_idle_minutes)),
+        handoff_token=env.get("CONSOLE_HANDOFF_TOKEN") or DEV_HANDOFF_TOKEN,
+        relay_url=env.get("AGENT_RELAY_URL", Settings.relay_url),
+        relay_secret=env.get("AGENT_RELAY_SECRET") or DEV_RELAY_SECRET,
+        dataservice_url=env.get("DATASERVICE_URL", Settings.dataservice_url),
+        dataservice_key=env.get("DATASERVICE_API_KEY", Settings.dataservice_key),
     )
+    if s.production and DEV_HANDOFF_TOKEN == s.handoff_token:
+        raise SettingsError("CONSOLE_HANDOFF_TOKEN must be set to a random secret in production")
+    if s.production and DEV_RELAY_SECRET == s.relay_secret:
+        raise SettingsError("AGENT_RELAY_SECRET must be set to a random secret in production")
     return s

@@ -26,7 +26,7 @@ log = logging.getLogger("dataservice")
 V1_PREFIX = "/v1"
 V1_MODULES = [
     "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
-    "garbage", "utilities", "transport",
+    "garbage", "utilities", "transport", "calendar",
 ]
 
 

@@ -32,6 +32,9 @@ export ACTION_SERVER_TOKEN
 # Rasa pulls the production model from the console's model server (promotions reach it without a
 # restart); set MODEL_SERVER_URL= (empty) to serve only models/ (bot/model_server.py).
 export MODEL_SERVER_URL="${MODEL_SERVER_URL-http://127.0.0.1:8100/model-server/model}"
+# The live handoff: the action server and Rasa reach the console's queue, the console reaches
+# Rasa's agent relay (development secrets unless set; docs/operators.md, "Agent desk").
+export CONSOLE_URL="${CONSOLE_URL:-http://127.0.0.1:8100}" AGENT_RELAY_URL="${AGENT_RELAY_URL:-http://127.0.0.1:5005}"
 DEV_INTEGRATOR_KEY="${INTEGRATOR_API_KEYS%%,*}"
 DEV_INTEGRATOR_KEY="${DEV_INTEGRATOR_KEY#*:}"
 

@@ -34,12 +34,12 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 
-from bot.channels import replies
+from bot.channels import handoff_notice, replies
 from bot.channels.inputs import InvalidInput, bad_text, check_strings, conversation_id, limit_body
 from bot.channels.state import Buckets, Limits, hashed
 from bot.channels.webchat_page import add_chat_page
@@ -48,6 +48,66 @@ from bot.channels.webchat_replay import ReplayingServer
 logger = logging.getLogger(__name__)
 
 DEV_SECRET = "dev-socketio-session-secret"
+EMIT_CHANNEL = "emit"  # after SOCKETIO_REDIS_PREFIX: the Redis channel replicas share emits on
+_LOCAL_SERVERS: list = []  # this process's socket.io servers (agent replies without Redis)
+_PUBLISHERS: dict = {}
+
+
+class NoRoute(Exception):
+    """No server could take a message for the conversation (no Redis, no local socket)."""
+
+
+class LocalFirstRedisManager(AsyncRedisManager):
+    """python-socketio's Redis manager, except that a room with a socket in this process is
+    emitted to directly: replies to the citizen's own messages never depend on Redis (they keep
+    flowing through a Redis outage); only emits from elsewhere (an agent's reply arriving at
+    another replica) travel through Redis to the replica that holds the socket."""
+
+    async def emit(self, event, data, namespace=None, room=None, **kwargs):
+        if room is not None and self.rooms.get(namespace or "/", {}).get(room):
+            kwargs["ignore_queue"] = True
+        return await super().emit(event, data, namespace=namespace, room=room, **kwargs)
+
+    async def _handle_emit(self, message):
+        # A message from the agent relay (not from a server: no replay number yet) goes through
+        # this process's server, as its own replies do, so it is numbered for replay too.
+        data = message.get("data")
+        if (message.get("callback") is None and message.get("room") is not None
+                and isinstance(data, dict) and "seq" not in data):
+            await self.server.emit(message["event"], data,
+                                   namespace=message.get("namespace"), room=message["room"],
+                                   skip_sid=message.get("skip_sid"), ignore_queue=True)
+        else:
+            await super()._handle_emit(message)
+
+
+def _has_room(sio: AsyncServer, room: str, namespace: str = "/") -> bool:
+    return bool(sio.manager.rooms.get(namespace, {}).get(room))
+
+
+async def emit_to_conversation(env: Dict[str, str], conversation: str, data: Dict[str, Any],
+                               event: str = "bot_uttered") -> None:
+    """An emit to the conversation's room wherever its socket lives (Redis reaches every
+    replica); without Redis, or while it is down, this process's own sockets."""
+    url = env.get("REDIS_URL")
+    if url:
+        channel = (env.get("SOCKETIO_REDIS_PREFIX") or "shps:socketio:") + EMIT_CHANNEL
+        publisher = _PUBLISHERS.get((url, channel))
+        if publisher is None:
+            publisher = _PUBLISHERS[(url, channel)] = AsyncRedisManager(url, channel=channel,
+                                                                         write_only=True)
+        try:
+            # The manager's own publish only logs a failure: a ping first tells an outage.
+            await publisher.redis.ping()
+            await publisher.emit(event, data, namespace="/", room=conversation)
+            return
+        except Exception as exc:  # Redis away: this process may still hold the socket
+            logger.warning("socket.io emit through Redis failed (%s)", type(exc).__name__)
+    local = [sio for sio in _LOCAL_SERVERS if _has_room(sio, conversation)]
+    if not local:
+        raise NoRoute(conversation)
+    for sio in local:
+        await sio.emit(event, data, room=conversation, ignore_queue=True)
 
 
 def _number(env: dict, name: str, default: float) -> float:
@@ -162,9 +222,13 @@ class WebSocketIOInput(SocketIOInput):
         return message, metadata
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        redis_url = os.environ.get("REDIS_URL")
+        manager = (LocalFirstRedisManager(redis_url, channel=self.prefix + EMIT_CHANNEL)
+                   if redis_url else None)
         sio = ReplayingServer(async_mode="sanic", cors_allowed_origins=[],
-                              max_http_buffer_size=self.max_payload,
+                              max_http_buffer_size=self.max_payload, client_manager=manager,
                               bot_message_evt=self.bot_message_evt, room_prefix=conversation_id("web", ""))
+        _LOCAL_SERVERS.append(sio)
         bp = BoundedSocketBlueprint(sio, self.socketio_path, self.max_payload, "socketio_webhook",
                                     __name__)
         bp.ctx.max_message = self.max_message
@@ -203,6 +267,12 @@ class WebSocketIOInput(SocketIOInput):
             await sio.save_session(sid, {"address": address or environ.get("REMOTE_ADDR") or "unknown"},
                                    namespace=self.namespace)
             return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            state = await sio.get_session(sid, namespace=self.namespace)
+            if state.get("conversation"):  # the desk marks it if an agent is on it
+                handoff_notice.citizen_left(state["conversation"])
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:

@@ -27,7 +27,13 @@ _EDGE_PUNCT = " .,!?;:。，！？；：、…~～\"'“”‘’()（）"
 
 
 def event_key(event: dict[str, Any]) -> str:
-    """The same event delivered twice gives the same key (canonical JSON of what was published)."""
+    """The same event delivered twice gives the same key (canonical JSON of what was published).
+
+    An agent's reply is keyed by its reply id: the console stored it when the agent sent it
+    (console/handoff/queue.py), and Rasa's copy of it must not be stored a second time."""
+    reply_id = _agent(event).get("reply_id")
+    if isinstance(reply_id, str) and reply_id:
+        return hashlib.sha256(f"agent-reply:{reply_id[:64]}".encode()).hexdigest()
     canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -50,6 +56,13 @@ def channel_of(sender_id: str, input_channel: str | None) -> str:
     return prefix if prefix in KNOWN_CHANNELS else "unknown"
 
 
+def _agent(event: dict[str, Any]) -> dict[str, Any]:
+    """The agent who typed a bot message during a handoff (bot/channels/agent_relay.py)."""
+    metadata = event.get("metadata")
+    agent = metadata.get("agent") if isinstance(metadata, dict) else None
+    return agent if isinstance(agent, dict) else {}
+
+
 def event_time(event: dict[str, Any]) -> datetime:
     ts = event.get("timestamp")
     if isinstance(ts, (int, float)):
@@ -70,6 +83,7 @@ class MessageRow:
     entities: list[Any] | None = None
     language: str | None = None
     model_id: str | None = None
+    agent_id: int | None = None
 
 
 @dataclass
@@ -99,8 +113,10 @@ def read_event(event: dict[str, Any], active_loop: str | None = None,
         _read_user(event, metadata, reading, active_loop)
     elif kind == "bot":
         text = redact_text(str(event.get("text") or ""))
+        agent_id = _agent(event).get("id")
         reading.message = MessageRow(sender="bot", text=text, language=detect_language(text),
-                                     model_id=_model_id(metadata))
+                                     model_id=_model_id(metadata),
+                                     agent_id=agent_id if isinstance(agent_id, int) else None)
         if last_action == "action_book_appointment" and text.startswith(BOOKED_PREFIXES):
             reading.outcomes.append("booking_made")
     elif kind == "action":

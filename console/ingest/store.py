@@ -51,7 +51,7 @@ def _store_batch(session: Session, batch: list[tuple[str, dict[str, Any]]], take
                 normalized_text=m.normalized_text, intent=m.intent, confidence=m.confidence,
                 predicted_intent=m.predicted_intent, predicted_confidence=m.predicted_confidence,
                 ranking=m.ranking, entities=m.entities, channel=conv.channel, language=m.language, model_id=m.model_id,
-                timestamp=reading.timestamp))
+                timestamp=reading.timestamp, agent_id=m.agent_id))
             added += 1
         for kind in reading.outcomes:
             session.add(Outcome(event_key=f"{key}:{kind}", conversation_id=conv.id, kind=kind,

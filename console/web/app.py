@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console.settings import Settings
-from console.web import conversations, dashboard, inbox, login, model_server, training, users
+from console.handoff.services import HandoffServices
+from console.web import (conversations, dashboard, desk, handoff_api, inbox, login, model_server,
+                         training, users)
 from console.web.context import LoginRequired, PageError, render
 from dataservice.db import make_engine, make_sessionmaker
 
@@ -30,9 +32,11 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app = FastAPI(title="Operator console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
+    app.state.handoff = HandoffServices.from_settings(settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))),
               name="static")
-    for module in (login, inbox, conversations, dashboard, users, training, model_server):
+    for module in (login, inbox, conversations, dashboard, users, training, model_server, desk,
+                   handoff_api):
         app.include_router(module.router)
 
     @app.middleware("http")

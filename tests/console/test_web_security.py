@@ -119,8 +119,12 @@ def test_the_first_admin_command_runs_once_and_wants_a_real_password(console_set
 
 def test_production_is_read_from_deployment_env():
     from console.settings import SettingsError, load_settings
-    assert load_settings({"DEPLOYMENT_ENV": "production"}).secure_cookies
+    secrets = {"CONSOLE_HANDOFF_TOKEN": "a" * 32, "AGENT_RELAY_SECRET": "b" * 32}
+    assert load_settings({"DEPLOYMENT_ENV": "production", **secrets}).secure_cookies
     assert not load_settings({}).secure_cookies
+    for name in secrets:  # the handoff's development secrets are refused in production
+        with pytest.raises(SettingsError, match=name):
+            load_settings({"DEPLOYMENT_ENV": "production", **secrets, name: ""})
     with pytest.raises(SettingsError, match="DEPLOYMENT_ENV"):
         load_settings({"DEPLOYMENT_ENV": "prod"})
 

@@ -30,9 +30,13 @@ def rasa_env() -> dict:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> Iterator[dict]:
     """Data service, action server and Rasa; `rasa` is the base address the page is served from."""
-    tmp = tmp_path_factory.mktemp("webchat-live")
+    yield from launched("tests.bot.live_backend", tmp_path_factory.mktemp("webchat-live"))
+
+
+def launched(module: str, tmp: Path) -> Iterator[dict]:
+    """A launcher module of the Rasa environment, its JSON line of addresses, and its stop."""
     log = tmp / "launcher.log"
-    proc = subprocess.Popen([str(RASA_PYTHON), "-m", "tests.bot.live_backend", str(tmp)], cwd=ROOT,
+    proc = subprocess.Popen([str(RASA_PYTHON), "-m", module, str(tmp)], cwd=ROOT,
                             env=rasa_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=log.open("w"), text=True)
     try:

@@ -1,0 +1,313 @@
+"""The agent desk and the handoff queue, on SQLite and PostgreSQL: queueing, working hours,
+accept, reply, end, timeouts, a citizen who leaves, call-back tickets, and bad input."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from console.handoff import queue
+from console.ingest.store import store_events
+from console.models import Handoff, Message, User
+from console.settings import Settings
+from tests.console.conftest import PASSWORD
+from tests.console.handoff_support import (AGENTS, TOKEN, FakeDataService, FakeRasa, services)
+from tests.console.web import login
+
+SHANGHAI_10AM = datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc)  # Thursday 10:00 in Shanghai
+
+
+@pytest.fixture
+def rasa():
+    return FakeRasa()
+
+
+@pytest.fixture
+def data():
+    return FakeDataService()
+
+
+@pytest.fixture
+def desk_app(database_url, sessions, rasa, data):
+    from console.web.accounts import create_user
+    from console.web.app import create_app
+    with sessions() as s, s.begin():
+        for name in AGENTS:
+            create_user(s, "test", name, PASSWORD, "agent")
+        create_user(s, "test", "viewer", PASSWORD, "viewer")
+    app = create_app(Settings(database_url=database_url, handoff_token=TOKEN), sessions)
+    app.state.handoff = services(rasa, data)
+    return app
+
+
+class Agent:
+    """An agent's browser: logged in, posting JSON with the page's CSRF token."""
+
+    def __init__(self, app, name: str) -> None:
+        self.client, response = login(app, name)
+        assert response.status_code == 303
+        page = self.client.get("/desk")
+        assert page.status_code == 200
+        self.csrf = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+    def post(self, path: str, body: dict | None = None, csrf: str | None = None):
+        return self.client.post(path, json=body or {}, headers={"X-CSRF-Token": (
+            self.csrf if csrf is None else csrf)})
+
+    def state(self) -> dict:
+        response = self.client.get("/desk/state")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def ask(app, conversation_id: str, language: str = "zh", reason: str = "asked", token=TOKEN):
+    from fastapi.testclient import TestClient
+    return TestClient(app).post("/api/handoffs", headers={"Authorization": f"Bearer {token}"},
+                                json={"conversation_id": conversation_id, "channel": "socketio",
+                                      "language": language, "reason": reason})
+
+
+def test_no_available_agent_means_12345_is_offered(desk_app):
+    assert ask(desk_app, "web:a").json() == {"status": "unavailable", "reason": "no_agent"}
+
+
+def test_a_citizen_is_queued_with_a_place_and_kept_once(desk_app, rasa):
+    agent = Agent(desk_app, "agent1")
+    assert agent.post("/desk/presence", {"available": True}).json() == {"available": True}
+    first, second = ask(desk_app, "web:a").json(), ask(desk_app, "web:b", "en").json()
+    assert (first["status"], first["position"]) == ("queued", 1)
+    assert (second["status"], second["position"]) == ("queued", 2)
+    assert ask(desk_app, "web:a").json()["position"] == 1  # asking again keeps the place
+    state = agent.state()
+    assert [c["conversation_id"] for c in state["queue"]] == ["web:a", "web:b"]
+    assert [c["position"] for c in state["queue"]] == [1, 2]
+
+
+def test_accept_reply_end_reach_the_citizen_and_the_reply_is_stored_redacted(desk_app, rasa,
+                                                                              sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
+    assert agent.post(f"/desk/handoffs/{handoff_id}/accept").json()["status"] == "active"
+    text = "I can call you back on 13812345678 <b>today</b>"
+    assert agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": text}).status_code == 200
+    assert agent.post(f"/desk/handoffs/{handoff_id}/end").json()["status"] == "ended"
+
+    assert rasa.kinds() == ["join", "reply", "end"]
+    reply = rasa.sent[1]
+    assert reply["text"] == text and reply["conversation_id"] == "web:a"
+    assert reply["language"] == "en" and reply["agent"]["name"] == "agent1"
+    with sessions() as s:
+        agent_id = s.scalar(select(User.id).where(User.username == "agent1"))
+        stored = s.scalars(select(Message).where(Message.conversation_id == "web:a")).all()
+        assert [(m.sender, m.agent_id) for m in stored] == [("bot", agent_id)]
+        assert "13812345678" not in stored[0].text and "<b>today</b>" in stored[0].text
+    # Rasa's copy of the reply comes back through the event broker: stored once.
+    with sessions() as s:
+        with s.begin():
+            added = store_events(s, [{
+                "event": "bot", "sender_id": "web:a", "text": text, "timestamp": 1.8e9,
+                "metadata": {"agent": {"id": agent_id, "name": "agent1",
+                                       "reply_id": reply["reply_id"]}}}])
+        assert added == 0
+        assert s.scalar(select(Handoff.status)) == "ended"
+    assert agent.state()["mine"] == []
+
+
+def test_two_agents_cannot_take_the_same_conversation(desk_app):
+    one, two = Agent(desk_app, "agent1"), Agent(desk_app, "agent2")
+    one.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    assert one.post(f"/desk/handoffs/{handoff_id}/accept").status_code == 200
+    taken = two.post(f"/desk/handoffs/{handoff_id}/accept")
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "handoff_taken"
+
+
+def test_bad_replies_get_clear_errors_and_nothing_is_sent(desk_app, rasa, sessions):
+    one, two = Agent(desk_app, "agent1"), Agent(desk_app, "agent2")
+    one.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    one.post(f"/desk/handoffs/{handoff_id}/accept")
+    not_mine = two.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "hello"})
+    assert not_mine.status_code == 403
+    assert not_mine.json()["error"] == {"code": "handoff_not_yours",
+                                        "message": "您没有接待这个对话。"}
+    assert two.post(f"/desk/handoffs/{handoff_id}/end").status_code == 403
+    assert two.post("/desk/handoffs/99999/reply", {"text": "hello"}).status_code == 403
+    for body, code in (({"text": "   "}, "reply_empty"), ({}, "reply_empty"),
+                       ({"text": 42}, "reply_empty"), ({"text": "x" * 2001}, "reply_too_long")):
+        response = one.post(f"/desk/handoffs/{handoff_id}/reply", body)
+        assert (response.status_code, response.json()["error"]["code"]) == (400, code)
+    forged = one.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "hi"}, csrf="forged")
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf"
+    malformed = one.client.post(f"/desk/handoffs/{handoff_id}/reply", content=b"{not json",
+                                headers={"X-CSRF-Token": one.csrf})
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "bad_request"
+    assert rasa.kinds() == ["join"]
+    with sessions() as s:
+        assert s.scalars(select(Message)).all() == []
+
+
+def test_a_reply_rasa_did_not_take_is_an_error_and_not_stored(desk_app, rasa, sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    rasa.down = True
+    response = agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "hello"})
+    assert response.status_code == 502 and response.json()["error"]["code"] == "delivery_failed"
+    with sessions() as s:
+        assert s.scalars(select(Message)).all() == []
+
+
+def test_only_agents_use_the_desk(desk_app):
+    client, _ = login(desk_app, "viewer")
+    assert client.get("/desk").status_code == 403
+    assert client.get("/desk/state").status_code == 403
+    from fastapi.testclient import TestClient
+    assert TestClient(desk_app).get("/desk/state").status_code == 401
+
+
+def test_the_handoff_api_wants_its_token_and_a_valid_body(desk_app):
+    assert ask(desk_app, "web:a", token="wrong").status_code == 401
+    from fastapi.testclient import TestClient
+    client = TestClient(desk_app)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    for body in (b"{", b"[]", b'{"conversation_id": ""}', b'{"conversation_id": "x", "channel":'
+                 b' "web", "language": "fr"}', b'{"conversation_id": "x", "channel": "w", "x": 1}'):
+        response = client.post("/api/handoffs", content=body, headers=headers)
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_body"
+    huge = client.post("/api/handoffs", content=b"x" * 5000, headers=headers)
+    assert huge.status_code == 413
+
+
+def test_a_silent_agent_loses_the_conversation_to_the_queue(desk_app, sessions):
+    one, two = Agent(desk_app, "agent1"), Agent(desk_app, "agent2")
+    one.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    one.post(f"/desk/handoffs/{handoff_id}/accept")
+    with sessions() as s, s.begin():
+        s.get(Handoff, handoff_id).agent_active_at = datetime.now(timezone.utc) - timedelta(minutes=6)
+    assert [c["id"] for c in two.state()["queue"]] == [handoff_id]
+    assert one.state()["mine"] == []
+    assert one.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "still here"}).status_code == 403
+    assert two.post(f"/desk/handoffs/{handoff_id}/accept").status_code == 200
+
+
+def test_an_agent_who_keeps_replying_keeps_the_conversation(sessions):
+    with sessions() as s, s.begin():
+        agent = User(username="a", password_hash="x", role="agent", failed_logins=0,
+                     created_at=SHANGHAI_10AM)
+        s.add(agent)
+        s.flush()
+        h = queue.enqueue(s, "web:a", "socketio", "zh", "asked", SHANGHAI_10AM).handoff
+        queue.accept(s, h.id, agent, SHANGHAI_10AM)
+        queue.record_reply(s, h, agent, "hello", "r1", SHANGHAI_10AM + timedelta(minutes=4))
+        idle = timedelta(minutes=5)
+        assert queue.requeue_idle(s, SHANGHAI_10AM + timedelta(minutes=8), idle) == 0
+        assert queue.requeue_idle(s, SHANGHAI_10AM + timedelta(minutes=10), idle) == 1
+
+
+def test_a_citizen_who_leaves_is_shown_and_nothing_is_lost(desk_app, sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    with sessions() as s, s.begin():
+        store_events(s, [{"event": "user", "sender_id": "web:a", "text": "<script>x</script>等一下",
+                          "timestamp": 1.8e9, "input_channel": "socketio"}])
+    from fastapi.testclient import TestClient
+    left = TestClient(desk_app).post("/api/handoffs/left", json={"conversation_id": "web:a"},
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    assert left.json() == {"handoff": True}
+    [card] = agent.state()["mine"]
+    assert card["citizen_left"] is True
+    assert [m["text"] for m in card["transcript"]] == ["<script>x</script>等一下"]
+    assert agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "are you there?"}).status_code == 200
+
+
+@pytest.mark.parametrize("when, hours, open_", [
+    (datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc), "09:00-18:00", True),    # Thu 10:00
+    (datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc), "09:00-18:00", False),  # Thu 20:00
+    (datetime(2026, 12, 5, 2, 0, tzinfo=timezone.utc), "09:00-18:00", False),   # Saturday
+    (datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc), "09:00-18:00", False),   # National Day
+    (datetime(2026, 10, 10, 2, 0, tzinfo=timezone.utc), "09:00-18:00", True),   # make-up Saturday
+    (datetime(2026, 12, 3, 15, 59, tzinfo=timezone.utc), "00:00-24:00", True),  # Thu 23:59
+    (datetime(2026, 10, 1, 15, 0, tzinfo=timezone.utc), "always", True),        # round the clock
+])
+def test_working_hours_follow_the_city_calendar(when, hours, open_):
+    assert services(FakeRasa(), FakeDataService(), hours).hours.open_at(when) is open_
+
+
+def test_outside_working_hours_or_without_the_calendar_12345_is_offered(desk_app, data, sessions):
+    from console.web.handoff_api import HandoffRequest, take_place
+    body = HandoffRequest(conversation_id="web:a", channel="socketio")
+    Agent(desk_app, "agent1").post("/desk/presence", {"available": True})
+    closed = services(FakeRasa(), data, "09:00-18:00")
+    with sessions() as s:
+        evening = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+        assert take_place(s, closed, body, evening) == {"status": "unavailable", "reason": "closed"}
+        assert take_place(s, closed, body, SHANGHAI_10AM)["status"] == "queued"
+        s.rollback()
+    data.calendar_up = False
+    assert ask(desk_app, "web:a").json() == {"status": "unavailable", "reason": "closed"}
+
+
+def test_an_agent_files_a_12345_ticket_from_the_desk(desk_app, data, sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    path = f"/desk/handoffs/{handoff_id}/ticket"
+    filed = agent.post(path, {"description": "Streetlight out on Fuxing Road", "location":
+                              "Fuxing Road 100", "district": "huangpu"})
+    assert filed.json() == {"ticket_no": "T0001"}
+    assert data.tickets[0]["channel"] == "agent_desk" and data.tickets[0]["language"] == "en"
+    refused = agent.post(path, {"description": "x"})
+    assert refused.status_code == 400 and "description" in refused.json()["error"]["message"]
+
+
+def test_the_desk_streams_a_new_conversation_as_it_arrives(desk_app):
+    """Server-sent events over a real HTTP server: the queue's change arrives on the open stream."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(desk_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        agent = Agent(desk_app, "agent1")
+        agent.post("/desk/presence", {"available": True})
+        cookies = {"console_session": agent.client.cookies.get("console_session")}
+        while not server.started:
+            time.sleep(0.05)
+        with httpx.Client(base_url=base, cookies=cookies, timeout=20) as http, \
+                http.stream("GET", "/desk/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            events = (json.loads(line[len("data: "):]) for line in stream.iter_lines()
+                      if line.startswith("data: "))
+            assert next(events)["queue"] == []
+            ask(desk_app, "web:live", "en")
+            arrived = next(events)
+            assert [c["conversation_id"] for c in arrived["queue"]] == ["web:live"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_transcript_page_marks_agent_replies(desk_app, sessions):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "<script>alert(1)</script>hi"})
+    page = agent.client.get("/conversations/web:a").text
+    assert "人工客服 #" in page and "&lt;script&gt;alert(1)&lt;/script&gt;hi" in page
