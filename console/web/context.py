@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from console.models import LoginSession, User
 from console.settings import Settings
 from console.web.accounts import find_session
-from console.web.i18n import pick_language, translate
+from console.web.i18n import browser_language, pick_language, translate
 from console.web.roles import at_least
 
 SESSION_COOKIE = "console_session"
@@ -87,7 +87,10 @@ async def checked_form(request: Request, expected_token: str | None) -> FormData
 
 
 def request_language(request: Request, op: Operator | None = None) -> str:
-    return op.language if op else pick_language(request.cookies.get(LANG_COOKIE))
+    if op:
+        return op.language
+    return pick_language(request.cookies.get(LANG_COOKIE),
+                         default=browser_language(request.headers.get("accept-language")))
 
 
 def render(request: Request, template: str, op: Operator | None, status: int = 200,

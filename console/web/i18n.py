@@ -221,3 +221,21 @@ def translate(key: str, language: str, **values: object) -> str:
 
 def pick_language(value: str | None, default: str = "zh") -> str:
     return value if value in LANGUAGES else default
+
+
+def browser_language(accept_language: str | None, default: str = "zh") -> str:
+    """The first of zh/en in the browser's Accept-Language by preference (`en-GB,en;q=0.9,zh;q=0.8`
+    → en), so an operator who has not chosen yet sees the console in the browser's language."""
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and q > 0:
+            ranked.append((-q, position, language))
+    return min(ranked)[2] if ranked else default

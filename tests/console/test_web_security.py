@@ -129,6 +129,17 @@ def test_production_is_read_from_deployment_env():
         load_settings({"DEPLOYMENT_ENV": "prod"})
 
 
+def test_before_a_choice_the_login_page_follows_the_browsers_language(app):
+    from fastapi.testclient import TestClient
+    client = TestClient(app)
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9,zh-CN;q=0.8"}).text
+    chinese = client.get("/login", headers={"Accept-Language": "fr-FR,zh-TW;q=0.9,en;q=0.5"}).text
+    default = client.get("/login", headers={"Accept-Language": "fr-FR,de;q=0.9"}).text
+    assert 'lang="en"' in english and 'lang="zh' in chinese and 'lang="zh' in default
+    client.cookies.set("console_lang", "zh")  # a choice made on the page wins over the browser
+    assert 'lang="zh' in client.get("/login", headers={"Accept-Language": "en"}).text
+
+
 def test_pages_in_both_languages_and_the_switch_keeps_to_the_session(app):
     client, token = logged_in(app, "viewer")
     assert "待处理" in client.get("/inbox").text
