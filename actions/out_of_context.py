@@ -3,18 +3,33 @@ when no form or question is waiting for an answer.
 
 The NLU reads such fragments as `inform` (the answer to a question), but in a fresh conversation
 nothing was asked: a service the catalogue knows gets "what would you like to know about it?",
-anything else the polite refusal (what the assistant can do, plus 12345).
+a city matter the NLU half-read as an address (「徐汇区漕溪北路100号门口的路灯坏了一个星期了」: inform, with
+report_issue close behind) the 12345 report, when the work-order classifier is confident too; anything
+else the polite refusal (what the assistant can do, plus 12345).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import work_orders
 from actions.base import set_this_turn
 from actions.i18n import lang_of, t
 from actions.services import follow_up_buttons
+
+# How close report_issue must come in the NLU's ranking for the classifier to be asked: fragments
+# ("camera360", 「图库」) rank it far lower, and the classifier must agree before a report starts.
+REPORT_RUNNER_UP = 0.2
+
+
+def _looks_like_a_report(tracker: Tracker) -> bool:
+    message = tracker.latest_message
+    ranking = {i.get("name"): i.get("confidence") or 0 for i in message.get("intent_ranking") or []}
+    named = {e.get("entity") for e in message.get("entities") or []}
+    return ranking.get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
 
 
 class ActionInformWithoutContext(Action):
@@ -29,6 +44,11 @@ class ActionInformWithoutContext(Action):
             dispatcher.utter_message(
                 text=t(lang, "您想了解这项业务的什么？", "What would you like to know about it?"),
                 buttons=follow_up_buttons(service, "", lang))
-        else:
-            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        text = tracker.latest_message.get("text") or ""
+        if _looks_like_a_report(tracker) and work_orders.confident(
+                await work_orders.classify_or_none(text, lang_of(tracker))):
+            # The whole message is the description, as when report_issue was read directly.
+            return [SlotSet("issue_description", text), FollowupAction("report_issue_form")]
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []

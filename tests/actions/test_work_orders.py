@@ -193,6 +193,30 @@ async def test_a_bare_fragment_in_a_fresh_conversation_is_refused(text, dispatch
     assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
 
 
+def half_read(text: str, report_issue: float, entities=None):
+    """The NLU's reading of an address-heavy report: inform first, report_issue behind it."""
+    tracker = make_tracker(text, entities=entities)
+    tracker.latest_message["intent_ranking"] = [{"name": "inform", "confidence": 1 - report_issue},
+                                                {"name": "report_issue", "confidence": report_issue}]
+    return tracker
+
+
+@pytest.mark.parametrize("text", ["徐汇区漕溪北路100号门口的路灯坏了一个星期了",
+                                  "the streetlight outside 100 Caoxi North Road in Xuhui is broken"])
+async def test_a_report_read_as_an_address_starts_the_12345_report(text, dispatcher):
+    events = await ActionInformWithoutContext().run(dispatcher, half_read(text, 0.46), DOMAIN)
+    assert slot_events(events) == {"issue_description": text}
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["report_issue_form"]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["图库", "camera360", "35的平方根"])
+async def test_a_fragment_is_refused_even_with_report_issue_behind_it(text, dispatcher):
+    """The classifier must agree: out-of-scope fragments get no confident category."""
+    events = await ActionInformWithoutContext().run(dispatcher, half_read(text, 0.3), DOMAIN)
+    assert events == [] and [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
 async def test_a_bare_service_name_gets_what_about_it(dispatcher):
     tracker = make_tracker("居住證", entities=[entity("service", "居住證")], slots={"language": "zh"})
     tracker.events.append({"event": "slot", "name": "service", "value": "residence_permit"})
