@@ -68,7 +68,8 @@ def served_after_swap(stack, port: int, model: str) -> float:
     """Seconds until the Rasa server reports `model` (pulled from the console)."""
     start = time.monotonic()
     while stack.served_models([port]) != [model]:
-        assert time.monotonic() - start < SWAP_SECONDS, stack.served_models([port])
+        assert time.monotonic() - start < SWAP_SECONDS, \
+            f"Rasa still serves {stack.served_models([port])}, not {model}"
         time.sleep(1)
     return time.monotonic() - start
 

@@ -153,7 +153,8 @@ class OperatorWalk:
         """The finished job's gate: (passed, the gate section's text, the per-intent diff's rows
         as [expected intent, message, production's prediction, the candidate's])."""
         result = self.driver.find_element(By.ID, "gate-result")
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", result)
+        self.driver.execute_script(  # the section's heading too
+            "arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -70)", result)
         self.shot("8-gate")
         rows = [[td.text for td in row.find_elements(By.TAG_NAME, "td")]
                 for row in self.driver.find_elements(By.CSS_SELECTOR, "#prediction-diff tr.diff-row")]
