@@ -93,7 +93,7 @@ setup-browser:
 console-screenshots: setup-console setup-browser
 	@CONSOLE_SCREENSHOTS=docs/img/operators $(CONSOLE_PY) -m pytest -q tests/console/test_browser_walk.py
 
-# The whole operator's walk for real (~20 min, not part of `make test`): annotate, a real training
+# The whole operator's walk for real (5-20 min, not part of `make test`): annotate, a real training
 # in the worker, the gate, promotion, and the running Rasa's new answer; refreshes the guide's
 # training screenshots. Without CONSOLE_WALK_FULL=1 the test is not collected.
 .PHONY: console-walk-full

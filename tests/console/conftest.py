@@ -24,7 +24,7 @@ FULL_WALK = "test_browser_walk_full.py"
 
 
 def pytest_collection_modifyitems(config, items):
-    """The full walk (real training, evaluation and promotion, about 20 minutes) runs only when
+    """The full walk (real training, evaluation and promotion, 5 to 20 minutes) runs only when
     asked for (CONSOLE_WALK_FULL=1, `make console-walk-full`): otherwise it is deselected, even
     when named on the command line, and never counted as passed."""
     if os.environ.get("CONSOLE_WALK_FULL") == "1":

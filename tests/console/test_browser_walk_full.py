@@ -8,9 +8,10 @@ console worker`, real `rasa train` and the real evaluation of candidate and prod
 server (`rasa run`, `MODEL_SERVER_URL` at the console, bot/endpoints.yml's 10 s pull interval) run
 as processes on free ports. The base model is the one `make train` left in models/.
 
-About 20 minutes on 2 cores, so it is opt-in: collected only with CONSOLE_WALK_FULL=1
-(`make console-walk-full`; tests/console/conftest.py leaves the file out otherwise). The
-screenshots of docs/operators.md's training, gate and promotion come from it (CONSOLE_SCREENSHOTS).
+5 to 20 minutes on 2 cores (with the machine's load), so it is opt-in: it runs only with
+CONSOLE_WALK_FULL=1 (`make console-walk-full`; tests/console/conftest.py deselects it otherwise).
+The screenshots of docs/operators.md's training, gate and promotion come from it
+(CONSOLE_SCREENSHOTS).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from tests.console.walk import OperatorWalk
 # and what the citizen wanted: what replacing the card takes (an intent the assistant knows).
 TEXT, INTENT = "医保卡掉了咋整", "ask_service_requirements"
 ADMIN = "li.ming"
-JOB_SECONDS = 60 * 60      # rasa train and two evaluations: about 15 minutes here, with margin
+JOB_SECONDS = 60 * 60      # rasa train and two evaluations: 4 to 15 minutes here
 SWAP_SECONDS = 2 * PULL_SECONDS + 120  # two pulls, and the load of the new model on a busy machine
 
 

@@ -31,7 +31,9 @@ class OperatorWalk:
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
 
-    def shot(self, name: str, whole_page: bool = False) -> Path | None:
+    def shot(self, name: str, whole_page: bool = False, end_at: str | None = None) -> Path | None:
+        """end_at: a CSS selector; the picture ends just below the top of that element (a job's
+        log, whose later lines are full of this machine's file paths)."""
         if self.pictured is not None and name not in self.pictured:
             return None
         path = self.shots / f"{self.language}-{name}.png"
@@ -39,6 +41,11 @@ class OperatorWalk:
         if whole_page:  # a taller window for one shot, so the page's end is in the picture too
             height = self.driver.execute_script("return document.documentElement.scrollHeight")
             self.driver.set_window_size(size["width"], min(height + 250, 2400))
+        elif end_at:
+            bottom = self.driver.execute_script(
+                "return document.querySelector(arguments[0]).getBoundingClientRect().top"
+                " + window.outerHeight - window.innerHeight", end_at)
+            self.driver.set_window_size(size["width"], int(bottom) + 21)  # its first line
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(size["width"], size["height"])
         self.taken.append(path)
@@ -137,7 +144,7 @@ class OperatorWalk:
         while (status := self.job_status()) in ("queued", "running", "cancelling"):
             assert time.monotonic() < deadline, f"job {job_id} still {status} after {seconds} s"
             if not shot and self._text_or_empty("job-stage") == shot_at_stage:
-                self.shot("7-training")
+                self.shot("7-training", end_at="#job-log")
                 shot = True
             time.sleep(3)
         self.open(f"/training/jobs/{job_id}")  # a fresh page, no refresh pending
@@ -155,9 +162,9 @@ class OperatorWalk:
         result = self.driver.find_element(By.ID, "gate-result")
         self.driver.execute_script(  # the section's heading too
             "arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -70)", result)
-        self.shot("8-gate")
-        rows = [[td.text for td in row.find_elements(By.TAG_NAME, "td")]
-                for row in self.driver.find_elements(By.CSS_SELECTOR, "#prediction-diff tr.diff-row")]
+        self.shot("8-gate", end_at="#job-log")
+        rows = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in
+                self.driver.find_elements(By.CSS_SELECTOR, "#prediction-diff tr.diff-row")]
         return result.get_attribute("data-passed") == "true", self.text(), rows
 
     def promote(self) -> str:
