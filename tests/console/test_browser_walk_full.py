@@ -1,7 +1,8 @@
 """The whole operator's walk, for real: in a headless Chromium an admin logs in, finds in the inbox
 a message the running assistant misreads, labels it with an existing intent, starts a training,
 follows it to the end, reads the evaluation gate and promotes the candidate; then the running Rasa,
-which pulls its model from the console's model server, answers that message with the new intent.
+which pulls its model from the console's model server, answers that message with the new intent,
+and after the admin rolls back to the first model, as before.
 
 Nothing is stood in: the console (`python -m console serve`), its training worker (`python -m
 console worker`, real `rasa train` and the real evaluation of candidate and production) and a Rasa
@@ -107,9 +108,14 @@ def test_an_annotated_message_is_answered_with_its_intent_after_training_and_pro
             assert "发布历史" in history and f"#{job}" in history and ADMIN in history
             assert len(walk.taken) == 3 and all(p.stat().st_size > 5000 for p in walk.taken)
 
-        swap = served_after_swap(stack, port, f"candidate-{job}.tar.gz")
-        after = parse(port, TEXT)
-    assert after["intent"]["name"] == INTENT, after["intent_ranking"][:3]
+            swap = served_after_swap(stack, port, f"candidate-{job}.tar.gz")
+            after = parse(port, TEXT)
+            assert after["intent"]["name"] == INTENT, after["intent_ranking"][:3]
+
+            # And back: the first model is production again (a new row), and Rasa pulls it.
+            assert "production.tar.gz" in walk.roll_back_to_first()
+            served_after_swap(stack, port, "production.tar.gz")
+            assert parse(port, TEXT)["intent"]["name"] == before["intent"]["name"]
     print("\nfull walk:", json.dumps({
         "started": started_at.isoformat(timespec="seconds"),
         "minutes": round((time.monotonic() - began) / 60, 1),

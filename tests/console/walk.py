@@ -176,3 +176,12 @@ class OperatorWalk:
             self.driver.find_element(By.ID, "promotion-history"))
         self.shot("9-promoted")
         return self.text()
+
+    def roll_back_to_first(self) -> str:
+        """Roll back to the history's first model (its last row); returns what the Training page
+        shows as the production model."""
+        self.open("/training")
+        self.submit(self.driver.find_elements(By.CSS_SELECTOR,
+                                              "#promotion-history button[id^=rollback-]")[-1])
+        assert self.driver.current_url.endswith("/training"), self.driver.current_url
+        return self.text("#production-model")
