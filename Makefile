@@ -93,6 +93,14 @@ setup-browser:
 console-screenshots: setup-console setup-browser
 	@CONSOLE_SCREENSHOTS=docs/img/operators $(CONSOLE_PY) -m pytest -q tests/console/test_browser_walk.py
 
+# The whole operator's walk for real (5-20 min, not part of `make test`): annotate, a real training
+# in the worker, the gate, promotion, and the running Rasa's new answer; refreshes the guide's
+# training screenshots. Without CONSOLE_WALK_FULL=1 the test is not collected.
+.PHONY: console-walk-full
+console-walk-full: setup-console setup-rasa setup-browser train
+	@CONSOLE_WALK_FULL=1 CONSOLE_SCREENSHOTS=docs/img/operators $(CONSOLE_PY) -m pytest -q -s \
+		-p no:cacheprovider tests/console/test_browser_walk_full.py
+
 # Three Rasa replicas and two action servers behind HAProxy, one replica killed mid-run (~5 min).
 test-topology: setup train setup-haproxy
 	@echo "==> production topology: readiness, and a replica's death under load"

@@ -88,8 +88,9 @@ class Stack:
                     "TRACKER_STORE_URL": "", "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook",
                     "ACTION_SERVER_TOKEN": "unused"}
 
-    def _start(self, name: str, cmd: list[str],
+    def start_process(self, name: str, cmd: list[str],
                env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+        """A process of the stack (stopped with it), its output in the work folder's NAME.log."""
         log = self.work / f"{name}.log"
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env or self.env, stdout=log.open("w"),
                                 stderr=subprocess.STDOUT)
@@ -99,8 +100,8 @@ class Stack:
     def start(self) -> None:
         subprocess.run([str(CONSOLE_PY), "-m", "console", "migrate"], cwd=ROOT, env=self.env,
                        check=True, capture_output=True)
-        proc, log = self._start("console", [str(CONSOLE_PY), "-m", "console", "serve", "--port",
-                                            str(self.console_port)])
+        proc, log = self.start_process("console", [str(CONSOLE_PY), "-m", "console", "serve",
+                                                   "--port", str(self.console_port)])
         wait_http(f"http://127.0.0.1:{self.console_port}/healthz", 60, proc, log)
         self.rasa_ports = self.start_rasa(*[self.env["MODEL_SERVER_URL"]] * self.replicas)
 
@@ -109,7 +110,7 @@ class Stack:
         started = []
         for url in model_server_urls:
             port = free_port()
-            started.append((port, *self._start(f"rasa-{port}", [
+            started.append((port, *self.start_process(f"rasa-{port}", [
                 str(RASA), "run", "--model", str(self.models), "--endpoints", "bot/endpoints.yml",
                 "--port", str(port), "--enable-api", "--auth-token", TOKEN],
                 {**self.env, "MODEL_SERVER_URL": url})))

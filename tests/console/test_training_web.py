@@ -187,3 +187,28 @@ def test_a_queue_that_is_down_is_a_polite_503_and_no_job_waits_forever(console_s
     assert translate("queue_down", "zh") in response.text
     with sessions() as s:
         assert [j.status for j in s.scalars(select(TrainingJob))] == ["failed"]
+
+
+def test_the_training_gate_and_promotion_pages_in_english(app, sessions, tmp_path):
+    """The browser walk through training (test_browser_walk_full.py) is in Chinese: the same
+    pages' English labels, checked at page level."""
+    job_id, _ = finished_job(sessions, tmp_path, passed=True)
+    with sessions() as s, s.begin():
+        job = s.get(TrainingJob, job_id)
+        job.gate = {**job.gate, "diff": {"ask_service_requirements": [
+            {"language": "zh", "text": "医保卡掉了咋整", "before": "nlu_fallback",
+             "after": "ask_service_requirements"}]}}
+    client, token = logged_in(app, "admin")
+    client.post("/language", data={"language": "en", "next": "/training", "csrf_token": token})
+    page = client.get("/training").text
+    for label in ("Start training", "Production model", "Promotion history"):
+        assert label in page, label
+    page = client.get(f"/training/jobs/{job_id}").text
+    for label in ("Evaluation gate", "Passed: this model may be promoted.", "Candidate",
+                  "Changed predictions (per intent)", "Promote to production", "Log"):
+        assert label in page, label
+    assert "医保卡掉了咋整" in page and "评估关卡" not in page
+    assert client.post(f"/training/jobs/{job_id}/promote",
+                       data={"csrf_token": token}).status_code == 303
+    history = client.get("/training").text
+    assert "In production" in history and f"#{job_id}" in history and "发布历史" not in history

@@ -7,17 +7,22 @@ or, by default, to the test's temporary directory.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 class OperatorWalk:
-    def __init__(self, driver: webdriver.Chrome, base_url: str, shots: Path, language: str) -> None:
-        self.driver, self.base, self.language = driver, base_url, language
+    def __init__(self, driver: webdriver.Chrome, base_url: str, shots: Path, language: str,
+                 pictured: frozenset[str] | None = None) -> None:
+        """pictured: the only screenshots this walk takes (None: all), so that a walk does not
+        overwrite the pictures of steps another walk takes for the guide."""
+        self.driver, self.base, self.language, self.pictured = driver, base_url, language, pictured
         self.shots = Path(os.environ.get("CONSOLE_SCREENSHOTS") or shots)
         self.shots.mkdir(parents=True, exist_ok=True)
         self.taken: list[Path] = []
@@ -26,12 +31,21 @@ class OperatorWalk:
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
 
-    def shot(self, name: str, whole_page: bool = False) -> Path:
+    def shot(self, name: str, whole_page: bool = False, end_at: str | None = None) -> Path | None:
+        """end_at: a CSS selector; the picture ends just below the top of that element (a job's
+        log, whose later lines are full of this machine's file paths)."""
+        if self.pictured is not None and name not in self.pictured:
+            return None
         path = self.shots / f"{self.language}-{name}.png"
         size = self.driver.get_window_size()
         if whole_page:  # a taller window for one shot, so the page's end is in the picture too
             height = self.driver.execute_script("return document.documentElement.scrollHeight")
             self.driver.set_window_size(size["width"], min(height + 250, 2400))
+        elif end_at:
+            bottom = self.driver.execute_script(
+                "return document.querySelector(arguments[0]).getBoundingClientRect().top"
+                " + window.outerHeight - window.innerHeight", end_at)
+            self.driver.set_window_size(size["width"], int(bottom) + 21)  # its first line
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(size["width"], size["height"])
         self.taken.append(path)
@@ -103,3 +117,71 @@ class OperatorWalk:
         self.open("/dashboard")
         self.shot("6-dashboard", whole_page=True)
         return self.text()
+
+    # -- training, the evaluation gate, promotion (tests/console/test_browser_walk_full.py) -----
+    def start_training(self) -> int:
+        """The Training page's button; returns the new job's number (its page opens)."""
+        self.open("/training")
+        self.submit(self.driver.find_element(By.ID, "start-training"))
+        path = self.driver.current_url.removeprefix(self.base)
+        assert path.startswith("/training/jobs/"), path
+        return int(path.rsplit("/", 1)[1])
+
+    def job_status(self) -> str:
+        """The job page's status (it refreshes itself while the job runs: retry a stale read)."""
+        for _ in range(5):
+            try:
+                return self.driver.find_element(By.ID, "job-status").get_attribute("data-status")
+            except (NoSuchElementException, StaleElementReferenceException):
+                time.sleep(0.5)
+        raise AssertionError("the job page shows no status")
+
+    def follow_job(self, job_id: int, seconds: float, shot_at_stage: str = "training") -> str:
+        """Watches the job's page until the job ends; one screenshot while it is at shot_at_stage
+        (progress bar and growing log). Returns the final status."""
+        self.open(f"/training/jobs/{job_id}")
+        deadline, shot = time.monotonic() + seconds, False
+        while (status := self.job_status()) in ("queued", "running", "cancelling"):
+            assert time.monotonic() < deadline, f"job {job_id} still {status} after {seconds} s"
+            if not shot and self._text_or_empty("job-stage") == shot_at_stage:
+                self.shot("7-training", end_at="#job-log")
+                shot = True
+            time.sleep(3)
+        self.open(f"/training/jobs/{job_id}")  # a fresh page, no refresh pending
+        return self.job_status()
+
+    def _text_or_empty(self, element_id: str) -> str:
+        try:
+            return self.driver.find_element(By.ID, element_id).text
+        except (NoSuchElementException, StaleElementReferenceException):
+            return ""
+
+    def gate(self) -> tuple[bool, str, list[list[str]]]:
+        """The finished job's gate: (passed, the gate section's text, the per-intent diff's rows
+        as [expected intent, message, production's prediction, the candidate's])."""
+        result = self.driver.find_element(By.ID, "gate-result")
+        self.driver.execute_script(  # the section's heading too
+            "arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -70)", result)
+        self.shot("8-gate", end_at="#job-log")
+        rows = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in
+                self.driver.find_elements(By.CSS_SELECTOR, "#prediction-diff tr.diff-row")]
+        return result.get_attribute("data-passed") == "true", self.text(), rows
+
+    def promote(self) -> str:
+        """An admin's Promote button; returns the Training page it leads to (the history)."""
+        self.submit(self.driver.find_element(By.ID, "promote-job"))
+        assert self.driver.current_url.endswith("/training"), self.driver.current_url
+        self.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            self.driver.find_element(By.ID, "promotion-history"))
+        self.shot("9-promoted")
+        return self.text()
+
+    def roll_back_to_first(self) -> str:
+        """Roll back to the history's first model (its last row); returns what the Training page
+        shows as the production model."""
+        self.open("/training")
+        self.submit(self.driver.find_elements(By.CSS_SELECTOR,
+                                              "#promotion-history button[id^=rollback-]")[-1])
+        assert self.driver.current_url.endswith("/training"), self.driver.current_url
+        return self.text("#production-model")
