@@ -70,13 +70,17 @@ def write_annotations(folder: Path, examples: dict[str, list[str]]) -> int:
 
 
 def data_hash(paths: Iterable[Path]) -> str:
-    """sha256 over the name and content of every YAML file under `paths`, in a fixed order."""
+    """sha256 over the name and content of every YAML file under `paths`, in a fixed order. Names
+    are relative to each given path, so the same data hashes alike wherever a job exported it."""
     digest = hashlib.sha256()
-    files: list[Path] = []
+    named: list[tuple[str, Path]] = []
     for path in paths:
-        files += [path] if path.is_file() else sorted(path.rglob("*.yml"))
-    for f in sorted(files, key=str):
-        digest.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+        if path.is_file():
+            named.append((path.name, path))
+        else:
+            named += [(f"{path.name}/{f.relative_to(path)}", f) for f in path.rglob("*.yml")]
+    for name, f in sorted(named):
+        digest.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

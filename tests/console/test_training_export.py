@@ -55,3 +55,14 @@ def test_the_data_hash_changes_with_any_training_file(tmp_path):
     assert data_hash([tmp_path / "a"]) == first and len(first) == 64
     (tmp_path / "a" / "nlu.yml").write_text("two")
     assert data_hash([tmp_path / "a"]) != first
+
+
+def test_the_same_data_exported_by_two_jobs_hashes_alike(tmp_path):
+    for job in ("job-1", "job-2"):
+        (tmp_path / job / "data").mkdir(parents=True)
+        (tmp_path / job / "data" / "console_annotations.yml").write_text("nlu: []")
+    assert data_hash([tmp_path / "job-1" / "data"]) == data_hash([tmp_path / "job-2" / "data"])
+    (tmp_path / "job-2" / "data" / "renamed.yml").write_bytes(
+        (tmp_path / "job-2" / "data" / "console_annotations.yml").read_bytes())
+    (tmp_path / "job-2" / "data" / "console_annotations.yml").unlink()
+    assert data_hash([tmp_path / "job-1" / "data"]) != data_hash([tmp_path / "job-2" / "data"])
