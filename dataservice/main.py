@@ -3,50 +3,22 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from importlib import import_module
-from typing import Iterator
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import FastAPI
 
-from dataservice.api.personal import document_no_store, personal_routes
-from dataservice.api.responses import EVERY_ROUTE, V1_ROUTES
 from dataservice.api import work_orders
+from dataservice.api.personal import document_no_store, personal_routes
+from dataservice.api.responses import EVERY_ROUTE
+from dataservice.api.routers import OPEN_ROUTERS, V1_PREFIX, V1_ROUTERS, build_v1_router
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.errors import install_error_handlers
 from dataservice.lockout import FailedAttemptLimiter
 from dataservice.request_guard import RequestGuard
-from dataservice.security import require_api_key
 from dataservice.settings import Settings
+from dataservice.verification import Verifier
 
 log = logging.getLogger("dataservice")
-
-# Each module exposes `router`; adding a source is adding a module here.
-# work_orders before tickets: its /tickets/categories must not be read as a ticket number.
-V1_PREFIX = "/v1"
-V1_MODULES = [
-    "services", "districts", "centers", "appointments", "applications", "work_orders", "tickets",
-    "garbage", "utilities", "transport", "calendar",
-]
-
-
-def v1_routers() -> Iterator[APIRouter]:
-    """Each source's router, paths without the /v1 prefix."""
-    for name in V1_MODULES:
-        try:
-            module = import_module(f"dataservice.api.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"dataservice.api.{name}":
-                continue  # source not built yet
-            raise
-        yield module.router
-
-
-def build_v1_router() -> APIRouter:
-    v1 = APIRouter(prefix=V1_PREFIX, dependencies=[Depends(require_api_key)], responses=V1_ROUTES)
-    for router in v1_routers():
-        v1.include_router(router)
-    return v1
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,14 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.cache = make_cache(settings.redis_url, settings.cache_prefix, settings.cache_ttl_seconds)
     app.state.limiter = FailedAttemptLimiter(settings.redis_url, settings.cache_prefix)
+    app.state.verifier = Verifier(app.state.limiter, app.state.sessionmaker)
     install_error_handlers(app)
 
-    from dataservice.api import health
-
-    app.include_router(health.router)
+    for router in OPEN_ROUTERS:
+        app.include_router(router)
     app.include_router(build_v1_router())
     generated_openapi = app.openapi
-    personal = personal_routes(v1_routers(), V1_PREFIX)
+    personal = personal_routes(V1_ROUTERS, V1_PREFIX)
     app.openapi = lambda: document_no_store(generated_openapi(), personal)  # type: ignore
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app

@@ -7,15 +7,15 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
-from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.deps import ClientId, get_session, json_response
+from dataservice.api.params import Lang, LangQuery
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
-from dataservice.errors import ApiError
 from dataservice.repositories import applications as repo
-from dataservice.repositories.audit import record_lookup
-from dataservice.security import require_api_key
+from dataservice.verification import Lookup
 
 router = APIRouter(prefix="/applications", tags=["applications"])
+
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -38,19 +38,13 @@ class ApplicationLookupIn(BaseModel):
 @router.post("/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 @personal_data
 def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
-                       client: str = Depends(require_api_key),
-                       session: Session = Depends(get_session)):
-    with request.app.state.limiter.attempt("application", body.application_no) as attempt, \
-            session.begin():
-        outcome, application = repo.verified_lookup(
-            session, request.app.state.settings.pepper, body.application_no, body.phone_last4)
-        record_lookup(session, client=client, action="application.lookup",
-                      record_ref=body.application_no, outcome=outcome)
-        answer = None
-        if application is not None:
-            attempt.verified()
-            answer = repo.render(session, application, lang)
-    if answer is None:
-        # One answer for "no such number" and "wrong factor": existence is not revealed.
-        raise ApiError(404, "not_found", "No application matches this number and phone.")
-    return json_response(answer)
+                       client: str = ClientId, session: Session = Depends(get_session)):
+    pepper = request.app.state.settings.pepper
+    lookup = Lookup(scope="application", action="application.lookup",
+                    record_ref=body.application_no, client=client,
+                    not_found="No application matches this number and phone.")
+    with session.begin():
+        application = request.app.state.verifier.verified(
+            session, lookup,
+            lambda s: repo.verified_lookup(s, pepper, body.application_no, body.phone_last4))
+        return json_response(repo.render(session, application, lang))

@@ -12,16 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dataservice.api.centers import cache_key, parse_day
-from dataservice.api.deps import (ClientId, Lang, LangQuery, cached_json, get_session, invalidate,
-                                  json_response)
+from dataservice.api.deps import ClientId, cached_json, get_session, invalidate, json_response
+from dataservice.api.params import Lang, LangQuery, cache_key, parse_day
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, LIST, VERIFIED_LOOKUP, errors
-from dataservice.errors import ApiError
 from dataservice.opening_hours import shanghai_now
-from dataservice.repositories.audit import record_lookup
 from dataservice.repositories import appointments as repo
 from dataservice.repositories import idempotency
+from dataservice.verification import Lookup
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["appointments"])
@@ -136,16 +134,24 @@ async def create_appointment(request: Request, body: BookingIn, client: str = Cl
     return json_response(payload, status_code=status, headers=headers)
 
 
+def _verified_booking(request: Request, session: Session, body: BookingRef, client: str,
+                      action: str):
+    """The booking `body` names, through the verification sequence (dataservice/verification)."""
+    booking_no, pepper = body.booking_no.upper(), request.app.state.settings.pepper
+    lookup = Lookup(scope="booking", action=action, record_ref=booking_no, client=client,
+                    not_found="No booking matches this booking number and phone.")
+    return request.app.state.verifier.verified(
+        session, lookup, lambda s: repo.find_verified(s, booking_no, body.phone_last4, pepper))
+
+
 @router.post("/appointments/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 @personal_data
 async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """A booking by number, verified by the phone's last 4 digits (in the body, not the URL)."""
-    pepper = request.app.state.settings.pepper
-
     def _run() -> dict:
         with session.begin():
-            booking = _verified(request, session, client, "appointment.lookup", body, pepper)
+            booking = _verified_booking(request, session, body, client, "appointment.lookup")
             return repo.booking_view(session, booking, lang)
 
     return json_response(await run_in_threadpool(_run))
@@ -157,11 +163,9 @@ async def lookup_appointment(request: Request, body: BookingRef, lang: Lang = La
 async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = LangQuery,
                              client: str = ClientId, session: Session = Depends(get_session)):
     """Cancel a booking and free its seat; cancelling a cancelled booking returns it unchanged."""
-    pepper = request.app.state.settings.pepper
-
     def _run() -> tuple[dict, bool]:
         with session.begin():
-            booking = _verified(request, session, client, "appointment.cancel", body, pepper)
+            booking = _verified_booking(request, session, body, client, "appointment.cancel")
             was_booked = booking.status == "booked"
             booking = repo.cancel(session, booking, shanghai_now())
             return repo.booking_view(session, booking, lang), was_booked
@@ -170,27 +174,3 @@ async def cancel_appointment(request: Request, body: BookingRef, lang: Lang = La
     if changed:
         await invalidate(request, "slots")
     return json_response(view)
-
-
-def _verified(request: Request, session: Session, client: str, action: str, body: BookingRef,
-              pepper: str):
-    """Verify the factor under the failed-attempt limit, auditing the lookup either way.
-
-    On failure the audit row is committed in its own transaction before the 404 is raised.
-    """
-    booking_no = body.booking_no.upper()
-    with request.app.state.limiter.attempt("booking", booking_no) as attempt:
-        try:
-            booking = repo.find_verified(session, booking_no, body.phone_last4, pepper)
-        except ApiError as exc:
-            rejection = exc
-        else:
-            rejection = None
-            attempt.verified()
-    if rejection is not None:
-        with request.app.state.sessionmaker() as audit_session, audit_session.begin():
-            record_lookup(audit_session, client=client, action=action, record_ref=booking_no,
-                          outcome="verification_failed")
-        raise rejection
-    record_lookup(session, client=client, action=action, record_ref=booking_no, outcome="found")
-    return booking

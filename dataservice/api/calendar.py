@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
 
-from dataservice.api.centers import cache_key, parse_day
-from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.deps import cached_json
+from dataservice.api.params import Lang, LangQuery, cache_key, parse_day
 from dataservice.opening_hours import WEEKDAYS, day_hours
 
 router = APIRouter(tags=["calendar"])

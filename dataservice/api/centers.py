@@ -1,20 +1,14 @@
 """Service centres: search by district/service, details, holiday-aware hours, nearest."""
 from __future__ import annotations
 
-import re
-from datetime import date
-
-import orjson
 from fastapi import APIRouter, Path, Query, Request
 
-from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.deps import cached_json
+from dataservice.api.params import Lang, LangQuery, cache_key, parse_day
 from dataservice.api.responses import LIST, errors
-from dataservice.errors import ApiError
-from dataservice.opening_hours import shanghai_today
 from dataservice.repositories import centers as repo
 
 router = APIRouter(tags=["centers"])
-
 
 
 def CodeQuery():  # noqa: N802 - a fresh Query per parameter (FastAPI must not share FieldInfo)
@@ -23,25 +17,6 @@ def CodeQuery():  # noqa: N802 - a fresh Query per parameter (FastAPI must not s
 
 def CenterId():  # noqa: N802
     return Path(min_length=1, max_length=64)
-
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def cache_key(*parts) -> str:
-    # JSON-encode so user-supplied parts can never run into each other and collide.
-    return orjson.dumps(parts).decode()
-
-
-def parse_day(value: str | None) -> date:
-    """YYYY-MM-DD, or today in Shanghai when absent; anything else is a 422."""
-    if value is None:
-        return shanghai_today()
-    if _ISO_DATE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ApiError(422, "invalid_date", "date must be a calendar date in the form YYYY-MM-DD.")
 
 
 @router.get("/centers", responses=LIST | errors(404))

@@ -1,19 +1,16 @@
-"""Shared request plumbing: sessions, language, cached JSON reads, writes that invalidate caches."""
+"""Shared request plumbing: sessions, the client id, cached JSON reads, cache invalidation."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dataservice.cache import cached
 from dataservice.security import require_api_key
-
-Lang = Literal["zh", "en"]
-LangQuery = Query("zh", description="Reply language: zh (Simplified Chinese) or en")
 
 
 def get_session(request: Request) -> Iterator[Session]:

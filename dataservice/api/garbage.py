@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.deps import cached_json
+from dataservice.api.params import Lang, LangQuery
 from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
 from dataservice.repositories import garbage as repo

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy.orm import Session
 
-from dataservice.api.deps import Lang, LangQuery, get_session, json_response
+from dataservice.api.deps import get_session, json_response
+from dataservice.api.params import Lang, LangQuery
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, LIST, errors
 from dataservice.errors import ApiError

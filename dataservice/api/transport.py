@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from dataservice.api.deps import Lang, LangQuery, cached_json
+from dataservice.api.deps import cached_json
+from dataservice.api.params import Lang, LangQuery
 from dataservice.api.responses import errors
 from dataservice.errors import ApiError
 from dataservice.partners import transport_card

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from dataservice.api.deps import Lang, LangQuery, cached_json, json_response
+from dataservice.api.deps import cached_json, json_response
+from dataservice.api.params import Lang, LangQuery
 from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
-from dataservice.models import District, MessageType, WorkOrderCategory
+from dataservice.repositories import catalogue
+from dataservice.repositories import work_orders as repo
 from dataservice.work_orders.classify import classify
 from dataservice.work_orders.location import LocationExtractor
 from dataservice.work_orders.model import ModelLoadError, WorkOrderModel
@@ -69,8 +69,7 @@ def _locations(state) -> tuple[LocationExtractor, dict[str, dict[str, str]]]:
             built = getattr(state, "locations", None)
             if built is None:
                 with state.sessionmaker() as session:
-                    rows = session.execute(select(District.code, District.name_zh,
-                                                  District.name_en, District.aliases)).all()
+                    rows = catalogue.district_rows(session)
                 names = {code: {"zh": zh, "en": en} for code, zh, en, _aliases in rows}
                 built = state.locations = (LocationExtractor(rows), names)
     return built
@@ -78,39 +77,17 @@ def _locations(state) -> tuple[LocationExtractor, dict[str, dict[str, str]]]:
 
 # -- taxonomy --------------------------------------------------------------------------------------
 
-def list_categories(session: Session, lang: str) -> dict:
-    rows = session.scalars(select(WorkOrderCategory).order_by(WorkOrderCategory.position)).all()
-    items: list[dict] = []
-    by_code: dict[str, dict] = {}
-    for row in rows:
-        entry = {"code": row.code, "name": getattr(row, f"name_{lang}"),
-                 "department": getattr(row, f"department_{lang}"),
-                 "response_working_days": row.response_working_days}
-        if row.level == 1:
-            entry["children"] = []
-            by_code[row.code] = entry
-            items.append(entry)
-        else:
-            by_code[row.parent_code]["children"].append(entry)
-    return {"items": items}
-
-
-def list_types(session: Session, lang: str) -> dict:
-    rows = session.scalars(select(MessageType).order_by(MessageType.position))
-    return {"items": [{"code": t.code, "name": getattr(t, f"name_{lang}")} for t in rows]}
-
-
 @router.get("/categories", responses=LIST)
 async def categories(request: Request, lang: Lang = LangQuery):
     """The two-level work-order classification (15 first-level, 118 second-level classes)."""
     return await cached_json(request, "work_orders", f"categories:{lang}",
-                             lambda s: list_categories(s, lang))
+                             lambda s: repo.list_categories(s, lang))
 
 
 @router.get("/types", responses=LIST)
 async def types(request: Request, lang: Lang = LangQuery):
     """Message types: consultation, help, complaint, report, suggestion, praise."""
-    return await cached_json(request, "work_orders", f"types:{lang}", lambda s: list_types(s, lang))
+    return await cached_json(request, "work_orders", f"types:{lang}", lambda s: repo.list_types(s, lang))
 
 
 # -- classification --------------------------------------------------------------------------------

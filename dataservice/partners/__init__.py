@@ -1,22 +1,16 @@
 """Enterprise partners of the city's data layer: one adapter module per partner, plus its own seed.
 
 Every adapter module exposes `PARTNER` (a `Partner`) and `seed(session, ctx) -> int`; utility
-adapters also expose `lookup(...)`. Every answer built from partner data carries a provenance block,
+adapters also expose `lookup(...)`. They are registered in `partners/registry.py`. Every answer built from partner data carries a provenance block,
 so the chatbot can say whose data it is, how fresh it is, and that it is sample data.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 
 SEED_DIR = Path(__file__).with_name("seed")
-
-# Adapter modules under dataservice.partners, in seeding order.
-ADAPTERS = ["water", "electricity", "gas", "transport_card"]
-
 
 @dataclass(frozen=True)
 class Partner:
@@ -35,28 +29,3 @@ def provenance(partner: Partner, lang: str, as_of: datetime) -> dict:
         as_of = as_of.replace(tzinfo=timezone.utc)
     return {"provenance": {"partner": partner.name(lang), "partner_id": partner.id,
                            "as_of": as_of.isoformat(), "sample_data": True}}
-
-
-def adapter(name: str) -> ModuleType:
-    if name not in ADAPTERS:
-        raise KeyError(name)
-    return import_module(f"dataservice.partners.{name}")
-
-
-def all_adapters() -> list[ModuleType]:
-    return [adapter(name) for name in ADAPTERS]
-
-
-def utility_adapter(kind: str) -> ModuleType:
-    """The adapter serving one utility kind (water, electricity, gas)."""
-    for module in all_adapters():
-        if module.PARTNER.kind == kind and hasattr(module, "lookup"):
-            return module
-    raise KeyError(kind)
-
-
-def partner_by_id(partner_id: str) -> Partner | None:
-    for module in all_adapters():
-        if module.PARTNER.id == partner_id:
-            return module.PARTNER
-    return None

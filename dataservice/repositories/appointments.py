@@ -112,14 +112,16 @@ def book(session: Session, *, slot_id: int, name: str, phone: str, pepper: str, 
     return booking_view(session, booking, lang)
 
 
-def find_verified(session: Session, booking_no: str, phone_last4: str, pepper: str) -> Booking:
-    """The booking if the factor matches; one indistinguishable 404 for unknown number or factor."""
+def find_verified(session: Session, booking_no: str, phone_last4: str,
+                  pepper: str) -> tuple[str, Booking | None]:
+    """(outcome, booking): the booking only if the factor matches. An unknown number is audited
+    as a failed verification too."""
     booking = session.scalar(select(Booking).where(Booking.booking_no == booking_no))
     # Compute a digest either way so a miss takes as long as a wrong factor.
     digest = booking.verify_digest if booking else "0" * 64
     if not factor_matches(pepper, booking_no, phone_last4, digest) or booking is None:
-        raise ApiError(404, "not_found", "No booking matches this booking number and phone.")
-    return booking
+        return "verification_failed", None
+    return "found", booking
 
 
 def cancel(session: Session, booking: Booking, now: datetime) -> Booking:

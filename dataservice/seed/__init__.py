@@ -2,58 +2,37 @@
 
 Loaders run in dependency order, each in its own transaction. Data files live in `seed/data/`
 (government sources) and `partners/seed/` (each partner's own data). All of it is sample data.
+Loaders are imported explicitly: a missing or broken one stops the seeding with its import error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from importlib import import_module
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from types import ModuleType
 
-import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-DATA_DIR = Path(__file__).with_name("data")
+from dataservice.seed.context import DATA_DIR, SeedContext, read_yaml, shanghai_today
+from dataservice.seed import (applications, centers, districts, garbage, partners, services, slots,
+                              tickets, work_orders)
 
-# Module names under dataservice.seed, in dependency order.
-LOADERS = ["districts", "services", "centers", "slots", "applications", "work_orders", "tickets",
-           "garbage", "partners"]
+__all__ = ["DATA_DIR", "LOADERS", "NAMESPACES", "SeedContext", "bump_cache_versions", "read_yaml",
+           "run", "shanghai_today"]
+
+# In dependency order; each module has `load(session, ctx) -> int`.
+LOADERS: tuple[ModuleType, ...] = (districts, services, centers, slots, applications, work_orders,
+                                   tickets, garbage, partners)
 # Cache namespaces a re-seed makes stale.
 NAMESPACES = ["services", "districts", "centers", "slots", "garbage", "partners", "work_orders"]
 
 
-def shanghai_today() -> date:
-    """The city's date (the API answers in Shanghai time whatever the server's timezone)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-@dataclass
-class SeedContext:
-    pepper: str
-    today: date = field(default_factory=shanghai_today)
-    slot_days: int = 14
-
-
-def read_yaml(path: Path | str):
-    path = Path(path)
-    if not path.is_absolute():
-        path = DATA_DIR / path
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+def loader_name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
 
 
 def run(factory: sessionmaker[Session], ctx: SeedContext) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for name in LOADERS:
-        try:
-            module = import_module(f"dataservice.seed.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"dataservice.seed.{name}":
-                continue  # source not built yet
-            raise
+    for module in LOADERS:
         with factory() as session, session.begin():
-            counts[name] = module.load(session, ctx)
+            counts[loader_name(module)] = module.load(session, ctx)
     return counts
 
 

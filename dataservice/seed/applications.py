@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dataservice.models import Application
 from dataservice.repositories.applications import STATUSES
 from dataservice.security import mask_name, mask_phone, verification_digest
-from dataservice.seed import SeedContext, read_yaml
+from dataservice.seed.context import SeedContext, read_yaml
 
 
 def weeks_moved(written_as_of: date, today: date) -> timedelta:

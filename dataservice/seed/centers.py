@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import Center, CenterService, District, Service
 from dataservice.opening_hours import WEEKDAYS
-from dataservice.seed import SeedContext, read_yaml
+from dataservice.seed.context import SeedContext, read_yaml
 
 log = logging.getLogger(__name__)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dataservice.models import District
-from dataservice.seed import SeedContext, read_yaml
+from dataservice.seed.context import SeedContext, read_yaml
 
 
 def load(session: Session, ctx: SeedContext) -> int:

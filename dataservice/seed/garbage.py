@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import GarbageItem
 from dataservice.repositories.garbage import CATEGORIES
-from dataservice.seed import SeedContext, read_yaml
+from dataservice.seed.context import SeedContext, read_yaml
 
 
 def load(session: Session, ctx: SeedContext) -> int:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from dataservice.partners import all_adapters
-from dataservice.seed import SeedContext
+from dataservice.partners.registry import ADAPTERS
+from dataservice.seed.context import SeedContext
 
 
 def load(session: Session, ctx: SeedContext) -> int:
-    return sum(adapter.seed(session, ctx) for adapter in all_adapters())
+    return sum(adapter.seed(session, ctx) for adapter in ADAPTERS)

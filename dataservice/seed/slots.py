@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import Center, Slot
 from dataservice.opening_hours import day_hours
-from dataservice.seed import SeedContext
+from dataservice.seed.context import SeedContext
 
 SLOT_MINUTES = 60
 

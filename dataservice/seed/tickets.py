@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dataservice.models import Ticket
 from dataservice.repositories.tickets import ISSUE_TYPES, STATUSES, phone_digits
 from dataservice.security import mask_phone
-from dataservice.seed import SeedContext, read_yaml
+from dataservice.seed.context import SeedContext, read_yaml
 from dataservice.seed.applications import weeks_moved
 
 

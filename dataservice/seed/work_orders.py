@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dataservice.models import MessageType, WorkOrderCategory
-from dataservice.seed import SeedContext
+from dataservice.seed.context import SeedContext
 from dataservice.work_orders.taxonomy import load_taxonomy
 
 
