@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
 from cachetools import TTLCache
 from prometheus_client import Counter
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 CACHE_HITS = Counter("dataservice_cache_hits_total", "Cache hits", ["namespace"])
 CACHE_MISSES = Counter("dataservice_cache_misses_total", "Cache misses", ["namespace"])
@@ -57,12 +60,12 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Shared by every worker and replica; namespace versions live in Redis too."""
+    """Shared by every worker and replica; namespace versions live in Redis too.
 
-    def __init__(self, url: str, prefix: str, l1_items: int = 5_000, l1_ttl: float = 5.0):
-        import redis.asyncio as redis
+    `redis` is the process's shared client (dataservice/redis_client.py); its owner closes it."""
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    def __init__(self, redis: Redis, prefix: str, l1_items: int = 5_000, l1_ttl: float = 5.0):
+        self._redis = redis
         self._prefix = prefix
         # Versions are read on every request; keep them locally for a moment to save a round trip.
         self._local_versions: dict[str, tuple[float, int]] = {}
@@ -102,11 +105,11 @@ class RedisCache:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        self._l1.clear()
 
 
-def make_cache(redis_url: str | None, prefix: str, ttl: int = 300) -> Cache:
-    return RedisCache(redis_url, prefix) if redis_url else MemoryCache(ttl=ttl)
+def make_cache(redis: Redis | None, prefix: str, ttl: int = 300) -> Cache:
+    return RedisCache(redis, prefix) if redis is not None else MemoryCache(ttl=ttl)
 
 
 async def cached(cache: Cache, namespace: str, key: str, ttl: int,

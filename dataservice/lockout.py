@@ -12,7 +12,8 @@ If the counter store cannot be reached, the attempt is refused with a retryable 
 evaluated without a limit: a Redis outage must not reopen the door to guessing.
 
 The embedded counters (no REDIS_URL) live in one process: with several workers and no Redis each
-worker has its own, which is why a production deployment sets REDIS_URL.
+worker has its own, which is why a production deployment sets REDIS_URL. With Redis, the limiter
+uses the process's one asyncio client (dataservice/redis_client.py), shared with the cache.
 """
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ import hashlib
 import logging
 import threading
 import time
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, AsyncIterator
 
 from dataservice.errors import ApiError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +59,15 @@ class Attempt:
 
 
 class FailedAttemptLimiter:
-    def __init__(self, redis_url: str | None, prefix: str, max_failures: int = 5,
+    def __init__(self, redis: Redis | None, prefix: str, max_failures: int = 5,
                  window: int = 900):
+        """`redis`: the process's shared client (its owner closes it), or None for the embedded
+        counters."""
         self.max_failures, self.window, self.prefix = max_failures, window, prefix
-        self._redis = None
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=1.0,
-                                               socket_connect_timeout=1.0)
-            self._reserve_script = self._redis.register_script(_RESERVE)
-            self._release_script = self._redis.register_script(_RELEASE)
+        self._redis = redis
+        if redis is not None:
+            self._reserve_script = redis.register_script(_RESERVE)
+            self._release_script = redis.register_script(_RELEASE)
         self._local: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
@@ -74,14 +76,14 @@ class FailedAttemptLimiter:
         digest = hashlib.sha256(f"{scope}:{ref}".encode()).hexdigest()[:32]
         return f"{self.prefix}:fail:{digest}"
 
-    @contextmanager
-    def attempt(self, scope: str, ref: str) -> Iterator[Attempt]:
+    @asynccontextmanager
+    async def attempt(self, scope: str, ref: str) -> AsyncIterator[Attempt]:
         """Hold a place for one verification of `ref`: 429 when none is left, 503 on an outage.
 
         The place is kept (counted as a failure) unless the body calls `attempt.verified()`.
         """
         key = self._key(scope, ref)
-        if not self._reserve(key):
+        if not await self._reserve(key):
             raise ApiError(429, "too_many_attempts",
                            "Too many failed verification attempts for this record; try again later.",
                            headers={"Retry-After": str(self.window)})
@@ -90,9 +92,9 @@ class FailedAttemptLimiter:
             yield current
         finally:
             if current.ok:
-                self._release(key)
+                await self._release(key)
 
-    def _reserve(self, key: str) -> bool:
+    async def _reserve(self, key: str) -> bool:
         if self._redis is None:
             with self._lock:
                 now = time.monotonic()
@@ -104,14 +106,15 @@ class FailedAttemptLimiter:
                 self._local[key] = (expires, taken + 1)
                 return True
         try:
-            return int(self._reserve_script(keys=[key], args=[self.max_failures, self.window])) >= 0
+            taken = await self._reserve_script(keys=[key], args=[self.max_failures, self.window])
+            return int(taken) >= 0
         except Exception as exc:  # redis.RedisError, OSError: refuse rather than check unlimited
             log.warning("verification limiter unavailable: %s", type(exc).__name__)
             raise ApiError(503, "verification_unavailable",
                            "Verification is temporarily unavailable; please retry shortly.",
                            headers={"Retry-After": str(RETRY_AFTER_OUTAGE_SECONDS)}) from None
 
-    def _release(self, key: str) -> None:
+    async def _release(self, key: str) -> None:
         if self._redis is None:
             with self._lock:
                 expires, taken = self._local.get(key, (0.0, 0))
@@ -119,10 +122,6 @@ class FailedAttemptLimiter:
                     self._local[key] = (expires, taken - 1)
             return
         try:
-            self._release_script(keys=[key])
+            await self._release_script(keys=[key])
         except Exception as exc:  # the place stays taken until the window ends: errs on safety
             log.warning("verification limiter release failed: %s", type(exc).__name__)
-
-    def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()

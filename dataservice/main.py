@@ -10,10 +10,12 @@ from dataservice.api import work_orders
 from dataservice.api.personal import document_no_store, personal_routes
 from dataservice.api.responses import EVERY_ROUTE
 from dataservice.api.routers import OPEN_ROUTERS, V1_PREFIX, V1_ROUTERS, build_v1_router
+from dataservice.bookings import Bookings
 from dataservice.cache import make_cache
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.errors import install_error_handlers
 from dataservice.lockout import FailedAttemptLimiter
+from dataservice.redis_client import make_redis
 from dataservice.request_guard import RequestGuard
 from dataservice.settings import Settings
 from dataservice.verification import Verifier
@@ -32,7 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await work_orders.start(app)
         yield
         await app.state.cache.close()
-        app.state.limiter.close()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -46,9 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    app.state.cache = make_cache(settings.redis_url, settings.cache_prefix, settings.cache_ttl_seconds)
-    app.state.limiter = FailedAttemptLimiter(settings.redis_url, settings.cache_prefix)
+    app.state.redis = make_redis(settings.redis_url)
+    app.state.cache = make_cache(app.state.redis, settings.cache_prefix, settings.cache_ttl_seconds)
+    app.state.limiter = FailedAttemptLimiter(app.state.redis, settings.cache_prefix)
     app.state.verifier = Verifier(app.state.limiter, app.state.sessionmaker)
+    app.state.bookings = Bookings(app.state.sessionmaker, settings.pepper,
+                                  settings.idempotency_ttl_seconds)
     install_error_handlers(app)
 
     for router in OPEN_ROUTERS:

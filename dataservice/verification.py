@@ -1,7 +1,7 @@
-"""The one sequence behind every lookup of a personal record: verify → limit → audit → 404.
+"""The one sequence behind every lookup of a personal record: limit → verify → audit → 404.
 
-A lookup holds a place of the failed-attempt limiter (dataservice/lockout.py) while its factor is
-checked, is audited whatever the outcome, and answers an unknown record and a wrong factor with the
+A lookup first takes a place of the failed-attempt limiter (dataservice/lockout.py), then checks the
+factor, is audited whatever the outcome, and answers an unknown record and a wrong factor with the
 same 404, so the answer never reveals whether a record exists.
 """
 from __future__ import annotations
@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataservice.errors import ApiError
-from dataservice.lockout import FailedAttemptLimiter
+from dataservice.lockout import Attempt, FailedAttemptLimiter
 from dataservice.repositories.audit import record_lookup
 
-T = TypeVar("T")
+Record = TypeVar("Record")
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True)
@@ -34,25 +36,26 @@ class Verifier:
     limiter: FailedAttemptLimiter
     sessionmaker: sessionmaker[Session]
 
-    def verified(self, session: Session, lookup: Lookup,
-                 find: Callable[[Session], tuple[str, T | None]]) -> T:
-        """The record `find` returns as (outcome, record or None), inside the caller's transaction.
+    async def answer(self, lookup: Lookup,
+                     find: Callable[[Session], tuple[str, Record | None]],
+                     then: Callable[[Session, Record], Answer]) -> Answer:
+        """`then(session, record)` for the record `find` returns as (outcome, record or None).
 
-        On a miss the audit row is committed in its own transaction (the caller's rolls back with
-        the 404) before the 404 is raised.
+        Both run in one transaction, with the audit row, in a worker thread. A verified record
+        gives its limiter place back even if `then` refuses (a 409): only a wrong factor counts.
         """
-        with self.limiter.attempt(lookup.scope, lookup.record_ref) as attempt:
-            outcome, record = find(session)
-            if record is not None:
-                attempt.verified()
-        if record is None:
-            with self.sessionmaker() as audit_session, audit_session.begin():
-                self._audit(audit_session, lookup, outcome)
+        async with self.limiter.attempt(lookup.scope, lookup.record_ref) as attempt:
+            found, answer = await run_in_threadpool(self._run, lookup, find, then, attempt)
+        if not found:
             raise ApiError(404, "not_found", lookup.not_found)
-        self._audit(session, lookup, outcome)
-        return record
+        return answer
 
-    @staticmethod
-    def _audit(session: Session, lookup: Lookup, outcome: str) -> None:
-        record_lookup(session, client=lookup.client, action=lookup.action,
-                      record_ref=lookup.record_ref, outcome=outcome)
+    def _run(self, lookup: Lookup, find, then, attempt: Attempt):
+        with self.sessionmaker() as session, session.begin():
+            outcome, record = find(session)
+            record_lookup(session, client=lookup.client, action=lookup.action,
+                          record_ref=lookup.record_ref, outcome=outcome)
+            if record is None:
+                return False, None  # the audit row commits; the caller answers 404
+            attempt.verified()
+            return True, then(session, record)

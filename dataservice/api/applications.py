@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
-from sqlalchemy.orm import Session
 
-from dataservice.api.deps import ClientId, get_session, json_response
+from dataservice.api.deps import ClientId, json_response
 from dataservice.api.params import Lang, LangQuery
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
@@ -37,14 +36,12 @@ class ApplicationLookupIn(BaseModel):
 
 @router.post("/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 @personal_data
-def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
-                       client: str = ClientId, session: Session = Depends(get_session)):
+async def lookup_application(body: ApplicationLookupIn, request: Request, lang: Lang = LangQuery,
+                             client: str = ClientId):
     pepper = request.app.state.settings.pepper
-    lookup = Lookup(scope="application", action="application.lookup",
-                    record_ref=body.application_no, client=client,
-                    not_found="No application matches this number and phone.")
-    with session.begin():
-        application = request.app.state.verifier.verified(
-            session, lookup,
-            lambda s: repo.verified_lookup(s, pepper, body.application_no, body.phone_last4))
-        return json_response(repo.render(session, application, lang))
+    answer = await request.app.state.verifier.answer(
+        Lookup(scope="application", action="application.lookup", record_ref=body.application_no,
+               client=client, not_found="No application matches this number and phone."),
+        find=lambda s: repo.verified_lookup(s, pepper, body.application_no, body.phone_last4),
+        then=lambda s, application: repo.render(s, application, lang))
+    return json_response(answer)

@@ -1,13 +1,13 @@
-"""Utility bills (water, electricity, gas) from enterprise partners, behind a verification factor."""
+"""Utility bills (water, electricity, gas) from enterprise partners, behind a verification
+factor."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from sqlalchemy.orm import Session
 
-from dataservice.api.deps import ClientId, get_session, json_response
+from dataservice.api.deps import ClientId, json_response
 from dataservice.api.params import Lang, LangQuery
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, VERIFIED_LOOKUP
@@ -28,15 +28,14 @@ class BillLookupIn(BaseModel):
 
 @router.post("/bills/lookup", responses=BODY_ROUTE | VERIFIED_LOOKUP)
 @personal_data
-def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
-                 client: str = ClientId, session: Session = Depends(get_session)):
+async def lookup_bills(body: BillLookupIn, request: Request, lang: Lang = LangQuery,
+                       client: str = ClientId):
     adapter, pepper = utility_adapter(body.kind), request.app.state.settings.pepper
-    # Same answer for an unknown account and a wrong factor: existence is not revealed.
-    lookup = Lookup(scope="utility", action="utility.lookup",
-                    record_ref=f"{body.kind}:{body.account_no}", client=client,
-                    not_found="No account matches this number and verification.")
-    with session.begin():
-        answer = request.app.state.verifier.verified(
-            session, lookup,
-            lambda s: adapter.lookup(s, pepper, body.account_no, body.verification, lang))
+    # The adapter renders the answer as it verifies: `then` only hands it on.
+    answer = await request.app.state.verifier.answer(
+        Lookup(scope="utility", action="utility.lookup",
+               record_ref=f"{body.kind}:{body.account_no}", client=client,
+               not_found="No account matches this number and verification."),
+        find=lambda s: adapter.lookup(s, pepper, body.account_no, body.verification, lang),
+        then=lambda _s, rendered: rendered)
     return json_response(answer)

@@ -87,7 +87,8 @@ async def categories(request: Request, lang: Lang = LangQuery):
 @router.get("/types", responses=LIST)
 async def types(request: Request, lang: Lang = LangQuery):
     """Message types: consultation, help, complaint, report, suggestion, praise."""
-    return await cached_json(request, "work_orders", f"types:{lang}", lambda s: repo.list_types(s, lang))
+    return await cached_json(request, "work_orders", f"types:{lang}",
+                             lambda s: repo.list_types(s, lang))
 
 
 # -- classification --------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Enterprise partners of the city's data layer: one adapter module per partner, plus its own seed.
 
 Every adapter module exposes `PARTNER` (a `Partner`) and `seed(session, ctx) -> int`; utility
-adapters also expose `lookup(...)`. They are registered in `partners/registry.py`. Every answer built from partner data carries a provenance block,
-so the chatbot can say whose data it is, how fresh it is, and that it is sample data.
+adapters also expose `lookup(...)`; `partners/registry.py` lists them. Every answer built from
+partner data carries a provenance block, so the chatbot can say whose data it is, how fresh it is,
+and that it is sample data.
 """
 from __future__ import annotations
 

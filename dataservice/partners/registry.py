@@ -1,4 +1,4 @@
-"""The partner adapters, imported explicitly (a missing one stops the start-up), in seeding order."""
+"""The partner adapters in seeding order, imported explicitly: a missing one stops the start-up."""
 from __future__ import annotations
 
 from types import ModuleType

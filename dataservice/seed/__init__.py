@@ -37,7 +37,8 @@ def run(factory: sessionmaker[Session], ctx: SeedContext) -> dict[str, int]:
 
 
 def bump_cache_versions(redis_url: str | None, prefix: str) -> None:
-    """Make every worker's cached reads stale after a re-seed (in-process caches die with restart)."""
+    """Make every worker's cached reads stale after a re-seed (in-process caches die with a
+    restart)."""
     if not redis_url:
         return
     import redis

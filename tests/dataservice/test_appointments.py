@@ -263,7 +263,7 @@ def test_an_expired_key_books_again_and_expired_records_are_purged(app, client: 
     # A stale record of another key disappears at the next booking's purge (once a minute).
     book(client, slot_id, key="forgotten-1")
     _age_record(db, "forgotten-1", ttl_hours + 1)
-    app.state.idempotency_purged_at = float("-inf")
+    app.state.bookings.purged_at = float("-inf")
     assert book(client, slot_id).status_code == 201
     with db() as session:
         keys = set(session.scalars(select(IdempotencyRecord.key)
