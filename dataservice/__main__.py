@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dataservice.settings import REPO_ROOT, InsecureConfiguration, Settings
+from dataservice.settings import REPO_ROOT, ConfigurationError, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command != "migrate":  # the schema holds no secret; seeding and serving do
             settings.refuse_if_insecure()
-    except InsecureConfiguration as exc:
+    except ConfigurationError as exc:
         log.error("refusing to start: %s", exc)
+        return 2
+    if args.command in ("seed", "serve", "up") and not _sources_load(log):
         return 2
 
     if args.command == "train-classifier":
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         from dataservice import seed
         from dataservice.db import make_engine, make_sessionmaker
 
+        if settings.using_dev_pepper:
+            log.warning("DATASERVICE_PEPPER is not set: seeding digests with the development pepper")
         engine = make_engine(settings.database_url)
         counts = seed.run(make_sessionmaker(engine), seed.SeedContext(pepper=settings.pepper))
         engine.dispose()
@@ -74,6 +78,21 @@ def main(argv: list[str] | None = None) -> int:
                     port=args.port or settings.port, workers=args.workers,
                     log_level="warning", access_log=False)
     return 0
+
+
+def _sources_load(log: logging.Logger) -> bool:
+    """Import every router, seed loader and partner adapter (they are registered by explicit
+    imports) before anything starts, so that a missing or broken one is named, not skipped."""
+    try:
+        import dataservice.main  # noqa: F401 - the routers and partner adapters
+        import dataservice.seed  # noqa: F401 - the seed loaders
+    except ImportError as exc:
+        log.error("refusing to start: %s cannot be imported: %s", exc.name, exc)
+        return False
+    except Exception:
+        log.exception("refusing to start: a source module is broken")
+        return False
+    return True
 
 
 def _safe_url(url: str) -> str:

@@ -29,8 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if settings.using_dev_key:
-            log.warning("DATASERVICE_API_KEYS is not set: accepting only the development key")
+        for warning in settings.development_warnings():
+            log.warning(warning)
         await work_orders.start(app)
         yield
         await app.state.cache.close()

@@ -1,22 +1,40 @@
-"""All configuration of the data service, read from the environment in one place."""
+"""All configuration of the data service, read from the environment in one place.
+
+`Settings.from_env()` validates every variable at start-up: a malformed value stops the service with
+a message naming the variable (`ConfigurationError`), and `refuse_if_insecure()` refuses the
+development secrets this repository publishes when DEPLOYMENT_ENV=production. Every variable, with
+its meaning, is listed in dataservice/.env.example.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt,
+                      StringConstraints, ValidationError)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "dataservice.sqlite3"
 # Only for the embedded development default; production sets DATASERVICE_API_KEYS.
 DEV_API_KEY = "dev-dataservice-key"
 DEV_PEPPER = "dev-pepper-change-me"
-# Where the shipped work-order classifier is trained to (from the corpus, see dataservice/work_orders).
+# Where the shipped work-order classifier is trained to (from the corpus, see
+# dataservice/work_orders).
 DEFAULT_CLASSIFIER_DIR = REPO_ROOT / "var" / "work_order_classifier"
 DEPLOYMENTS = ("development", "production")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-class InsecureConfiguration(RuntimeError):
-    """The configuration must not be served: the message names the variable to set."""
+class ConfigurationError(RuntimeError):
+    """The environment cannot be served: the message names the variable to fix."""
+
+
+class InsecureConfiguration(ConfigurationError):
+    """A development secret (or an unknown deployment) where production needs a real one."""
 
 
 def normalize_database_url(url: str) -> str:
@@ -27,8 +45,66 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+def _database_url(url: str) -> str:
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ValueError("must be an SQLAlchemy URL such as postgresql://user@host/db") from None
+    return normalize_database_url(url)
+
+
+def _redis_url(url: str) -> str:
+    if not url.startswith(REDIS_SCHEMES):
+        raise ValueError(f"must start with {', '.join(REDIS_SCHEMES)}")
+    return url
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _some_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    if not keys:
+        raise ValueError("must list at least one key (comma-separated)")
+    return keys
+
+
+class _Environment(BaseModel):
+    """The variables as the environment spells them; an empty value counts as unset."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = \
+        f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    REDIS_URL: Annotated[str, AfterValidator(_redis_url)] | None = None
+    DATASERVICE_API_KEYS: Annotated[tuple[str, ...], BeforeValidator(_csv),
+                                    AfterValidator(_some_keys)] | None = None
+    DATASERVICE_PEPPER: str = DEV_PEPPER
+    DATASERVICE_CACHE_TTL: PositiveInt = 300
+    DATASERVICE_CACHE_PREFIX: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]+$")] = "ds"
+    DATASERVICE_MAX_BODY_BYTES: PositiveInt = 64 * 1024
+    DATASERVICE_IDEMPOTENCY_TTL: PositiveInt = 24 * 3600
+    DATASERVICE_HOST: str = "127.0.0.1"
+    DATASERVICE_PORT: Annotated[int, Field(ge=1, le=65535)] = 8000
+    TICKET_CLASSIFIER_MODEL: str | None = None
+    DEPLOYMENT_ENV: Literal["development", "production"] = "development"
+
+
+VARIABLES = tuple(_Environment.model_fields)
+
+
+def _explain(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0])
+        given = error.get("input")
+        shown = "" if name in _SECRETS else f" (got {given!r})"
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {message[0].lower()}{message[1:]}{shown}")
+    return "invalid configuration: " + "; ".join(problems)
+
+
+_SECRETS = {"DATASERVICE_PEPPER", "DATASERVICE_API_KEYS", "DATABASE_URL", "REDIS_URL"}
 
 
 @dataclass(frozen=True)
@@ -51,11 +127,25 @@ class Settings:
     using_dev_key: bool = field(default=False, compare=False)
     deployment_env: str = "development"
 
+    @property
+    def using_dev_pepper(self) -> bool:
+        return self.pepper == DEV_PEPPER
+
+    def development_warnings(self) -> list[str]:
+        """What a development start-up says once: the public secrets it runs with."""
+        warnings = []
+        if self.using_dev_key:
+            warnings.append("DATASERVICE_API_KEYS is not set: accepting only the development key")
+        if self.using_dev_pepper:
+            warnings.append("DATASERVICE_PEPPER is not set: digests use the public development "
+                            "pepper (refused when DEPLOYMENT_ENV=production)")
+        return warnings
+
     def refuse_if_insecure(self) -> None:
         """In production, a development secret (public in this repository) stops the service."""
         if self.deployment_env != "production":
             return
-        if self.pepper == DEV_PEPPER:
+        if self.using_dev_pepper:
             raise InsecureConfiguration(
                 "DEPLOYMENT_ENV=production but DATASERVICE_PEPPER is unset or the development "
                 "value: set DATASERVICE_PEPPER to a secret (then re-seed the digests).")
@@ -66,26 +156,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
-        env = dict(os.environ if env is None else env)
-        keys = _csv(env.get("DATASERVICE_API_KEYS"))
-        deployment = env.get("DEPLOYMENT_ENV") or "development"
+        """Settings from `env` (default: the process environment); ConfigurationError names the
+        variable that is malformed."""
+        given = {name: value for name, value in (os.environ if env is None else env).items()
+                 if name in VARIABLES and value.strip()}
+        deployment = given.get("DEPLOYMENT_ENV", "development")
         if deployment not in DEPLOYMENTS:
+            # Refused as insecure: a misspelt "production" must not start with development secrets.
             raise InsecureConfiguration(
                 f"DEPLOYMENT_ENV must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}.")
+        try:
+            e = _Environment.model_validate(given)
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(exc)) from None
         return cls(
-            database_url=normalize_database_url(
-                env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
-            ),
-            redis_url=env.get("REDIS_URL") or None,
-            api_keys=keys or (DEV_API_KEY,),
-            pepper=env.get("DATASERVICE_PEPPER") or DEV_PEPPER,
-            cache_ttl_seconds=int(env.get("DATASERVICE_CACHE_TTL", "300")),
-            cache_prefix=env.get("DATASERVICE_CACHE_PREFIX", "ds"),
-            max_body_bytes=int(env.get("DATASERVICE_MAX_BODY_BYTES", str(64 * 1024))),
-            idempotency_ttl_seconds=int(env.get("DATASERVICE_IDEMPOTENCY_TTL", str(24 * 3600))),
-            host=env.get("DATASERVICE_HOST", "127.0.0.1"),
-            port=int(env.get("DATASERVICE_PORT", "8000")),
-            ticket_classifier_model=env.get("TICKET_CLASSIFIER_MODEL") or None,
-            using_dev_key=not keys,
-            deployment_env=deployment,
+            database_url=e.DATABASE_URL,
+            redis_url=e.REDIS_URL,
+            api_keys=e.DATASERVICE_API_KEYS or (DEV_API_KEY,),
+            pepper=e.DATASERVICE_PEPPER,
+            cache_ttl_seconds=e.DATASERVICE_CACHE_TTL,
+            cache_prefix=e.DATASERVICE_CACHE_PREFIX,
+            max_body_bytes=e.DATASERVICE_MAX_BODY_BYTES,
+            idempotency_ttl_seconds=e.DATASERVICE_IDEMPOTENCY_TTL,
+            host=e.DATASERVICE_HOST,
+            port=e.DATASERVICE_PORT,
+            ticket_classifier_model=e.TICKET_CLASSIFIER_MODEL,
+            using_dev_key=e.DATASERVICE_API_KEYS is None,
+            deployment_env=e.DEPLOYMENT_ENV,
         )
