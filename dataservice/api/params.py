@@ -1,5 +1,5 @@
-"""Query parameters and keys shared by the routes: reply language, result limit, free text,
-dates, and the cache keys built from them. Each is defined here once."""
+"""Request values shared by the routes: reply language, result limit, free text, dates, control
+characters, and the cache keys built from them. Each is defined here once."""
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +18,9 @@ LangQuery = Query("zh", description="Reply language: zh (Simplified Chinese) or 
 
 MAX_QUERY_CHARS = 200
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# In free text a citizen pastes, tab, newline and carriage return are fine; other control
+# characters are not (and PostgreSQL rejects NUL).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def QueryText():  # noqa: N802 - a fresh Query per route (FastAPI must not share FieldInfo)

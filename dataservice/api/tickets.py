@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy.orm import Session
 
 from dataservice.api.deps import get_session, json_response
-from dataservice.api.params import Lang, LangQuery
+from dataservice.api.params import CONTROL_CHARS, Lang, LangQuery
 from dataservice.api.personal import personal_data
 from dataservice.api.responses import BODY_ROUTE, LIST, errors
 from dataservice.errors import ApiError
@@ -21,13 +21,11 @@ router = APIRouter(prefix="/tickets", tags=["hotline"])
 
 IssueType = Literal[tuple(repo.ISSUE_TYPES)]  # type: ignore[valid-type]
 MessageTypeCode = Literal[TYPE_CODES]  # type: ignore[valid-type]
-# Control characters other than tab/newline have no place in a report (and PostgreSQL rejects NUL).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _clean(value: str) -> str:
     value = value.strip()
-    if _CONTROL.search(value):
+    if CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
     return value
 

@@ -6,7 +6,6 @@ router so that /tickets/categories is not read as a ticket number.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from dataservice.api.deps import cached_json, json_response
-from dataservice.api.params import Lang, LangQuery
+from dataservice.api.params import CONTROL_CHARS, Lang, LangQuery
 from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
 from dataservice.repositories import catalogue
@@ -30,8 +29,6 @@ router = APIRouter(prefix="/tickets", tags=["hotline"])
 log = logging.getLogger("dataservice.classifier")
 
 MAX_TEXT_CHARS = 2000
-# Tab, newline and carriage return are fine in a pasted complaint; other control characters are not.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # -- the classifier's life on the app ------------------------------------------------------------
@@ -107,7 +104,7 @@ class ClassifyIn(BaseModel):
             raise ValueError("must not be empty or blank")
         if len(value) > MAX_TEXT_CHARS:
             raise ValueError(f"must be at most {MAX_TEXT_CHARS} characters")
-        if _CONTROL.search(value):
+        if CONTROL_CHARS.search(value):
             raise ValueError("must not contain control characters")
         try:
             value.encode("utf-8")
