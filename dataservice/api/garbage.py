@@ -1,13 +1,12 @@
 """Shanghai household waste sorting: which bin an item goes in, and the four categories."""
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from dataservice.api.deps import cached_json
-from dataservice.api.params import Lang, LangQuery
+from dataservice.api.params import Lang, LangQuery, query_key
 from dataservice.api.responses import LIST
 from dataservice.errors import ApiError
 from dataservice.repositories import garbage as repo
@@ -39,9 +38,7 @@ async def classify(
     def load(session):
         return {"query": query, "matches": index.get(session).classify(query, lang, limit)}
 
-    # Hash the free text: bounded, uniform cache keys whatever was typed.
-    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
-    return await cached_json(request, "garbage", f"classify:{lang}:{limit}:{digest}", load)
+    return await cached_json(request, "garbage", query_key("classify", query, lang, limit), load)
 
 
 @router.get("/categories", responses=LIST)
