@@ -21,7 +21,8 @@ import requests
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.channels.integrator_rest import Settings, sign
+from bot.channels.integrator_rest import sign
+from bot.settings import IntegratorSettings as Settings
 from bot.channels.state import Limits, MemoryState, RedisState, hashed
 from tests.bot.conftest import ROOT, TOKEN
 from tests.bot.integrator_support import (KEYS, REDIS_URL, CallbackServer, redis_client,  # noqa: F401
