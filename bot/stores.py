@@ -7,7 +7,7 @@
   phone number, whatever the channel.
 - Failures: pooled connections are pinged before use and a dropped connection is retried on a fresh
   one; a lasting failure raises TrackerStoreUnavailable (a 503) instead of Rasa's silent fallback
-  to process memory (bot.store_failures). A message is answered only once it is stored.
+  to process memory (bot.rasa_patches.store_failures). A message is answered only once it is stored.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
   its last `TRACKER_WINDOW_TURNS` user messages (default 5, 0 = all): bot.tracker_window. Without
   it each message of a long conversation costs more than the one before. Operators' full history
@@ -33,15 +33,10 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import model_server, rasa_speedups
-from bot.store_failures import serve_unwrapped, with_retries
+from bot import rasa_patches
+from bot.rasa_patches.store_failures import with_retries
 from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
-
-# The Rasa server imports this module from endpoints.yml before it builds its agent.
-rasa_speedups.install()
-model_server.install()
-serve_unwrapped()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = REPO_ROOT / "var" / "tracker.sqlite3"
@@ -115,9 +110,10 @@ class CityTrackerStore(SQLTrackerStore):
     thread: Rasa's own does blocking queries on the event loop, stalling every conversation of
     the worker while one waits for the database."""
 
-    fails_loudly = True  # no FailSafeTrackerStore around it: bot.store_failures
+    fails_loudly = True  # no FailSafeTrackerStore around it: bot.rasa_patches.store_failures
 
     def __init__(self, domain=None, host=None, event_broker=None, **kwargs: Any) -> None:
+        rasa_patches.require_installed()  # `rasa run` without them would half work: refused
         # `host` and `kwargs` from endpoints.yml are ignored on purpose: the environment decides.
         settings = tracker_db_settings()
         with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker

@@ -1,0 +1,18 @@
+"""`python -m bot <rasa command> ...`: Rasa's command line with this project's Rasa patches
+installed first (bot.rasa_patches). The one way the Rasa server is started: `make run`
+(scripts/run_backend.sh), the Docker image (docker/rasa-entrypoint.sh), the tests and benchmarks.
+"""
+from __future__ import annotations
+
+from bot import rasa_patches
+
+
+def main() -> None:
+    rasa_patches.install()
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
