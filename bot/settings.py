@@ -247,6 +247,49 @@ class ConsoleNoticeSettings:
         return cls(url=url, token=token)
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    """The tracker store (PostgreSQL at `tracker_url`, else the embedded SQLite file), its window
+    of user turns, and the lock store (Redis at `redis_url`, else memory for one worker).
+    endpoints.yml may set `url` and `window_turns` under tracker_store, `url` and `key_prefix`
+    under lock_store; they win over the environment."""
+    tracker_url: str = ""
+    window_turns: Optional[int] = 5
+    redis_url: str = ""
+    lock_key_prefix: str = "shps"
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls, env: Env, tracker: Optional[Mapping[str, Any]] = None,
+                 lock: Optional[Mapping[str, Any]] = None) -> "StoreSettings":
+        tracker, lock = dict(tracker or {}), dict(lock or {})
+        for name, given, known in (("tracker_store", tracker, ("url", "window_turns")),
+                                   ("lock_store", lock, ("url", "key_prefix"))):
+            unknown = sorted(set(given) - set(known))
+            if unknown:
+                raise SettingsError(f"endpoints.yml: {name} does not know {unknown[0]!r} "
+                                    f"(known: {', '.join(known)})")
+        url = str(tracker.get("url") or env.get("TRACKER_STORE_URL") or "")
+        if url and url.split("://", 1)[0].split("+")[0] not in ("postgres", "postgresql"):
+            raise SettingsError("TRACKER_STORE_URL must be a postgresql:// URL")
+        raw = str(tracker.get("window_turns", env.get("TRACKER_WINDOW_TURNS", "5"))).strip()
+        try:
+            turns = int(raw)
+        except ValueError:
+            raise SettingsError("TRACKER_WINDOW_TURNS must be a whole number (0 = no window)") from None
+        if turns < 0 or 0 < turns < 4:
+            # Memoization looks back 4 turns; actions look back over the current question's turns.
+            raise SettingsError("TRACKER_WINDOW_TURNS must be 0 (no window) or at least 4")
+        workers = int(positive(env, "SANIC_WORKERS", 1))
+        redis_url = str(lock.get("url") or env.get("REDIS_URL") or "")
+        if workers > 1 and not redis_url:
+            # Rasa would start the workers anyway (a custom lock store looks shareable) and two
+            # workers could then handle one conversation at the same time.
+            raise SettingsError("SANIC_WORKERS > 1 needs REDIS_URL (the workers share the lock store)")
+        return cls(tracker_url=url, window_turns=turns or None, redis_url=redis_url,
+                   lock_key_prefix=str(lock.get("key_prefix") or "shps"), workers=workers)
+
+
 _KNOWN: dict[str, tuple[str, ...]] = {
     "WECHAT_": ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_AES_KEY",
                 "WECHAT_API_BASE", "WECHAT_REPLY_BUDGET", "WECHAT_TIMESTAMP_WINDOW",
@@ -282,6 +325,7 @@ class RasaSettings:
     socketio: SocketIOSettings
     agent_relay: AgentRelaySettings
     console_notice: ConsoleNoticeSettings
+    stores: StoreSettings
 
     @classmethod
     def from_env(cls, env: Optional[Env] = None) -> "RasaSettings":
@@ -291,7 +335,8 @@ class RasaSettings:
                    integrator=IntegratorSettings.from_env(env),
                    socketio=SocketIOSettings.from_env(env),
                    agent_relay=AgentRelaySettings.from_env(env),
-                   console_notice=ConsoleNoticeSettings.from_env(env))
+                   console_notice=ConsoleNoticeSettings.from_env(env),
+                   stores=StoreSettings.from_env(env))
 
 
 if __name__ == "__main__":

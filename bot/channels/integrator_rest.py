@@ -226,6 +226,7 @@ class IntegratorRestInput(RequestChecks, InputChannel):
             finally:
                 result.done.set()
 
+    @staticmethod
     def _method_not_allowed(allowed: set[str]) -> Callable[[Request], Awaitable[HTTPResponse]]:
         async def method_not_allowed(request: Request) -> HTTPResponse:
             return error(405, "method_not_allowed", f"Use {', '.join(sorted(allowed))} here.",
