@@ -4,10 +4,18 @@ installed first (bot.rasa_patches). The one way the Rasa server is started: `mak
 """
 from __future__ import annotations
 
+import sys
+
 from bot import rasa_patches
+from bot.settings import RasaSettings, SettingsError
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["run"]:
+        try:  # every setting of the server, checked before Rasa starts (bot/settings.py)
+            RasaSettings.from_env()
+        except SettingsError as exc:
+            sys.exit(f"bot settings: {exc}")
     rasa_patches.install()
     from rasa.__main__ import main as rasa_main
 

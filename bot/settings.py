@@ -49,10 +49,9 @@ def pairs(raw: Optional[str]) -> list[tuple[str, str]]:
 
 
 def production(env: Env) -> bool:
-    value = (env.get("DEPLOYMENT_ENV") or "development").strip()
-    if value not in ("development", "production", "test"):
-        raise SettingsError(f"DEPLOYMENT_ENV must be development, test or production (got {value!r})")
-    return value == "production"
+    """DEPLOYMENT_ENV=production (any other value is a development deployment, as for every
+    service of the project)."""
+    return (env.get("DEPLOYMENT_ENV") or "development").strip().lower() == "production"
 
 
 def secret(env: Env, name: str, dev_value: str, purpose: str) -> str:
@@ -188,6 +187,13 @@ class IntegratorSettings:
 SOCKETIO_DEV_SECRET = "dev-socketio-session-secret"
 
 
+def _frame_ancestors(env: Env) -> str:
+    try:
+        return frame_ancestors(env.get("WEBCHAT_FRAME_ANCESTORS"))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class SocketIOSettings:
     session_secret: str = SOCKETIO_DEV_SECRET
@@ -212,7 +218,7 @@ class SocketIOSettings:
                                   positive(env, "SOCKETIO_ADDRESS_BURST", 40)),
             prefix=env.get("SOCKETIO_REDIS_PREFIX") or "shps:socketio:",
             redis_url=env.get("REDIS_URL") or "",
-            frame_ancestors=frame_ancestors(env.get("WEBCHAT_FRAME_ANCESTORS")),
+            frame_ancestors=_frame_ancestors(env),
         )
 
 
