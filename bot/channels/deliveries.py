@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from bot.channels import web_socketio
 from bot.channels.integrator_callbacks import post_once

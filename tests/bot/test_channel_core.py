@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -21,7 +19,8 @@ from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_output import WeChatOutput
 from bot.settings import (IntegratorSettings, RasaSettings, SettingsError, StoreSettings,
                           with_credentials)
-from tests.bot.conftest import ROOT, free_port, stop, wait_http
+from tests.bot.channel_harness import harness_server
+from tests.bot.conftest import ROOT, free_port
 from tests.bot.wechat_support import WX_TOKEN, WeChat, text_xml
 
 PRODUCTION = {"DEPLOYMENT_ENV": "production", "SOCKETIO_SESSION_SECRET": "s" * 32,
@@ -136,16 +135,8 @@ def no_redis(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(ROOT), REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
                INTEGRATOR_API_KEYS="portal:core-key", WECHAT_TOKEN=WX_TOKEN,
                SOCKETIO_SESSION_SECRET="core-secret")
-    port = free_port()
-    log = tmp_path_factory.mktemp("core") / "harness.log"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.bot.channel_harness", str(port)], cwd=ROOT,
-                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/webhooks/rest/", 120, proc, log)
+    with harness_server(env, tmp_path_factory.mktemp("core") / "harness.log") as (_, _, base):
         yield base
-    finally:
-        stop([proc])
 
 
 @pytest.mark.parametrize("metadata, expected", [({"language": "en"}, replies.OUTAGE["en"]),
