@@ -32,7 +32,7 @@ class TrackerStoreDown(Exception):
 
 
 class EchoAgent:
-    tracker_store = None  # the WeChat channel's language hint then falls back to Chinese
+    tracker_store = None  # the integrator webhook then skips its message_id lookup in the conversation
 
     async def handle_message(self, message: UserMessage) -> None:
         text = message.text or ""
