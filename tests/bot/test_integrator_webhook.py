@@ -22,8 +22,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.channels.integrator_rest import sign
-from bot.settings import IntegratorSettings as Settings
 from bot.channels.state import Limits, MemoryState, RedisState, hashed
+from bot.settings import IntegratorSettings as Settings
 from tests.bot.conftest import ROOT, TOKEN
 from tests.bot.integrator_support import (KEYS, REDIS_URL, CallbackServer, redis_client,  # noqa: F401
                                           signed_headers, start_backend, stop, validate)
