@@ -9,8 +9,9 @@ Outage policy, the same on every channel: when Redis cannot be reached, every op
 the citizen's language; a retryable 503 for integrators) instead of processing. Falling back to
 this process's memory would look kinder but buys nothing for a citizen: Rasa's lock store is the
 same Redis, so the message could not be processed safely anyway, and a retry reaching another
-replica would be processed a second time (a booking made twice). The timeouts are short (1 s to
-connect, 1.5 s to read) so the answer still fits WeChat's 5-second window.
+replica would be processed a second time (a booking made twice). Redis counts as unreachable after
+5 s (a busy event loop must not look like an outage); WeChat's channel waits 1 s to connect and
+1.5 s to read, so its answer still fits WeChat's 5-second window.
 """
 from __future__ import annotations
 
@@ -163,12 +164,13 @@ def _unavailable_on_errors(method: Callable[..., Awaitable[T]]) -> Callable[...,
 
 
 class RedisState:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: tuple[float, float] = (5.0, 5.0)) -> None:
+        """`timeouts`: (connect, read) seconds after which Redis counts as unreachable."""
         import redis.asyncio as aioredis
         from redis.exceptions import RedisError
 
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=1.5,
-                                             socket_connect_timeout=1.0)
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=timeouts[1],
+                                             socket_connect_timeout=timeouts[0])
         self.errors = (RedisError, OSError, asyncio.TimeoutError)
         self._script = self.redis.register_script(_BUCKET_LUA)
         self._extend = self.redis.register_script(_EXTEND_LUA)
@@ -216,11 +218,12 @@ class LazyState:
     """The channel's store, created on first use: a Redis client must be made inside the
     server's event loop, not when Rasa builds the channel."""
 
-    def __init__(self, redis_url: str | None) -> None:
-        self._redis_url = redis_url
+    def __init__(self, redis_url: str | None, timeouts: tuple[float, float] = (5.0, 5.0)) -> None:
+        self._redis_url, self._timeouts = redis_url, timeouts
         self._state: State | None = None
 
     def __call__(self) -> State:
         if self._state is None:
-            self._state = RedisState(self._redis_url) if self._redis_url else MemoryState()
+            self._state = (RedisState(self._redis_url, self._timeouts) if self._redis_url
+                           else MemoryState())
         return self._state

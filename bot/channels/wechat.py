@@ -63,7 +63,8 @@ class WeChatInput(InputChannel):
         self.settings = WeChatSettings.from_env(environment(env))
         self.protocol = WeChatProtocol(self.settings)
         self.service = CustomerService(self.settings)
-        self.state = LazyState(self.settings.redis_url or None)
+        # Short timeouts: an outage is answered within WeChat's 5-second window.
+        self.state = LazyState(self.settings.redis_url or None, timeouts=(1.0, 1.5))
         if not self.settings.token:
             logger.warning("WeChat channel: WECHAT_TOKEN is not set; the webhook answers 503.")
         self._tasks: set = set()
