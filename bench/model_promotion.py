@@ -33,7 +33,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
 CONSOLE_PY = ROOT / ".venv" / "console" / "bin" / "python"
 PULL_SECONDS = 10  # wait_time_between_pulls in bot/endpoints.yml
 TOKEN = "promotion-bench-token"
@@ -111,7 +111,8 @@ class Stack:
         for url in model_server_urls:
             port = free_port()
             started.append((port, *self.start_process(f"rasa-{port}", [
-                str(RASA), "run", "--model", str(self.models), "--endpoints", "bot/endpoints.yml",
+                str(RASA_PYTHON), "-m", "bot", "run", "--model", str(self.models), "--endpoints",
+                "bot/endpoints.yml",
                 "--port", str(port), "--enable-api", "--auth-token", TOKEN],
                 {**self.env, "MODEL_SERVER_URL": url})))
         for port, proc, log in started:

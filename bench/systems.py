@@ -214,8 +214,8 @@ class CityBackend:
 
     def start_rasa(self) -> subprocess.Popen:
         return self.procs.start(
-            "rasa server", [str(RASA_BIN / "rasa"), "run", "--model", str(self.model),
-                            "--endpoints", "bot/endpoints.yml", "--credentials",
+            "rasa server", [str(RASA_BIN / "python"), "-m", "bot", "run", "--model",
+                            str(self.model), "--endpoints", "bot/endpoints.yml", "--credentials",
                             "bot/credentials.yml", "--port", str(self.rasa_port), "--enable-api",
                             "--auth-token", TOKEN], self.env, ROOT, self.workdir / "rasa.log")
 

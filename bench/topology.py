@@ -37,9 +37,9 @@ def action_server_command(port: int) -> list[str]:
 
 
 def rasa_command(model: Path, port: int) -> list[str]:
-    return [str(RASA_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
-            "--credentials", "bot/credentials.yml", "--port", str(port), "--enable-api",
-            "--auth-token", TOKEN]
+    return [str(RASA_BIN / "python"), "-m", "bot", "run", "--model", str(model), "--endpoints",
+            "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--port", str(port),
+            "--enable-api", "--auth-token", TOKEN]
 
 
 def latest_model() -> Path:

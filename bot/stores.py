@@ -7,7 +7,7 @@
   phone number, whatever the channel.
 - Failures: pooled connections are pinged before use and a dropped connection is retried on a fresh
   one; a lasting failure raises TrackerStoreUnavailable (a 503) instead of Rasa's silent fallback
-  to process memory (bot.store_failures). A message is answered only once it is stored.
+  to process memory (bot.rasa_patches.store_failures). A message is answered only once it is stored.
 - Tracker window: the dialogue engine gets the latest session's state (every slot) and the events of
   its last `TRACKER_WINDOW_TURNS` user messages (default 5, 0 = all): bot.tracker_window. Without
   it each message of a long conversation costs more than the one before. Operators' full history
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,29 +32,22 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import model_server, rasa_speedups
-from bot.store_failures import serve_unwrapped, with_retries
+from bot import rasa_patches
+from bot.rasa_patches.store_failures import with_retries
+from bot.settings import StoreSettings, environment
 from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
-
-# The Rasa server imports this module from endpoints.yml before it builds its agent.
-rasa_speedups.install()
-model_server.install()
-serve_unwrapped()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = REPO_ROOT / "var" / "tracker.sqlite3"
 
 
-def tracker_db_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
-    env = os.environ if env is None else env
-    url = env.get("TRACKER_STORE_URL")
+def tracker_db_settings(stores: StoreSettings) -> dict[str, Any]:
+    url = stores.tracker_url
     if not url:
         DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
         return {"dialect": "sqlite", "db": str(DEFAULT_SQLITE)}
     parsed = urlparse(url)
-    if parsed.scheme.split("+")[0] not in ("postgres", "postgresql"):
-        raise ValueError("TRACKER_STORE_URL must be a postgresql:// URL")
     return {"dialect": "postgresql", "host": parsed.hostname or "127.0.0.1",
             "port": parsed.port or 5432, "db": parsed.path.lstrip("/") or "rasa",
             "username": unquote(parsed.username or "postgres"),
@@ -87,16 +79,7 @@ def _schema_lock(settings: dict[str, Any]) -> Iterator[None]:
 
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
     """The number of latest user turns a tracker is loaded with (None: all of them)."""
-    env = os.environ if env is None else env
-    raw = env.get("TRACKER_WINDOW_TURNS", "5").strip()
-    try:
-        turns = int(raw)
-    except ValueError:
-        raise ValueError("TRACKER_WINDOW_TURNS must be a whole number (0 = no window)") from None
-    if turns < 0 or 0 < turns < 4:
-        # Memoization looks back 4 turns; actions look back over the current question's turns.
-        raise ValueError("TRACKER_WINDOW_TURNS must be 0 (no window) or at least 4")
-    return turns or None
+    return StoreSettings.from_env(environment(env)).window_turns
 
 
 # Set on the newest event a tracker was loaded or saved with: everything after it is new. A count
@@ -115,16 +98,19 @@ class CityTrackerStore(SQLTrackerStore):
     thread: Rasa's own does blocking queries on the event loop, stalling every conversation of
     the worker while one waits for the database."""
 
-    fails_loudly = True  # no FailSafeTrackerStore around it: bot.store_failures
+    fails_loudly = True  # no FailSafeTrackerStore around it: bot.rasa_patches.store_failures
 
     def __init__(self, domain=None, host=None, event_broker=None, **kwargs: Any) -> None:
-        # `host` and `kwargs` from endpoints.yml are ignored on purpose: the environment decides.
-        settings = tracker_db_settings()
+        rasa_patches.require_installed()  # `rasa run` without them would half work: refused
+        # endpoints.yml's `url` and `window_turns` win over the environment (bot/settings.py).
+        stores = StoreSettings.from_env(environment(), tracker=dict(kwargs, **({"url": host}
+                                                                            if host else {})))
+        settings = tracker_db_settings(stores)
         with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker
             super().__init__(domain=domain, event_broker=event_broker, **settings)
             _WINDOW_INDEX.create(self.engine, checkfirst=True)  # tables Rasa made before it
         self._use_resilient_engine()
-        self.window = tracker_window()
+        self.window = stores.window_turns
 
     def _use_resilient_engine(self) -> None:
         """Rasa's engine hands out pooled connections the database may have closed since, and
@@ -211,18 +197,19 @@ class CityLockStore(LockStore):
     """Factory: returns a RedisLockStore or an InMemoryLockStore instance."""
 
     def __new__(cls, endpoint_config=None):  # type: ignore[override]
-        url = os.environ.get("REDIS_URL")
+        config = getattr(endpoint_config, "kwargs", None) or {}
+        config = dict(config, **({"url": endpoint_config.url} if getattr(endpoint_config, "url", None)
+                                 else {}))
+        config.pop("type", None)
+        stores = StoreSettings.from_env(environment(), lock=config)
+        url = stores.redis_url
         if not url:
-            if int(os.environ.get("SANIC_WORKERS", "1") or 1) > 1:
-                # Rasa would start the workers anyway (a custom lock store looks shareable) and two
-                # workers could then handle one conversation at the same time.
-                raise ValueError("SANIC_WORKERS > 1 needs REDIS_URL (the workers share the lock store)")
             return InMemoryLockStore()
         parsed = urlparse(url)
         db = int((parsed.path or "/0").lstrip("/") or 0)
         return RedisLockStore(host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379,
                               db=db, password=unquote(parsed.password) if parsed.password else None,
-                              use_ssl=parsed.scheme == "rediss", key_prefix="shps")
+                              use_ssl=parsed.scheme == "rediss", key_prefix=stores.lock_key_prefix)
 
 
 __all__ = ["CityLockStore", "CityTrackerStore"]

@@ -5,6 +5,6 @@ set -eu
 : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN must be set (the Rasa HTTP API is never opened without a token)}"
 # The console's model server (bot/endpoints.yml); empty: the model baked into the image.
 export MODEL_SERVER_URL="${MODEL_SERVER_URL-}"
-exec rasa run --model /app/models --endpoints /app/bot/endpoints.yml \
+exec python -m bot run --model /app/models --endpoints /app/bot/endpoints.yml \
   --credentials /app/bot/credentials.yml --port "${RASA_PORT:-5005}" \
   --enable-api --auth-token "$RASA_AUTH_TOKEN" "$@"

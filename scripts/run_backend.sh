@@ -30,7 +30,7 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
 fi
 export ACTION_SERVER_TOKEN
 # Rasa pulls the production model from the console's model server (promotions reach it without a
-# restart); set MODEL_SERVER_URL= (empty) to serve only models/ (bot/model_server.py).
+# restart); set MODEL_SERVER_URL= (empty) to serve only models/ (bot/rasa_patches/model_server.py).
 export MODEL_SERVER_URL="${MODEL_SERVER_URL-http://127.0.0.1:8100/model-server/model}"
 # The live handoff: the action server and Rasa reach the console's queue, the console reaches
 # Rasa's agent relay (development secrets unless set; docs/operators.md, "Agent desk").
@@ -58,8 +58,9 @@ echo "==> starting the action server on 127.0.0.1:5055 (log: var/log/actions.log
 .venv/rasa/bin/python -m actions.server --port 5055 >var/log/actions.log 2>&1 &
 pids+=($!)
 echo "==> starting Rasa on :5005 (log: var/log/rasa.log; loading the model takes a little while)"
-.venv/rasa/bin/rasa run --model models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
-  --port 5005 --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" >var/log/rasa.log 2>&1 &
+.venv/rasa/bin/python -m bot run --model models --endpoints bot/endpoints.yml \
+  --credentials bot/credentials.yml --port 5005 --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+  --cors "*" >var/log/rasa.log 2>&1 &
 pids+=($!)
 # Rasa publishes events to the SQLite file below (or RabbitMQ when EVENT_BROKER_URL is amqp://);
 # the consumer stores them in the console database (console/rasa_broker.py, docs/operators.md).

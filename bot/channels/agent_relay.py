@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -32,10 +31,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import deliveries
+from bot.settings import AgentRelaySettings, environment
 from console.relay_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, valid
 
 logger = logging.getLogger(__name__)
-DEV_SECRET = "dev-agent-relay-secret"
 MAX_BODY = 16 * 1024
 MAX_TEXT = 2000
 KINDS = ("join", "reply", "end")
@@ -96,11 +95,8 @@ class AgentRelayInput(InputChannel):
         return cls()
 
     def __init__(self, env: Optional[Dict[str, str]] = None) -> None:
-        env = dict(os.environ if env is None else env)
-        self.secret = env.get("AGENT_RELAY_SECRET") or DEV_SECRET
-        if env.get("DEPLOYMENT_ENV", "development") == "production" and self.secret == DEV_SECRET:
-            raise ValueError("AGENT_RELAY_SECRET must be set to a random secret in production "
-                             "(it signs what the console's agent desk asks Rasa to deliver)")
+        env = environment(env)
+        self.secret = AgentRelaySettings.from_env(env).secret
         self.channels = deliveries.Channels(env)
 
     async def relay(self, agent: Any, data: dict[str, Any]) -> None:

@@ -1,12 +1,14 @@
 """Telling the console's agent desk that a citizen's chat disconnected (the agent sees it; the
-handoff and everything said stay). CONSOLE_URL and CONSOLE_HANDOFF_TOKEN; unset URL: no notice."""
+handoff and everything said stay). CONSOLE_URL and CONSOLE_HANDOFF_TOKEN (bot/settings.py);
+unset URL: no notice."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 import aiohttp
+
+from bot.settings import ConsoleNoticeSettings
 
 logger = logging.getLogger(__name__)
 _TASKS: set = set()
@@ -23,11 +25,9 @@ async def _post(url: str, token: str, conversation: str) -> None:
         logger.warning("console unreachable for the citizen-left notice (%s)", type(exc).__name__)
 
 
-def citizen_left(conversation: str) -> None:
-    url = (os.environ.get("CONSOLE_URL") or "").rstrip("/")
-    if not url:
+def citizen_left(settings: ConsoleNoticeSettings, conversation: str) -> None:
+    if not settings.url:
         return
-    token = os.environ.get("CONSOLE_HANDOFF_TOKEN") or "dev-console-handoff-token"
-    task = asyncio.get_running_loop().create_task(_post(url, token, conversation))
+    task = asyncio.get_running_loop().create_task(_post(settings.url, settings.token, conversation))
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)

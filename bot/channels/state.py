@@ -1,18 +1,32 @@
-"""State shared by the channel connectors: token-bucket rate limits and short-lived keys.
+"""The one state store of the channel connectors: token-bucket rate limits, short-lived keys and
+locks (dedupe of retried messages, replay protection, numbered options).
 
 Redis when REDIS_URL is set (every Rasa worker and replica shares it), process memory otherwise.
 Key names never carry a citizen's identifier in the clear: callers build them with `hashed()`.
+
+Outage policy, the same on every channel: when Redis cannot be reached, every operation raises
+`StateUnavailable` and the channel answers with the polite outage reply (the 12345 hotline, in
+the citizen's language; a retryable 503 for integrators) instead of processing. Falling back to
+this process's memory would look kinder but buys nothing for a citizen: Rasa's lock store is the
+same Redis, so the message could not be processed safely anyway, and a retry reaching another
+replica would be processed a second time (a booking made twice). Redis counts as unreachable after
+5 s (a busy event loop must not look like an outage); WeChat's channel waits 1 s to connect and
+1.5 s to read, so its answer still fits WeChat's 5-second window.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Awaitable, Callable, TypeVar
 
-logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class StateUnavailable(Exception):
+    """Redis cannot be reached: the channel answers with its outage reply (see above)."""
 
 
 def hashed(*parts: str) -> str:
@@ -139,16 +153,30 @@ class MemoryState:
                 del self._values[key]
 
 
-class RedisState:
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as aioredis
+def _unavailable_on_errors(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(method)
+    async def wrapper(self: "RedisState", *args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        except self.errors as exc:
+            raise StateUnavailable(type(exc).__name__) from exc
+    return wrapper
 
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
-                                             socket_connect_timeout=5)
+
+class RedisState:
+    def __init__(self, url: str, timeouts: tuple[float, float] = (5.0, 5.0)) -> None:
+        """`timeouts`: (connect, read) seconds after which Redis counts as unreachable."""
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=timeouts[1],
+                                             socket_connect_timeout=timeouts[0])
+        self.errors = (RedisError, OSError, asyncio.TimeoutError)
         self._script = self.redis.register_script(_BUCKET_LUA)
         self._extend = self.redis.register_script(_EXTEND_LUA)
         self._release = self.redis.register_script(_RELEASE_LUA)
 
+    @_unavailable_on_errors
     async def take(self, buckets: list[tuple[str, Limits]]) -> float:
         args: list[Any] = []
         for _, lim in buckets:
@@ -156,43 +184,46 @@ class RedisState:
         allowed, wait_ms = await self._script(keys=[k for k, _ in buckets], args=args)
         return 0.0 if int(allowed) else int(wait_ms) / 1000.0
 
+    @_unavailable_on_errors
     async def set_nx(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self.redis.set(key, value, nx=True, px=int(ttl * 1000)))
 
+    @_unavailable_on_errors
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self.redis.set(key, value, px=int(ttl * 1000))
 
+    @_unavailable_on_errors
     async def get(self, key: str) -> str | None:
         return await self.redis.get(key)
 
+    @_unavailable_on_errors
     async def delete(self, key: str) -> None:
         await self.redis.delete(key)
 
+    @_unavailable_on_errors
     async def extend(self, key: str, token: str, ttl: float) -> bool:
         """The lock `key` lives `ttl` seconds more, if `token` still holds it."""
         return bool(await self._extend(keys=[key], args=[token, int(ttl * 1000)]))
 
+    @_unavailable_on_errors
     async def release(self, key: str, token: str) -> None:
         """Deletes the lock `key` if `token` still holds it."""
         await self._release(keys=[key], args=[token])
 
 
-class Buckets:
-    """Token buckets in Redis, falling back to this process's memory while Redis is down (a
-    limit that is briefly per-process beats refusing every citizen)."""
+State = MemoryState | RedisState
 
-    def __init__(self, redis_url: str | None) -> None:
-        self._redis_url = redis_url
-        self._redis: RedisState | None = None
-        self._memory = MemoryState()
 
-    async def take(self, buckets: list[tuple[str, Limits]]) -> float:
-        if not self._redis_url:
-            return await self._memory.take(buckets)
-        if self._redis is None:  # created lazily, inside the server's event loop
-            self._redis = RedisState(self._redis_url)
-        try:
-            return await self._redis.take(buckets)
-        except Exception as exc:
-            logger.warning("rate limits: Redis unavailable (%s), limiting in memory", type(exc).__name__)
-            return await self._memory.take(buckets)
+class LazyState:
+    """The channel's store, created on first use: a Redis client must be made inside the
+    server's event loop, not when Rasa builds the channel."""
+
+    def __init__(self, redis_url: str | None, timeouts: tuple[float, float] = (5.0, 5.0)) -> None:
+        self._redis_url, self._timeouts = redis_url, timeouts
+        self._state: State | None = None
+
+    def __call__(self) -> State:
+        if self._state is None:
+            self._state = (RedisState(self._redis_url, self._timeouts) if self._redis_url
+                           else MemoryState())
+        return self._state

@@ -16,9 +16,10 @@ SOCKETIO_MAX_PAYLOAD_BYTES, messages of at most SOCKETIO_MAX_MESSAGE_CHARS, toke
 session and per client address (Redis when REDIS_URL is set). Refusals and outages are answered
 with a polite bilingual bot message.
 
-Environment: SOCKETIO_SESSION_SECRET (required in production), SOCKETIO_MAX_MESSAGE_CHARS (2000),
-SOCKETIO_MAX_PAYLOAD_BYTES (16384), SOCKETIO_SESSION_RATE_PER_MINUTE (30) / SOCKETIO_SESSION_BURST
-(10), SOCKETIO_ADDRESS_RATE_PER_MINUTE (120) / SOCKETIO_ADDRESS_BURST (40), SOCKETIO_REDIS_PREFIX
+Settings (bot/settings.py, SocketIOSettings): SOCKETIO_SESSION_SECRET (required in production),
+SOCKETIO_MAX_MESSAGE_CHARS (2000), SOCKETIO_MAX_PAYLOAD_BYTES (16384),
+SOCKETIO_SESSION_RATE_PER_MINUTE (30) / SOCKETIO_SESSION_BURST (10),
+SOCKETIO_ADDRESS_RATE_PER_MINUTE (120) / SOCKETIO_ADDRESS_BURST (40), SOCKETIO_REDIS_PREFIX
 (`shps:socketio:`), REDIS_URL.
 """
 from __future__ import annotations
@@ -27,7 +28,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -41,13 +41,13 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 
 from bot.channels import handoff_notice, replies
 from bot.channels.inputs import InvalidInput, bad_text, check_strings, conversation_id, limit_body
-from bot.channels.state import Buckets, Limits, hashed
+from bot.channels.state import LazyState, StateUnavailable, hashed
 from bot.channels.webchat_page import add_chat_page
 from bot.channels.webchat_replay import ReplayingServer
+from bot.settings import ConsoleNoticeSettings, SocketIOSettings, environment, with_credentials
 
 logger = logging.getLogger(__name__)
 
-DEV_SECRET = "dev-socketio-session-secret"
 EMIT_CHANNEL = "emit"  # after SOCKETIO_REDIS_PREFIX: the Redis channel replicas share emits on
 _LOCAL_SERVERS: list = []  # this process's socket.io servers (agent replies without Redis)
 _PUBLISHERS: dict = {}
@@ -85,13 +85,13 @@ def _has_room(sio: AsyncServer, room: str, namespace: str = "/") -> bool:
     return bool(sio.manager.rooms.get(namespace, {}).get(room))
 
 
-async def emit_to_conversation(env: Dict[str, str], conversation: str, data: Dict[str, Any],
+async def emit_to_conversation(settings: SocketIOSettings, conversation: str, data: Dict[str, Any],
                                event: str = "bot_uttered") -> None:
     """An emit to the conversation's room wherever its socket lives (Redis reaches every
     replica); without Redis, or while it is down, this process's own sockets."""
-    url = env.get("REDIS_URL")
+    url = settings.redis_url
     if url:
-        channel = (env.get("SOCKETIO_REDIS_PREFIX") or "shps:socketio:") + EMIT_CHANNEL
+        channel = settings.prefix + EMIT_CHANNEL
         publisher = _PUBLISHERS.get((url, channel))
         if publisher is None:
             publisher = _PUBLISHERS[(url, channel)] = AsyncRedisManager(url, channel=channel,
@@ -108,16 +108,6 @@ async def emit_to_conversation(env: Dict[str, str], conversation: str, data: Dic
         raise NoRoute(conversation)
     for sio in local:
         await sio.emit(event, data, room=conversation, ignore_queue=True)
-
-
-def _number(env: dict, name: str, default: float) -> float:
-    try:
-        value = float(env.get(name) or default)
-    except ValueError:
-        raise ValueError(f"{name} must be a number") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive")
-    return value
 
 
 class SessionTokens:
@@ -161,7 +151,12 @@ class BoundedSocketBlueprint(SocketBlueprint):
             if (request.path.rstrip("/") + "/").startswith(prefix):
                 limit_body(request, max_bytes)
 
-        add_chat_page(app, self.ctx.max_message)
+        add_chat_page(app, self.ctx.max_message, self.ctx.frame_ancestors)
+
+
+# Rasa's own socketio settings in credentials.yml; every other key is one of SocketIOSettings'.
+RASA_KEYS = ("user_message_evt", "bot_message_evt", "namespace", "session_persistence",
+             "socketio_path", "jwt_key", "jwt_method", "metadata_key")
 
 
 class WebSocketIOInput(SocketIOInput):
@@ -170,6 +165,7 @@ class WebSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
+        env = with_credentials(environment(), "SOCKETIO_", credentials, known=RASA_KEYS)
         return cls(
             credentials.get("user_message_evt", "user_uttered"),
             credentials.get("bot_message_evt", "bot_uttered"),
@@ -179,24 +175,19 @@ class WebSocketIOInput(SocketIOInput):
             credentials.get("jwt_key"),
             credentials.get("jwt_method", "HS256"),
             credentials.get("metadata_key", "metadata"),
+            env=env,
         )
 
     def __init__(self, *args: Any, env: Optional[Dict[str, str]] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        env = dict(os.environ if env is None else env)
-        secret = env.get("SOCKETIO_SESSION_SECRET") or DEV_SECRET
-        if env.get("DEPLOYMENT_ENV", "development") == "production" and secret == DEV_SECRET:
-            raise ValueError("SOCKETIO_SESSION_SECRET must be set to a random secret in production "
-                             "(it signs the web chat's session tokens)")
-        self.tokens = SessionTokens(secret)
-        self.max_message = int(_number(env, "SOCKETIO_MAX_MESSAGE_CHARS", 2000))
-        self.max_payload = int(_number(env, "SOCKETIO_MAX_PAYLOAD_BYTES", 16 * 1024))
-        self.session_limits = Limits(_number(env, "SOCKETIO_SESSION_RATE_PER_MINUTE", 30),
-                                     _number(env, "SOCKETIO_SESSION_BURST", 10))
-        self.address_limits = Limits(_number(env, "SOCKETIO_ADDRESS_RATE_PER_MINUTE", 120),
-                                     _number(env, "SOCKETIO_ADDRESS_BURST", 40))
-        self.prefix = env.get("SOCKETIO_REDIS_PREFIX") or "shps:socketio:"
-        self.buckets = Buckets(env.get("REDIS_URL") or None)
+        env = environment(env)
+        self.settings = SocketIOSettings.from_env(env)
+        self.notice = ConsoleNoticeSettings.from_env(env)
+        self.tokens = SessionTokens(self.settings.session_secret)
+        self.max_message = self.settings.max_message
+        self.max_payload = self.settings.max_payload
+        self.prefix = self.settings.prefix
+        self.state = LazyState(self.settings.redis_url or None)
 
     # ---- reading a user_uttered event
 
@@ -222,7 +213,7 @@ class WebSocketIOInput(SocketIOInput):
         return message, metadata
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        redis_url = os.environ.get("REDIS_URL")
+        redis_url = self.settings.redis_url
         manager = (LocalFirstRedisManager(redis_url, channel=self.prefix + EMIT_CHANNEL)
                    if redis_url else None)
         sio = ReplayingServer(async_mode="sanic", cors_allowed_origins=[],
@@ -232,6 +223,7 @@ class WebSocketIOInput(SocketIOInput):
         bp = BoundedSocketBlueprint(sio, self.socketio_path, self.max_payload, "socketio_webhook",
                                     __name__)
         bp.ctx.max_message = self.max_message
+        bp.ctx.frame_ancestors = self.settings.frame_ancestors
         self.sio = sio  # Rasa's get_output_channel() uses it
 
         @bp.route("/", methods=["GET"])
@@ -272,7 +264,7 @@ class WebSocketIOInput(SocketIOInput):
         async def disconnect(sid: Text) -> None:
             state = await sio.get_session(sid, namespace=self.namespace)
             if state.get("conversation"):  # the desk marks it if an agent is on it
-                handoff_notice.citizen_left(state["conversation"])
+                handoff_notice.citizen_left(self.notice, state["conversation"])
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
@@ -299,9 +291,15 @@ class WebSocketIOInput(SocketIOInput):
             if len(message) > self.max_message:
                 await say(sid, replies.too_long(self.max_message))
                 return
-            wait = await self.buckets.take([
-                (self.prefix + "s:" + hashed(conversation), self.session_limits),
-                (self.prefix + "a:" + hashed(state.get("address") or "unknown"), self.address_limits)])
+            try:
+                wait = await self.state().take([
+                    (self.prefix + "s:" + hashed(conversation), self.settings.session_limits),
+                    (self.prefix + "a:" + hashed(state.get("address") or "unknown"),
+                     self.settings.address_limits)])
+            except StateUnavailable as exc:  # the one outage policy (bot/channels/state.py)
+                logger.error("socket.io state unavailable (%s): answered with the hotline", exc)
+                await say(sid, replies.UNAVAILABLE)
+                return
             if wait > 0:
                 await say(sid, replies.too_many(wait))
                 return

@@ -4,13 +4,12 @@ client is vendored there from npm at the version bot/webchat/package-lock.json p
 start-up and served from memory under a fixed list of names, each with a strict
 Content-Security-Policy: scripts and styles only from this origin, nothing from a CDN.
 
-Environment: WEBCHAT_FRAME_ANCESTORS (origins allowed to show the page in a frame, e.g.
+Settings (bot/settings.py): WEBCHAT_FRAME_ANCESTORS (origins allowed to show the page in a frame, e.g.
 "https://www.example.gov.cn"; default 'self'), SOCKETIO_MAX_MESSAGE_CHARS (the composer's limit,
 the channel's own).
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Dict, Optional
@@ -46,10 +45,10 @@ def security_headers(ancestors: str) -> Dict[str, str]:
     }
 
 
-def add_chat_page(app: Sanic, max_message: int, env: Optional[Dict[str, str]] = None) -> None:
-    """Routes GET /chat (the page) and GET /chat/<asset> on `app`."""
-    env = dict(os.environ if env is None else env)
-    headers = security_headers(frame_ancestors(env.get("WEBCHAT_FRAME_ANCESTORS")))
+def add_chat_page(app: Sanic, max_message: int, ancestors: Optional[str] = None) -> None:
+    """Routes GET /chat (the page) and GET /chat/<asset> on `app`; `ancestors`:
+    WEBCHAT_FRAME_ANCESTORS (bot/settings.py)."""
+    headers = security_headers(frame_ancestors(ancestors))
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{max_chars}}", str(max_message))
     assets = {name: (STATIC / name).read_bytes() for name in ASSETS}
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
@@ -28,7 +32,7 @@ class TrackerStoreDown(Exception):
 
 
 class EchoAgent:
-    tracker_store = None  # the WeChat channel's language hint then falls back to Chinese
+    tracker_store = None  # the integrator webhook then skips its message_id lookup in the conversation
 
     async def handle_message(self, message: UserMessage) -> None:
         text = message.text or ""
@@ -79,6 +83,23 @@ def oversized_post(port: int, path: str, declared: int, sent: int = 2_000_000,
         except OSError:  # reset
             closed = True
     return int(head.split()[1]), seconds, closed
+
+
+@contextmanager
+def harness_server(env: dict, log: Path) -> Iterator[tuple[subprocess.Popen, int, str]]:
+    """This harness in a process of its own with `env`: (process, port, base URL), until exit."""
+    from tests.processes import free_port, stop, wait_http
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.bot.channel_harness", str(port)],
+                            cwd=Path(__file__).resolve().parents[2], env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/webhooks/rest/", 120, proc, log)
+        yield proc, port, base
+    finally:
+        stop([proc])
 
 
 def app() -> Sanic:

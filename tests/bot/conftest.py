@@ -14,7 +14,6 @@ from tests.actions.conftest import API_KEY, start_dataservice
 from tests.processes import free_port, stop, wait_http  # noqa: F401 (imported from here by other tests)
 
 ROOT = Path(__file__).resolve().parents[2]
-RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 TOKEN = "e2e-test-token"
 INTEGRATOR_KEY = "e2e-integrator-key"  # the REST webhook needs `Authorization: Bearer <key>`
 ACTION_TOKEN = "e2e-action-server-token"  # Rasa sends it to the action server (bot/endpoints.yml)
@@ -51,9 +50,10 @@ def start_action_server(env: dict, port: int, log: Path) -> subprocess.Popen:
 
 def start_rasa(env: dict, port: int, log: Path) -> subprocess.Popen:
     """Rasa with the trained model, bot/endpoints.yml and bot/credentials.yml, ready on `port`."""
-    proc = subprocess.Popen([str(RASA), "run", "--model", str(latest_model()), "--endpoints",
-                             "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                             "--port", str(port), "--enable-api", "--auth-token", TOKEN],
+    proc = subprocess.Popen([str(PYTHON), "-m", "bot", "run", "--model", str(latest_model()),
+                             "--endpoints", "bot/endpoints.yml", "--credentials",
+                             "bot/credentials.yml", "--port", str(port), "--enable-api",
+                             "--auth-token", TOKEN],
                             cwd=ROOT, env=with_action_token(env), stdout=log.open("w"),
                             stderr=subprocess.STDOUT)
     try:

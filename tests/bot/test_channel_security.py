@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 
@@ -19,8 +18,8 @@ import requests
 import socketio
 
 from bot.channels.web_socketio import SessionTokens, WebSocketIOInput
-from tests.bot.channel_harness import oversized_post
-from tests.bot.conftest import ROOT, free_port, stop, wait_http
+from tests.bot.channel_harness import harness_server, oversized_post
+from tests.bot.conftest import ROOT
 from tests.bot.integrator_support import REDIS_URL, CallbackServer, redis_client, validate  # noqa: F401
 from tests.bot.wechat_support import WX_TOKEN, WeChat, text_xml
 
@@ -50,16 +49,11 @@ def harness(tmp_path_factory, redis_client, callbacks):
                SOCKETIO_SESSION_RATE_PER_MINUTE="6", SOCKETIO_SESSION_BURST="3",
                SOCKETIO_ADDRESS_RATE_PER_MINUTE="6", SOCKETIO_ADDRESS_BURST="5",
                SOCKETIO_MAX_MESSAGE_CHARS="600")
-    port = free_port()
     log = tmp_path_factory.mktemp("harness") / "harness.log"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.bot.channel_harness", str(port)], cwd=ROOT,
-                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/webhooks/rest/", 120, proc, log)
-        yield {"base": base, "port": port, "proc": proc, "log": log, "prefixes": prefixes}
+        with harness_server(env, log) as (proc, port, base):
+            yield {"base": base, "port": port, "proc": proc, "log": log, "prefixes": prefixes}
     finally:
-        stop([proc])
         for prefix in prefixes.values():
             for key in redis_client.scan_iter(match=prefix + "*"):
                 redis_client.delete(key)

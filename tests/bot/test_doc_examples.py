@@ -13,7 +13,8 @@ import uuid
 import pytest
 import yaml
 
-from bot.channels.integrator_rest import IntegratorRestInput, Settings
+from bot.channels.integrator_rest import IntegratorRestInput
+from bot.settings import IntegratorSettings
 from tests import doc_examples
 from tests.bot.conftest import ROOT
 from tests.bot.integrator_support import (KEYS, REDIS_URL, SECRETS, CallbackServer,  # noqa: F401
@@ -78,7 +79,7 @@ def check_documented_callback(callbacks: CallbackServer, run: str) -> None:
 def test_the_documented_default_rate_limit_policy_is_the_servers():
     guide = (ROOT / "docs" / "integrators.md").read_text(encoding="utf-8")
     documented = re.search(r'^RateLimit-Policy: ("integrator";q=\d.*)$', guide, re.M).group(1)
-    assert IntegratorRestInput(Settings()).rate_limit_policy("portal") == documented
+    assert IntegratorRestInput(IntegratorSettings()).rate_limit_policy("portal") == documented
 
 
 def test_every_status_the_webhook_returns_is_in_its_openapi_document():

@@ -21,8 +21,9 @@ import requests
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.channels.integrator_rest import Settings, sign
+from bot.channels.integrator_rest import sign
 from bot.channels.state import Limits, MemoryState, RedisState, hashed
+from bot.settings import IntegratorSettings as Settings
 from tests.bot.conftest import ROOT, TOKEN
 from tests.bot.integrator_support import (KEYS, REDIS_URL, CallbackServer, redis_client,  # noqa: F401
                                           signed_headers, start_backend, stop, validate)

@@ -13,8 +13,11 @@ from rasa.core.agent import Agent
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
-from bot.store_failures import TrackerStoreUnavailable
+from bot import rasa_patches
+from bot.rasa_patches.store_failures import TrackerStoreUnavailable
 from bot.stores import CityTrackerStore
+
+rasa_patches.install()  # as `python -m bot run` does before Rasa builds its agent
 
 PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -10,7 +10,10 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 
+from bot import rasa_patches
 from bot.stores import CityLockStore, CityTrackerStore, tracker_window
+
+rasa_patches.install()  # as `python -m bot run` does before Rasa builds its stores
 
 PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WINDOW = 5  # user turns

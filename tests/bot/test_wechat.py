@@ -17,7 +17,7 @@ import redis
 import requests
 
 from bot.channels.state import hashed
-from bot.channels.wechat import TEXT_LIMIT, render_messages, split_text
+from bot.channels.wechat_output import TEXT_LIMIT, render_messages, split_text
 from tests.actions.conftest import API_KEY, start_dataservice
 from tests.bot.conftest import ROOT, free_port, start_action_server, stop
 from tests.bot.wechat_support import (AES_KEY, APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN,
@@ -41,13 +41,6 @@ def test_long_replies_are_split_within_wechat_limits():
     assert all(len(c.encode("utf-8")) <= TEXT_LIMIT for c in chunks)
     assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
     assert all(len(c.encode()) <= TEXT_LIMIT for c in split_text("护" * 5000))
-
-
-def test_language_signal_matches_the_context_action():
-    from bot.channels.wechat import _has_language_signal
-
-    assert [_has_language_signal(t) for t in ("1", "SH2026110500123", "/help", "😀")] == [False] * 4
-    assert _has_language_signal("护照") and _has_language_signal("passport fee")
 
 
 def test_buttons_become_numbered_options():
@@ -141,15 +134,16 @@ def test_wechatpy_accepts_the_vectors_and_rejects_a_tampered_one():
 
 @pytest.mark.asyncio
 async def test_without_redis_state_and_access_token_live_in_memory():
-    from bot.channels.wechat import MemoryState, WeChatInput
+    from bot.channels.state import MemoryState
+    from bot.channels.wechat import WeChatInput
 
     fake = FakeWeChatAPI()
     try:
         channel = WeChatInput(env={"WECHAT_TOKEN": WX_TOKEN, "WECHAT_APP_ID": APP_ID,
                                    "WECHAT_APP_SECRET": APP_SECRET, "WECHAT_API_BASE": fake.url})
-        assert isinstance(channel.state, MemoryState)
-        assert await channel.state.claim("k", "pending", 60)
-        assert not await channel.state.claim("k", "pending", 60)
+        assert isinstance(channel.state(), MemoryState)
+        assert await channel.state().set_nx("k", "pending", 60)
+        assert not await channel.state().set_nx("k", "pending", 60)
         await channel._deliver("o-memory", ["第一条", "second"])
         await channel._deliver("o-memory", ["third"])
         assert fake.messages_for("o-memory") == ["第一条", "second", "third"]
@@ -346,12 +340,12 @@ def test_numbered_options_map_back_to_button_payloads(plain, services):
     assert 0 < stored.ttl(f"{services['prefix']}:opts:{hashed(user)}") <= 24 * 3600
     assert not list(stored.scan_iter(match=f"{services['prefix']}*{user}*"))
     option = reply.split("\n1. ", 1)[1].split("\n", 1)[0].strip()
-    wechat.say(user, "1")
+    answer = wechat.say(user, "1")
     events = user_events(plain["rasa"], user)
     assert events[-1]["text"].startswith("/"), events[-1]  # the button's payload, not "1"
-    # WeChat users default to Chinese: the hint rides only on messages without a language signal.
-    assert (events[0].get("metadata") or {}).get("language") is None
-    assert (events[-1].get("metadata") or {}).get("language") == "zh"
+    # WeChat users default to Chinese (the language slot starts as zh): a number, which has no
+    # language of its own, is answered in Chinese.
+    assert answer and re.search(r"[\u4e00-\u9fff]", answer), answer
     assert option  # the title the user saw
 
 

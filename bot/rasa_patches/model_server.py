@@ -4,8 +4,7 @@
 Rasa worker and replica pulls the production model from it every `MODEL_PULL_SECONDS` and swaps a
 promoted one in without a restart. Rasa 3.6 requires every `${VAR}` of endpoints.yml to be set, and
 with a models URL it ignores `--model` and starts with no model at all when the server has none or
-is down. `install()` (called by bot.stores, which Rasa imports before it loads the agent) makes both
-cases safe:
+is down. `install()` (bot.rasa_patches.install, before Rasa loads its agent) makes both cases safe:
 
 - `MODEL_SERVER_URL` empty: no model server, the `--model` path is loaded as before;
 - server unreachable or empty at start: the `--model` path is loaded, with its sha256 as the

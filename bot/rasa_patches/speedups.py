@@ -1,6 +1,6 @@
 """Two hot spots of Rasa 3.6, fixed without changing what Rasa does (measured with py-spy on the
-Rasa server under the benchmark's load, docs/performance.md). `install()` applies both; bot.stores
-calls it, since the Rasa server imports that module (endpoints.yml) before handling any message.
+Rasa server under the benchmark's load, docs/performance.md). `install()` applies both
+(from bot.rasa_patches.install).
 
 - Action responses: RemoteAction checks every custom action's response with `jsonschema.validate`,
   which first validates the large, constant response *schema* against its meta-schema on every

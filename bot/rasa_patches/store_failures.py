@@ -4,7 +4,8 @@ Rasa wraps every tracker store in `FailSafeTrackerStore` (rasa.core.agent), whic
 logs an error and saves into process memory instead, and on a failed read returns no tracker (a new,
 empty conversation). The channel then answers 200 for a message that is not stored, and operators
 see an empty history. `serve_unwrapped()` lets a store that declares `fails_loudly` be used as it
-is; its errors reach the channel, which answers a retryable 503, and the HTTP API answers 503.
+is (`install()`, from bot.rasa_patches.install); its errors reach the channel, which answers a
+retryable 503, and the HTTP API answers 503.
 
 A dropped connection (database restart, failover, `pg_terminate_backend`) is retried on a fresh
 connection a few times first; only a lasting outage reaches the citizen.
@@ -70,7 +71,7 @@ def _create_tracker_store(store, domain):
     return _original_create_tracker_store(store, domain)
 
 
-def serve_unwrapped() -> None:
+def install() -> None:
     """Agents built from now on use a store with `fails_loudly = True` without the fail-safe
-    wrapper (the Rasa server imports bot.stores from endpoints.yml before building its agent)."""
+    wrapper."""
     Agent._create_tracker_store = staticmethod(_create_tracker_store)
