@@ -80,7 +80,9 @@ def measure(system, args, run_id: str) -> dict:
                 r["cpu_ms_per_message"] = {name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / sent
                                            for name, pid in pids.items()}
                 print(f"    c={c:<3} {r['rps']:6.1f} msg/s  p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  "
-                      f"p99 {r['p99']:7.1f} ms  errors {r['errors']}  empty {r['empty']}", flush=True)
+                      f"p99 {r['p99']:7.1f} ms  errors {r['errors']}  empty {r['empty']}  CPU ms/msg "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in r["cpu_ms_per_message"].items()),
+                      flush=True)
                 result["load"].append(r)
         result["memory_mb"] = dict(mem.peak)
         print(f"    peak memory under load (MB): "
