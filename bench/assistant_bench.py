@@ -74,7 +74,9 @@ def measure(system, args, run_id: str) -> dict:
             for c in args.concurrency:
                 pids = system.procs.pids()
                 cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
+                load_average = os.getloadavg()[0]  # the machine is shared: say how busy it was
                 r = asyncio.run(run_load(target, c, args.seconds, args.warmup, f"{run_id}-{c}"))
+                r["load_average"] = load_average
                 # CPU per message over warm-up and measurement alike (both are the same load)
                 sent = max(1, r["sent"])
                 r["cpu_ms_per_message"] = {name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / sent
