@@ -120,8 +120,11 @@ def render(results: dict, plots: list[str]) -> str:
     a = results["args"]
     city, stock = results["systems"]["city"], results["systems"].get("stock")
     lines = [START, "", "## The assistant against stock Rasa", "",
-             f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `make bench` "
-             f"(`bench/assistant_bench.py --write-doc`); raw figures in the run's `results.json`.",
+             f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with "
+             + ("the assistant part of `make bench` without training (`bench/assistant_bench.py "
+                "--skip-training --write-doc`)" if a.get("skip_training") else
+                "`make bench` (`bench/assistant_bench.py --write-doc`)")
+             + "; raw figures in the run's `results.json`.",
              "",
              f"- **This backend**, production configuration: Rasa with {a['rasa_workers']} Sanic "
              "workers, PostgreSQL tracker store, Redis lock store, RabbitMQ event broker, the "
