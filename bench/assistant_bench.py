@@ -74,13 +74,17 @@ def measure(system, args, run_id: str) -> dict:
             for c in args.concurrency:
                 pids = system.procs.pids()
                 cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
+                load_average = os.getloadavg()[0]  # the machine is shared: say how busy it was
                 r = asyncio.run(run_load(target, c, args.seconds, args.warmup, f"{run_id}-{c}"))
+                r["load_average"] = load_average
                 # CPU per message over warm-up and measurement alike (both are the same load)
                 sent = max(1, r["sent"])
                 r["cpu_ms_per_message"] = {name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / sent
                                            for name, pid in pids.items()}
                 print(f"    c={c:<3} {r['rps']:6.1f} msg/s  p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  "
-                      f"p99 {r['p99']:7.1f} ms  errors {r['errors']}  empty {r['empty']}", flush=True)
+                      f"p99 {r['p99']:7.1f} ms  errors {r['errors']}  empty {r['empty']}  CPU ms/msg "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in r["cpu_ms_per_message"].items()),
+                      flush=True)
                 result["load"].append(r)
         result["memory_mb"] = dict(mem.peak)
         print(f"    peak memory under load (MB): "

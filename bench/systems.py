@@ -1,13 +1,15 @@
 """The two systems under test, started as real processes on loopback.
 
 - `CityBackend`: this project in its production configuration — data service on PostgreSQL +
-  Redis, action server, Rasa with the PostgreSQL tracker store, the Redis lock store and the
-  authenticated integrator webhook.
+  Redis, action server, Rasa with the PostgreSQL tracker store, the Redis lock store, the
+  authenticated integrator webhook and the RabbitMQ event broker (a queue and exchange of its own,
+  deleted afterwards).
 - `StockRasa`: the assistant `rasa init` creates (Rasa's own scaffold, default config, REST
   channel, in-memory stores), trained in a temporary folder.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -25,6 +27,7 @@ RASA_BIN = ROOT / ".venv" / "rasa" / "bin"
 DS_PY = ROOT / ".venv" / "dataservice" / "bin" / "python"
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+RABBITMQ_URL = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 INTEGRATOR_KEY = "bench-integrator-key"
 DS_KEY = "bench-dataservice-key"
 TOKEN = "bench-token"
@@ -166,6 +169,7 @@ class CityBackend:
         self.rasa_port = free_port()
         self.env = base_env()
         self.dataservice_database_url: str | None = None
+        self.broker_name = f"bench-events-{os.getpid()}{run_suffix}"
 
     @property
     def webhook(self) -> str:
@@ -196,7 +200,11 @@ class CityBackend:
                         # A load test is one integrator sending for many citizens: lift its limits.
                         INTEGRATOR_RATE_OVERRIDES="bench:10000000/100000",
                         INTEGRATOR_SENDER_RATE_PER_MINUTE="100000",
-                        INTEGRATOR_SENDER_BURST="10000")
+                        INTEGRATOR_SENDER_BURST="10000",
+                        # Production publishes every event to RabbitMQ for the console (a run of
+                        # its own: nothing reaches another consumer's queue).
+                        EVENT_BROKER_URL=RABBITMQ_URL, EVENT_BROKER_QUEUE=self.broker_name,
+                        EVENT_BROKER_EXCHANGE=self.broker_name)
         log = self.workdir / "actions.log"
         proc = self.procs.start("action server", [str(RASA_BIN / "python"), "-m", "actions.server",
                                                   "--port", str(action_port)],
@@ -224,6 +232,19 @@ class CityBackend:
 
     def stop(self) -> None:
         self.procs.stop()
+        if "EVENT_BROKER_URL" in self.env:
+            asyncio.run(delete_broker_queue(self.env["EVENT_BROKER_URL"], self.broker_name))
+
+
+async def delete_broker_queue(url: str, name: str) -> None:
+    """The run's queue and exchange (Rasa declared both; nobody consumes them)."""
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
+        await channel.exchange_delete(name)
 
 
 class StockRasa:

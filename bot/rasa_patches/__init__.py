@@ -5,7 +5,9 @@ then runs Rasa's own command line, so `python -m bot run ...` is `rasa run ...` 
 Each was written against Rasa 3.6 and replaces a private function: `install()` refuses any other
 Rasa version with a clear error rather than patch code it was not written for.
 
-- speedups: the action response schema compiled once, event types from a dictionary (measured,
+- speedups: the action response schema compiled once, event types from a dictionary;
+- graph_runner: the model graph run in plain Python instead of through dask;
+- rule_policy: RulePolicy's rules parsed once, not on every check (all measured,
   docs/performance.md);
 - model_server: a missing or empty model server falls back to the `--model` path;
 - store_failures: a tracker store that declares `fails_loudly` is used without Rasa's fail-safe
@@ -49,11 +51,10 @@ def install() -> None:
     if _installed:
         return
     check_rasa_version()
-    from bot.rasa_patches import model_server, speedups, store_failures
+    from bot.rasa_patches import graph_runner, model_server, rule_policy, speedups, store_failures
 
-    speedups.install()
-    model_server.install()
-    store_failures.install()
+    for patch in (speedups, graph_runner, rule_policy, model_server, store_failures):
+        patch.install()
     _installed = True
 
 

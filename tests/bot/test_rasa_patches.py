@@ -1,13 +1,20 @@
-"""bot.rasa_patches: installed only on the Rasa they were written for; the two speed patches still
+"""bot.rasa_patches: installed only on the Rasa they were written for; the speed patches still
 behave as Rasa's own code."""
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.channels import UserMessage
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
+from bot.rasa_patches import graph_runner, rule_policy
 
 rasa_patches.install()
 
@@ -72,3 +79,53 @@ def test_event_types_resolve_as_before():
     with pytest.raises(ValueError):
         Event.resolve_by_type("no_such_event")
     assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+
+    from tests.bot.conftest import latest_model
+
+    return Agent.load(str(latest_model()))
+
+
+@pytest.mark.parametrize("text", ["居住证要带什么材料？", "How much is a passport?", "你好",
+                                  "what is the weather on mars", "浦东社区事务受理中心周六开门吗"])
+def test_the_graph_runs_as_with_dask(agent, text):
+    """Same NLU parse and the same next-action prediction as Rasa's own dask runner."""
+    processor = agent.processor
+
+    def outcome():
+        parse = asyncio.run(processor.parse_message(UserMessage(text)))
+        tracker = DialogueStateTracker.from_events("t", [
+            ActionExecuted("action_listen"), UserUttered(text, parse["intent"], parse["entities"],
+                                                         parse)], agent.domain.slots)
+        prediction = processor._predict_next_with_tracker(tracker)
+        return parse, prediction.max_confidence_index, prediction.policy_name, prediction.probabilities
+
+    assert DaskGraphRunner.run is graph_runner.run
+    ours = outcome()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DaskGraphRunner, "run", graph_runner.rasa_run)
+        dasks = outcome()
+    assert ours == dasks
+    assert ours[0]["intent"]["name"]
+
+
+def test_rule_matching_is_rasa_s(agent):
+    """Every rule of the trained model, checked against every state of real conversations, gives
+    the answer Rasa's own check gives."""
+    policy = next(p for p in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(getattr(p, "_component", None), RulePolicy))._component
+    keys = list(policy.lookup["rules"]) + list(policy.lookup["rules_for_loop_unhappy_path"])
+    states = [state for key in keys for state in RulePolicy._rule_key_to_state(key)]
+    assert RulePolicy._is_rule_applicable is rule_policy._is_rule_applicable
+    answers = set()
+    for key in keys:
+        for turn in range(4):
+            for state in states[::7]:
+                answer = policy._is_rule_applicable(key, turn, state)
+                assert answer == rule_policy.rasa_is_rule_applicable(policy, key, turn, state)
+                answers.add(answer)
+    assert answers == {True, False}
