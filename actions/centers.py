@@ -25,6 +25,7 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound
 from actions.api.gateway import get_gateway
 from actions.api.models import Centre, DayHours
 from actions.base import DataAction
+from actions.context import ContextualAnswer
 from actions.i18n import lang_of, t
 from actions.listing import REST_SLOT, send_next_page
 
@@ -262,9 +263,27 @@ class Scope:
 
 # -- the answer --------------------------------------------------------------------------------
 
-class ActionAnswerCenterQuestion(DataAction):
+async def needs_district(tracker: Tracker) -> bool:
+    """A centre question needs a district unless it names one, or its service is handled at only a
+    few centres in the whole city."""
+    if tracker.get_slot("district"):
+        return False
+    service = asked(tracker).service(tracker)
+    if not service:
+        return True
+    try:
+        data = await get_gateway().service(service, lang_of(tracker))
+    except NotFound:
+        return True
+    return not 0 < len(data.centers) <= FEW_CENTERS
+
+
+class ActionAnswerCenterQuestion(ContextualAnswer):
     def name(self) -> str:
         return "action_answer_center_question"
+
+    async def missing(self, tracker: Tracker) -> str | None:
+        return "district" if await needs_district(tracker) else None
 
     async def _centers(self, lang: str, district: str | None, service: str | None) -> list[Centre]:
         try:
@@ -476,6 +495,8 @@ class ActionShowMoreCenters(ActionAnswerCenterQuestion):
     def name(self) -> str:
         return "action_show_more"
 
+    run = DataAction.run  # never the whole turn of a question: no context of its own
+
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         if tracker.get_slot(REST_SLOT):
@@ -551,12 +572,8 @@ class ValidateCenterForm(FormValidationAction):
     async def required_slots(self, domain_slots: list[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[Text]:
         if tracker.get_slot("district"):
-            return domain_slots
-        service = asked(tracker).service(tracker)
-        if not service:
-            return domain_slots
+            return domain_slots  # filled: the form completes
         try:
-            data = await get_gateway().service(service, lang_of(tracker))
-        except (NotFound, DataServiceUnavailable):
+            return domain_slots if await needs_district(tracker) else []
+        except DataServiceUnavailable:
             return domain_slots
-        return [] if 0 < len(data.centers) <= FEW_CENTERS else domain_slots

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api.dataservice import DataServiceUnavailable, NotFound
 from actions.api.gateway import get_gateway
 from actions.api.models import ServiceDetail
-from actions.base import DataAction
+from actions.context import ContextualAnswer
 from actions.i18n import bullet_list, lang_of, t
 
 REQUIREMENTS, FEE, TIME = "ask_service_requirements", "ask_service_fee", "ask_processing_time"
@@ -108,9 +108,12 @@ def follow_up_buttons(code: str, question: str, lang: str) -> list[dict]:
             for intent in (*QUESTIONS, "find_service_center") if intent != question]
 
 
-class ActionAnswerServiceQuestion(DataAction):
+class ActionAnswerServiceQuestion(ContextualAnswer):
     def name(self) -> str:
         return "action_answer_service_question"
+
+    async def missing(self, tracker: Tracker) -> str | None:
+        return None if tracker.get_slot("service") else "service"
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:

@@ -96,6 +96,15 @@ def make_tracker(text: str = "", intent: str = "inform", entities: list[dict] | 
                    {"name": active_loop} if active_loop else {}, "action_listen")
 
 
+def after_form(tracker: Tracker, form: str) -> Tracker:
+    """`tracker` as an answer action sees it after `form` completed this turn: the context action
+    ran for the message before the form (an informational question outside a form instead reaches
+    its answer action directly, which then extracts the context itself)."""
+    tracker.events = [*tracker.events, {"event": "action", "name": form},
+                      {"event": "active_loop", "name": None}]
+    return tracker
+
+
 def entity(name: str, value: str) -> dict:
     return {"entity": name, "value": value, "start": 0, "end": len(value)}
 
