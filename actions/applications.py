@@ -19,16 +19,15 @@ from rasa_sdk.types import DomainDict
 
 from actions import dates
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.appointments import (CityFormValidation, day_label, extract_last4,
-                                  is_payload, latest_entities, latest_text, locked_message,
-                                  normalize, validate_last4)
-from actions.base import AskText
+from actions.forms import (CityFormValidation, is_payload, latest_entities, latest_text,
+                           locked_message)
 from actions.i18n import lang_of, t, unavailable
+from actions.labels import day_label, moment_label
+from privacy.parsing import normalize
 
 FORM = "application_status_form"
 _APPLICATION_NO = re.compile(r"(?<![A-Za-z0-9])[Ss]\s*[Hh][\s-]*((?:\d[\s-]*){12}\d)(?!\d)")
 _BARE_DIGITS = re.compile(r"(?:\d[\s-]*){12}\d")
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 OPEN_STATUSES = {"submitted", "under_review", "need_more_documents", "approved", "ready_for_pickup"}
 
 
@@ -88,29 +87,11 @@ class ValidateApplicationStatusForm(CityFormValidation):
 
     async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        return extract_last4(self, tracker)
+        return self.extract_last4(tracker)
 
     async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return validate_last4(self, value, dispatcher, tracker)
-
-
-class ActionAskApplicationNo(AskText):
-    zh = "请问受理编号是多少？编号为 SH 加 13 位数字（例如 SH2026110500123），印在受理回执上。"
-    en = ("What is the application number? It is SH followed by 13 digits (e.g. SH2026110500123) "
-          "and is printed on your acceptance receipt.")
-
-    def name(self) -> str:
-        return "action_ask_application_no"
-
-
-class ActionAskApplicationFormPhoneLast4(AskText):
-    zh = "为保护您的隐私，请提供申请时所留手机号的后四位。"
-    en = ("To protect your privacy: what are the last 4 digits of the mobile number given on the "
-          "application?")
-
-    def name(self) -> str:
-        return "action_ask_application_status_form_phone_last4"
+        return self.validate_last4(value, dispatcher, tracker)
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -133,8 +114,7 @@ def status_message(data: dict, lang: str) -> str:
              t(lang, f"当前状态：{status.get('label', '')}", f"Status: {status.get('label', '')}")]
     if latest and latest.get("note"):
         at = _moment(latest.get("at"))
-        when = t(lang, f"{at.month}月{at.day}日 {at:%H:%M}",
-                 f"{at.day} {MONTHS_EN[at.month - 1]} {at:%H:%M}") if at else ""
+        when = moment_label(at, lang) if at else ""
         lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
                        f"Latest update ({when}): {latest['note']}"))
     expected = _moment(data.get("expected_done_at"))
