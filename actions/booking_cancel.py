@@ -19,7 +19,7 @@ from actions.forms import (CityFormValidation, is_payload, latest_entities, late
                            locked_message)
 from actions.i18n import lang_of, t, unavailable
 from actions.labels import when_label
-from privacy.parsing import normalize
+from privacy.parsing import TRY_LATER_OR_CALL, normalize
 
 CANCEL_FORM = "cancel_appointment_form"
 CANCEL_SLOTS = ("booking_no", "phone_last4", "booking_found", "cancel_confirmed")
@@ -197,9 +197,9 @@ class ActionCancelAppointment(Action):
                                                 "This appointment has already started or passed, "
                                                 "so it can't be cancelled."))
             else:
-                dispatcher.utter_message(text=t(lang, "抱歉，取消没有成功。请稍后重试，或拨打 12345 市民服务热线。",
-                                                "Sorry, the cancellation didn't go through. Please "
-                                                "try again later, or call the 12345 citizen hotline."))
+                dispatcher.utter_message(text=t(lang, "抱歉，取消没有成功。" + TRY_LATER_OR_CALL["zh"],
+                                                "Sorry, the cancellation didn't go through. "
+                                                + TRY_LATER_OR_CALL["en"]))
             return cancel_reset()
         except DataServiceUnavailable:
             # Cancelling is idempotent: keep the verified booking so "yes" can simply be repeated.

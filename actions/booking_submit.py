@@ -16,6 +16,7 @@ from actions.booking_form import APPOINTMENT_FORM, appointment_reset
 from actions.booking_slots import idempotency_key
 from actions.i18n import lang_of, t
 from actions.labels import when_label
+from privacy.parsing import TRY_LATER_OR_CALL
 
 
 class ActionBookAppointment(Action):
@@ -59,9 +60,9 @@ class ActionBookAppointment(Action):
                                                 "Please choose another time:"))
                 return [SlotSet("booking_slot_id", None), SlotSet("booking_slot_info", None),
                         SlotSet("booking_confirmed", None), FollowupAction(APPOINTMENT_FORM)]
-            dispatcher.utter_message(text=t(lang, "抱歉，预约没有成功。请稍后重试，或拨打 12345 市民服务热线。",
-                                            "Sorry, the booking didn't go through. Please try "
-                                            "again later, or call the 12345 citizen hotline."))
+            dispatcher.utter_message(text=t(lang, "抱歉，预约没有成功。" + TRY_LATER_OR_CALL["zh"],
+                                            "Sorry, the booking didn't go through. "
+                                            + TRY_LATER_OR_CALL["en"]))
             return appointment_reset()
         except DataServiceUnavailable:
             # The booking may or may not have been made: keep everything (and the attempt, hence

@@ -34,7 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.base import events_this_turn
 from actions.i18n import lang_of, t, unavailable
-from privacy.parsing import find_last4, last4_of, normalize
+from privacy.parsing import TRY_LATER_OR_CALL, find_last4, last4_of, normalize
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,9 @@ def turn_mode(tracker: Tracker, form: str) -> str:
 
 def locked_message(lang: str) -> str:
     """A verification factor tried too often (the data service answered 429)."""
-    return t(lang,
-             "核对失败次数过多，为保护您的信息，该号码暂时无法查询。请稍后再试，或拨打 12345 市民服务热线。",
+    return t(lang, "核对失败次数过多，为保护您的信息，该号码暂时无法查询。" + TRY_LATER_OR_CALL["zh"],
              "Too many failed attempts for this number, so it is locked for a while to protect "
-             "your data. Please try again later, or call the 12345 citizen hotline.")
+             "your data. " + TRY_LATER_OR_CALL["en"])
 
 
 def _refused(action: str, exc: Exception) -> None:

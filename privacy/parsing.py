@@ -1,5 +1,5 @@
-"""How citizens write the things every service reads back: mobile numbers, a phone's last 4
-digits, Chinese text, weekday and month names, and the 12345 hotline line.
+"""How citizens write the things every service reads back (mobile numbers, a phone's last 4
+digits, Chinese text) and the names every service writes (weekdays, months, the 12345 hotline).
 
 One home for these conventions, shared by the redaction (privacy/redaction.py), the actions, the
 Rasa side and the console. Standard library only, so every Python environment imports it.
@@ -22,13 +22,16 @@ _LAST4_HINT = re.compile(r"(?:尾号|后四位|後四位|后4位|後4位|last\s*
                          r"ends?\s*(?:in|with))\D{0,12}?(\d{4})(?!\d)", re.I)
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
-WEEKDAYS_ZH = "一二三四五六日"  # 周一 … 周日, Monday first like date.weekday()
+# Monday first, like date.weekday(): 周一 … 周日, Monday … Sunday.
+WEEKDAYS_ZH = "一二三四五六日"
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
 
-HOTLINE_ZH = "12345 市民服务热线"
-HOTLINE_EN = "the 12345 citizen hotline"
+# The way out every reply offers when the assistant cannot help (bilingual, like every reply).
+HOTLINE = {"zh": "12345 市民服务热线", "en": "the 12345 citizen hotline"}
+TRY_LATER_OR_CALL = {"zh": f"请稍后再试，或拨打 {HOTLINE['zh']}。",
+                     "en": f"Please try again later, or call {HOTLINE['en']}."}
 
 
 def normalize(text: Any) -> str:
@@ -77,3 +80,15 @@ def last4_of(value: Any) -> str | None:
         return phone[-4:]
     digits = re.sub(r"\D", "", text)
     return digits if len(digits) == 4 and digits.isascii() else None
+
+
+def weekday_name(index: int, lang: str, short: bool = False) -> str:
+    """Day `index` (0 = Monday) as "周一" / "Monday", or "Mon" when `short`."""
+    if lang == "zh":
+        return "周" + WEEKDAYS_ZH[index]
+    return WEEKDAYS_EN[index][:3] if short else WEEKDAYS_EN[index]
+
+
+def month_name_en(month: int, short: bool = True) -> str:
+    """Month 1-12 as "Dec" (or "December")."""
+    return MONTHS_EN[month - 1][:3] if short else MONTHS_EN[month - 1]
