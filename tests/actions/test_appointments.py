@@ -27,7 +27,7 @@ from actions import secrets as pii
 from actions.api.dataservice import get_client
 from actions.context import ActionExtractContext
 from privacy.parsing import find_last4
-from tests.actions.conftest import ROOT, entity
+from tests.actions.conftest import ROOT, entity, render_response
 
 pytestmark = pytest.mark.asyncio
 
@@ -55,14 +55,6 @@ def _load_domain() -> tuple[dict, dict, dict]:
 
 
 DOMAIN, SLOTS, RESPONSES = _load_domain()
-
-
-def render(response: str, slots: dict) -> dict:
-    """The first variation of a domain response whose slot conditions hold (Rasa's NLG)."""
-    for variation in RESPONSES[response]:
-        if all(slots.get(c["name"]) == c["value"] for c in variation.get("condition") or []):
-            return {"text": variation["text"], "response": response}
-    raise AssertionError(f"{response}: no variation for {slots.get('language')}")
 
 
 def _all_actions() -> dict[str, Action]:
@@ -239,7 +231,8 @@ class Conversation:
                                              f"action_ask_{missing}", f"utter_ask_{missing}")
                            if name in ACTIONS or name in RESPONSES)
                 if ask in RESPONSES:
-                    self.messages.append(render(ask, self.slots))
+                    self.messages.append({"text": render_response(ask, self.slots),
+                                          "response": ask})
                     return  # listen
                 events = await self._run(ask)
                 self._apply(events)
