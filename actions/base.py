@@ -9,7 +9,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, get_client
+from actions.api.dataservice import DataServiceUnavailable
+from actions.api.gateway import DataServiceGateway, get_gateway
 from actions.i18n import lang_of, t, unavailable
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ class DataAction(Action, ABC):
             return []
 
     @property
-    def client(self):
-        return get_client()
+    def gateway(self) -> DataServiceGateway:
+        return get_gateway()
 
 
 class AskText(Action, ABC):

@@ -21,7 +21,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dates
-from actions.api.dataservice import DataServiceUnavailable, NotFound, get_client
+from actions.api.dataservice import DataServiceUnavailable, NotFound
+from actions.api.gateway import get_gateway
+from actions.api.models import Centre, DayHours
 from actions.base import DataAction
 from actions.i18n import lang_of, t
 from actions.listing import REST_SLOT, send_next_page
@@ -50,8 +52,8 @@ class Kind:
     zh: str
     en: str
 
-    def matches(self, center: dict) -> bool:
-        name = (center.get("name") or "").lower()
+    def matches(self, center: Centre) -> bool:
+        name = center.name.lower()
         return any(m in name for m in self.markers)
 
 
@@ -207,12 +209,12 @@ def ranges_text(ranges: list, lang: str) -> str:
     return t(lang, "、", ", ").join(f"{a}–{b}" for a, b in ranges)
 
 
-def hours_text(hours: dict, lang: str) -> str:
+def hours_text(hours: DayHours, lang: str) -> str:
     """Open ranges, or closed with the reason, for one centre on one day."""
-    if hours.get("open"):
-        return ranges_text(hours.get("ranges") or [], lang)
-    reason = hours.get("reason")
-    holiday = (hours.get("holiday") or {}).get("name")
+    if hours.open:
+        return ranges_text(hours.ranges, lang)
+    reason = hours.reason
+    holiday = hours.holiday.name if hours.holiday else None
     if reason == "statutory_holiday":
         return t(lang, f"休息（{holiday}）", f"closed ({holiday})")
     if reason == "weekend":
@@ -222,18 +224,18 @@ def hours_text(hours: dict, lang: str) -> str:
     return t(lang, "不办公", "closed")
 
 
-def day_note(sample: dict, day_text: str, lang: str) -> str:
+def day_note(sample: DayHours, day_text: str, lang: str) -> str:
     """What kind of day it is: statutory holiday, make-up working day; no calendar yet."""
-    holiday = (sample.get("holiday") or {}).get("name")
+    holiday = sample.holiday.name if sample.holiday else None
     notes = []
-    if sample.get("reason") == "statutory_holiday":
+    if sample.reason == "statutory_holiday":
         notes.append(t(lang, f"{day_text}是{holiday}法定节假日。",
                        f"{day_text[:1].upper()}{day_text[1:]} is a statutory public holiday ({holiday})."))
-    elif sample.get("reason") == "makeup_workday":
+    elif sample.reason == "makeup_workday":
         notes.append(t(lang, f"{day_text}是{holiday}调休工作日，按工作日时间办公。",
                        f"{day_text[:1].upper()}{day_text[1:]} is an official make-up working day "
                        f"({holiday}): weekday hours apply."))
-    if sample.get("holiday_data") is False:
+    if sample.holiday_data is False:
         notes.append(t(lang, "（该年度法定节假日安排尚未公布，以上按常规每周时间推算，请以中心公告为准。）",
                        "(The official holiday calendar for that year is not published yet; this "
                        "follows the regular weekly schedule, so please check the centre's notices.)"))
@@ -264,27 +266,17 @@ class ActionAnswerCenterQuestion(DataAction):
     def name(self) -> str:
         return "action_answer_center_question"
 
-    async def _centers(self, lang: str, district: str | None, service: str | None) -> list[dict]:
-        params = {"lang": lang}
-        if district:
-            params["district"] = district
-        if service:
-            params["service"] = service
+    async def _centers(self, lang: str, district: str | None, service: str | None) -> list[Centre]:
         try:
-            return (await self.client.get("/v1/centers", params=params)).get("items", [])
+            return await self.gateway.centres(lang, district=district, service=service)
         except NotFound:  # a stale or unknown code: nothing matches
             return []
 
-    async def _hours(self, center_id: str, day: date, lang: str) -> dict | None:
+    async def _hours(self, center_id: str, day: date, lang: str) -> DayHours | None:
         try:
-            return await self.client.get(f"/v1/centers/{center_id}/hours",
-                                         params={"date": day.isoformat(), "lang": lang})
+            return await self.gateway.hours(center_id, day.isoformat(), lang)
         except NotFound:
             return None
-
-    async def _district_name(self, code: str, lang: str) -> str:
-        items = (await self.client.get("/v1/districts", params={"lang": lang})).get("items", [])
-        return next((d["name"] for d in items if d.get("code") == code), code)
 
     @staticmethod
     def _day(tracker: Tracker, what: Asked) -> tuple[date, Holiday | None]:
@@ -322,7 +314,7 @@ class ActionAnswerCenterQuestion(DataAction):
         centers = await self._centers(lang, district, service)
         missing_in_district = None
         if not centers and service and district:
-            missing_in_district = await self._district_name(district, lang)
+            missing_in_district = await self.gateway.district_name(district, lang)
             centers, district = await self._centers(lang, None, service), None
         if kind:
             narrowed = [c for c in centers if kind.matches(c)]
@@ -346,14 +338,14 @@ class ActionAnswerCenterQuestion(DataAction):
         return done + await self._reply(dispatcher, centers, scope, listing, holiday, lang, lead)
 
     @staticmethod
-    def _scope(centers: list[dict], district: str | None, service: str | None,
+    def _scope(centers: list[Centre], district: str | None, service: str | None,
                kind: Kind | None) -> Scope:
-        service_name = next((s["name"] for s in centers[0].get("services", [])
-                             if s.get("code") == service), service) if service else None
-        district_name = centers[0]["district"]["name"] if district else None
+        service_name = next((s.name for s in centers[0].services
+                             if s.code == service), service) if service else None
+        district_name = centers[0].district.name if district and centers[0].district else None
         return Scope(district_name, service_name, kind)
 
-    async def _reply(self, dispatcher: CollectingDispatcher, centers: list[dict], scope: Scope,
+    async def _reply(self, dispatcher: CollectingDispatcher, centers: list[Centre], scope: Scope,
                      listing: dict, holiday: Holiday | None, lang: str,
                      lead: str = "") -> list[dict[str, Any]]:
         """One page of the answer from `listing["shown"]` on; a cut list offers the rest with a
@@ -372,11 +364,11 @@ class ActionAnswerCenterQuestion(DataAction):
             return [SlotSet(LISTING_SLOT, {**listing, "shown": end}), SlotSet(REST_SLOT, None)]
         return [SlotSet(LISTING_SLOT, None)]
 
-    async def _find(self, centers: list[dict], scope: Scope, day: date, lang: str,
+    async def _find(self, centers: list[Centre], scope: Scope, day: date, lang: str,
                     narrowed: bool, start: int = 0) -> tuple[str, int, int]:
         """(text, where this page ends, how many in all)."""
         listed = centers[start:start + MAX_LISTED]
-        hours = await asyncio.gather(*(self._hours(c["id"], day, lang) for c in listed))
+        hours = await asyncio.gather(*(self._hours(c.id, day, lang) for c in listed))
         label = scope.label(lang)
         if start:
             lines = [t(lang, f"{label}（续，共 {len(centers)} 个）：",
@@ -386,13 +378,13 @@ class ActionAnswerCenterQuestion(DataAction):
                        f"{label[:1].upper()}{label[1:]}: {len(centers)} in all.")]
         when = day_label(day, lang, short=True)
         for i, (center, today) in enumerate(zip(listed, hours), start + 1):
-            lines.append(f"{i}. {center['name']}")
-            lines.append(t(lang, f"   地址：{center.get('address')} ｜ 电话：{center.get('phone')}",
-                           f"   Address: {center.get('address')} | Phone: {center.get('phone')}"))
+            lines.append(f"{i}. {center.name}")
+            lines.append(t(lang, f"   地址：{center.address} ｜ 电话：{center.phone}",
+                           f"   Address: {center.address} | Phone: {center.phone}"))
             if today:
                 lines.append(f"   {when}{t(lang, '：', ': ')}{hours_text(today, lang)}")
-            lines.append(t(lang, f"   平时：{center.get('hours_summary')}",
-                           f"   Usual hours: {center.get('hours_summary')}"))
+            lines.append(t(lang, f"   平时：{center.hours_summary}",
+                           f"   Usual hours: {center.hours_summary}"))
         end = start + len(listed)
         more = len(centers) - end
         if more > 0:
@@ -405,12 +397,12 @@ class ActionAnswerCenterQuestion(DataAction):
                                f"{where}\" or \"community affairs centres in {where}\"."))
         return "\n".join(lines), end, len(centers)
 
-    async def _office_hours(self, centers: list[dict], scope: Scope, day: date,
+    async def _office_hours(self, centers: list[Centre], scope: Scope, day: date,
                             holiday: Holiday | None, lang: str,
                             start: int = 0) -> tuple[str, int, int]:
         """(text, where this page ends, how many in all); open centres are listed first."""
         centers = centers[:MAX_HOURS_CALLS]
-        results = await asyncio.gather(*(self._hours(c["id"], day, lang) for c in centers))
+        results = await asyncio.gather(*(self._hours(c.id, day, lang) for c in centers))
         known = [(c, h) for c, h in zip(centers, results) if h]
         if not known:
             raise DataServiceUnavailable("no hours")
@@ -421,20 +413,20 @@ class ActionAnswerCenterQuestion(DataAction):
         sample = known[0][1]
         label = scope.label(lang)
 
-        if holiday and sample.get("reason") != "statutory_holiday" and not sample.get("holiday_data"):
+        if holiday and sample.reason != "statutory_holiday" and not sample.holiday_data:
             # The official calendar for that year is not out yet: say what is certain.
             text = t(lang,
                      f"{day_text}是{holiday.zh}，属于法定节假日，{label}按规定休息。"
                      f"该年度的放假和调休安排尚未公布，请以届时的官方通知为准。"
-                     f"平时办公时间：{known[0][0].get('hours_summary')}",
+                     f"平时办公时间：{known[0][0].hours_summary}",
                      f"{day_text[:1].upper()}{day_text[1:]} is {holiday.en}, a statutory public "
                      f"holiday, when {label} are closed. The official holiday schedule for that "
                      f"year is not published yet, so please check nearer the time. Usual hours: "
-                     f"{known[0][0].get('hours_summary')}")
+                     f"{known[0][0].hours_summary}")
             return text, len(known), len(known)
 
-        open_ = [(c, h) for c, h in known if h.get("open")]
-        closed = [(c, h) for c, h in known if not h.get("open")]
+        open_ = [(c, h) for c, h in known if h.open]
+        closed = [(c, h) for c, h in known if not h.open]
         n, k = len(known), len(open_)
         end = n  # nothing left to show, unless a list of centres is cut below
         if k == 0:
@@ -444,8 +436,8 @@ class ActionAnswerCenterQuestion(DataAction):
             if n > 1:
                 head = t(lang, f"{day_text}，{label}（共 {n} 个）都不开门：{reason}。",
                          f"{when}, none of the {n} {label} are open: {reason}.")
-            lines = [head, t(lang, f"平时办公时间：{known[0][0].get('hours_summary')}",
-                             f"Usual hours: {known[0][0].get('hours_summary')}")]
+            lines = [head, t(lang, f"平时办公时间：{known[0][0].hours_summary}",
+                             f"Usual hours: {known[0][0].hours_summary}")]
         elif start:
             lines = [t(lang, f"{day_text}，{label}（续）：", f"{when}, {label} (continued):")]
         else:
@@ -462,9 +454,9 @@ class ActionAnswerCenterQuestion(DataAction):
             ordered = open_ + closed  # open ones first: they answer "where can I go?"
             end = min(start + MAX_HOURS_LINES, n)
             shown, rest = ordered[start:end], ordered[end:]
-            lines += [f"- {c['name']}{t(lang, '：', ': ')}{hours_text(h, lang)}" for c, h in shown]
+            lines += [f"- {c.name}{t(lang, '：', ': ')}{hours_text(h, lang)}" for c, h in shown]
             if rest:
-                rest_open = sum(1 for _, h in rest if h.get("open"))
+                rest_open = sum(1 for _, h in rest if h.open)
                 if rest_open:
                     lines.append(t(lang, f"另有 {len(rest)} 个中心未列出（其中 {rest_open} 个开门）。",
                                    f"{len(rest)} more not listed ({rest_open} of them open)."))
@@ -532,18 +524,18 @@ class ActionAskCenterFormDistrict(Action):
         return []
 
     async def _buttons(self, service: str | None, lang: str) -> list[dict]:
-        client = get_client()
-        names = {d["code"]: d["name"] for d in
-                 (await client.get("/v1/districts", params={"lang": lang})).get("items", [])}
+        gateway = get_gateway()
+        names = {d.code: d.name for d in await gateway.districts(lang)}
         codes: list[str] = []
         if service:
             try:
-                items = (await client.get("/v1/centers", params={"service": service, "lang": lang}))
+                centres = await gateway.centres(lang, service=service)
             except NotFound:
-                items = {}
+                centres = []
             counts: dict[str, int] = {}
-            for c in items.get("items", []):
-                counts[c["district"]["code"]] = counts.get(c["district"]["code"], 0) + 1
+            for c in centres:
+                if c.district:
+                    counts[c.district.code] = counts.get(c.district.code, 0) + 1
             codes = sorted(counts, key=lambda code: (-counts[code], code))
         codes = codes or list(COMMON_DISTRICTS)
         return [{"title": names.get(code, code), "payload": f'/inform{{"district": "{code}"}}'}
@@ -564,8 +556,7 @@ class ValidateCenterForm(FormValidationAction):
         if not service:
             return domain_slots
         try:
-            data = await get_client().get(f"/v1/services/{service}", params={"lang": lang_of(tracker)})
+            data = await get_gateway().service(service, lang_of(tracker))
         except (NotFound, DataServiceUnavailable):
             return domain_slots
-        centers = data.get("centers") or []
-        return [] if 0 < len(centers) <= FEW_CENTERS else domain_slots
+        return [] if 0 < len(data.centers) <= FEW_CENTERS else domain_slots

@@ -14,7 +14,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dates, language
-from actions.api.dataservice import DataServiceUnavailable, get_client
+from actions.api.dataservice import DataServiceUnavailable
+from actions.api.gateway import get_gateway
 from actions.resolution import resolve
 
 SERVICE_QUESTIONS = {"ask_service_requirements", "ask_service_fee", "ask_processing_time"}
@@ -80,7 +81,7 @@ class ActionExtractContext(Action):
         query = spans[0] if spans else text
         # Button payloads carry the code itself, e.g. /inform{"service": "passport"}.
         try:
-            found = await resolve(get_client(), kind, query, lang)
+            found = await resolve(get_gateway(), kind, query, lang)
         except DataServiceUnavailable:
             return []
         if found.code:

@@ -19,7 +19,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import Ticket
 from actions.base import AskText, DataAction, set_this_turn
 from actions.dates import SHANGHAI, local_time
 from actions.i18n import lang_of, t, unavailable
@@ -139,14 +141,6 @@ def find_ticket_no(text: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Data-service look-ups shared by the actions
-
-async def fetch_districts(lang: str) -> list[dict]:
-    data = await get_client().get("/v1/districts", params={"lang": lang})
-    return data.get("items", [])
-
-
-# ---------------------------------------------------------------------------------------------
 # report_issue_form
 
 def _activation(tracker: Tracker) -> bool:
@@ -168,7 +162,7 @@ async def _district_of(location: str | None, lang: str) -> str | None:
     if not location:
         return None
     try:
-        found = await resolve(get_client(), "districts", location, lang)
+        found = await resolve(get_gateway(), "districts", location, lang)
     except DataServiceUnavailable:
         return None
     return found.code
@@ -458,10 +452,10 @@ class ActionAskDistrict(Action):
         lang = lang_of(tracker)
         text = t(lang, "这个位置在哪个区？", "Which district is that in?")
         try:
-            districts = await fetch_districts(lang)
+            districts = await get_gateway().districts(lang)
         except DataServiceUnavailable:
             districts = []
-        buttons = [{"title": d["name"], "payload": f'/inform{{"district": "{d["code"]}"}}'}
+        buttons = [{"title": d.name, "payload": f'/inform{{"district": "{d.code}"}}'}
                    for d in districts]
         dispatcher.utter_message(text=text, buttons=buttons or None)
         return []
@@ -497,12 +491,10 @@ class ActionAskReportConfirmed(Action):
                   domain: dict) -> list[dict]:
         lang = lang_of(tracker)
         district = tracker.get_slot("issue_district")
-        district_name = district
         try:
-            district_name = next((d["name"] for d in await fetch_districts(lang)
-                                  if d["code"] == district), district)
+            district_name = await get_gateway().district_name(district, lang)
         except DataServiceUnavailable:
-            pass
+            district_name = district
         location = tracker.get_slot("issue_location")
         description = tracker.get_slot("issue_description")
         kind = work_orders.type_name(ticket_type_of(tracker), lang)
@@ -558,23 +550,23 @@ class ActionSubmitReportIssue(DataAction):
                 "the problem again."))
             return clear
         try:
-            ticket = await self.client.post("/v1/tickets", body)
+            ticket = await self.gateway.create_ticket(**body)
         except Rejected:
             dispatcher.utter_message(text=t(
                 lang, "抱歉，系统没有接受这条诉求，没有提交成功。您可以换个说法再试，或直接拨打 12345 市民服务热线反映。",
                 "Sorry, the report was not accepted, so nothing was filed. Please try again in "
                 "other words, or call the 12345 citizen hotline."))
             return clear
-        expected = ticket.get("expected_response") or {}
-        number = ticket["ticket_no"]
+        expected = ticket.expected_response
+        number = ticket.ticket_no
         dispatcher.utter_message(text=t(
             lang,
-            f"已提交！您的 12345 工单号是 {number}（状态：{ticket.get('status_label', '已受理')}）。\n"
-            f"{expected.get('zh') or expected.get('text', '')}\n"
+            f"已提交！您的 12345 工单号是 {number}（状态：{ticket.status_label or '已受理'}）。\n"
+            f"{expected.zh or expected.text}\n"
             f"请保存好工单号。想了解进度，随时对我说“查询工单 {number}”，或拨打 12345 市民服务热线。",
             f"Submitted! Your 12345 ticket number is {number} "
-            f"(status: {ticket.get('status_label', 'Received')}).\n"
-            f"{expected.get('en') or expected.get('text', '')}\n"
+            f"(status: {ticket.status_label or 'Received'}).\n"
+            f"{expected.en or expected.text}\n"
             f"Please keep the number. To follow up, just ask me \"status of ticket {number}\" "
             "or call the 12345 citizen hotline."))
         return clear + [SlotSet("last_ticket_no", number)]
@@ -649,7 +641,7 @@ class ActionCheckTicketStatus(DataAction):
                 "Please give me the ticket number, e.g. 12345-20261128-7K3QXM."))
             return []
         try:
-            ticket = await self.client.get(f"/v1/tickets/{number}", params={"lang": lang})
+            ticket = await self.gateway.ticket(number, lang)
         except (NotFound, Rejected):
             dispatcher.utter_message(text=t(
                 lang,
@@ -662,30 +654,29 @@ class ActionCheckTicketStatus(DataAction):
         return []
 
 
-def render_ticket(ticket: dict, lang: str) -> str:
-    status = ticket.get("status") or {}
-    district = (ticket.get("district") or {}).get("name") or ""
-    kind = (ticket.get("issue_type") or {}).get("label") or ""
-    history = ticket.get("history") or []
-    latest = history[-1] if history else {}
+def render_ticket(ticket: Ticket, lang: str) -> str:
+    status = ticket.status
+    district = ticket.district.name if ticket.district else ""
+    kind = ticket.issue_type.label if ticket.issue_type else ""
+    latest = ticket.history[-1] if ticket.history else None
     lines = [t(lang,
-               f"工单 {ticket['ticket_no']}（{kind}，{district}）当前状态：{status.get('label', '')}。",
-               f"Ticket {ticket['ticket_no']} ({kind}, {district}) is now: {status.get('label', '')}.")]
-    if latest.get("note"):
-        when = local_time(latest.get("at"))
-        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
-                       f"Latest update ({when}): {latest['note']}"))
-    expected = ticket.get("expected_response") or {}
-    if status.get("code") in ("resolved", "closed"):
+               f"工单 {ticket.ticket_no}（{kind}，{district}）当前状态：{status.label}。",
+               f"Ticket {ticket.ticket_no} ({kind}, {district}) is now: {status.label}.")]
+    if latest and latest.note:
+        when = local_time(latest.at or None)
+        lines.append(t(lang, f"最新进展（{when}）：{latest.note}",
+                       f"Latest update ({when}): {latest.note}"))
+    expected = ticket.expected_response
+    if status.code in ("resolved", "closed"):
         lines.append(t(lang, "如对处理结果不满意，可以拨打 12345 市民服务热线反映。",
                        "If you are not satisfied with the outcome, call the 12345 citizen hotline."))
-    elif expected.get("respond_by"):
-        overdue = expected["respond_by"] < datetime.now(SHANGHAI).date().isoformat()
+    elif expected and expected.respond_by:
+        overdue = expected.respond_by < datetime.now(SHANGHAI).date().isoformat()
         if overdue:
             lines.append(t(lang,
-                           f"已超过预计答复日期（{expected['respond_by']}），您可以拨打 12345 市民服务热线催办。",
-                           f"The expected reply date ({expected['respond_by']}) has passed; you can "
+                           f"已超过预计答复日期（{expected.respond_by}），您可以拨打 12345 市民服务热线催办。",
+                           f"The expected reply date ({expected.respond_by}) has passed; you can "
                            "call the 12345 citizen hotline to chase it."))
-        elif expected.get("text"):
-            lines.append(expected["text"])
+        elif expected.text:
+            lines.append(expected.text)
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
+from actions.api.models import Bill, Bills, Provenance, TransportCard, Trip
 from actions.base import AskText, DataAction
 from actions.dates import local_time
 from actions.i18n import lang_of, t
@@ -96,10 +97,9 @@ def money(value: Any) -> str:
     return f"{float(value):.2f}"
 
 
-def provenance_line(answer: dict, lang: str) -> str:
-    prov = answer.get("provenance") or {}
-    partner, as_of = prov.get("partner", ""), local_time(prov.get("as_of"))
-    sample = prov.get("sample_data")
+def provenance_line(prov: Provenance | None, lang: str) -> str:
+    prov = prov or Provenance()
+    partner, as_of, sample = prov.partner, local_time(prov.as_of or None), prov.sample_data
     return t(lang,
              f"数据来源：{partner}，数据更新于 {as_of}（北京时间）"
              + ("，为示例数据。" if sample else "。"),
@@ -228,10 +228,7 @@ class ActionCheckUtilityBill(DataAction):
             return []
         label = KIND_LABELS[kind][0 if lang == "zh" else 1]
         try:
-            answer = await self.client.post(
-                "/v1/utilities/bills/lookup",
-                {"kind": kind, "account_no": account, "verification": last4},
-                params={"lang": lang})
+            answer = await self.gateway.bills(kind, account, last4, lang)
         except NotFound:
             dispatcher.utter_message(text=t(
                 lang,
@@ -260,25 +257,24 @@ class ActionCheckUtilityBill(DataAction):
         return send_with_rest(dispatcher, text, t(lang, "更早的账单：", "Earlier bills:"), rest, lang)
 
 
-def render_bills(answer: dict, lang: str) -> tuple[str, list[str]]:
+def render_bills(answer: Bills, lang: str) -> tuple[str, list[str]]:
     """(the answer, the lines of the paid bills it leaves out for "show the rest")."""
-    acc = answer.get("account") or {}
-    bills = answer.get("bills") or []
-    shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.get("status") != "paid"]
-    left_out = [b for b in bills[BILLS_SHOWN:] if b.get("status") == "paid"]
-    partner = (answer.get("provenance") or {}).get("partner", "")
+    acc, bills = answer.account, answer.bills
+    shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.status != "paid"]
+    left_out = [b for b in bills[BILLS_SHOWN:] if b.status == "paid"]
+    partner = answer.provenance.partner if answer.provenance else ""
     head = t(lang,
-             f"{partner} {acc.get('kind_label', '')}账户 {acc.get('account_no', '')}"
-             f"（{acc.get('holder_masked', '')}，{acc.get('address_masked', '')}）最近的账单：",
-             f"{acc.get('kind_label', '')} account {acc.get('account_no', '')} "
-             f"({acc.get('holder_masked', '')}, {acc.get('address_masked', '')}) with {partner}. "
+             f"{partner} {acc.kind_label}账户 {acc.account_no}"
+             f"（{acc.holder_masked}，{acc.address_masked}）最近的账单：",
+             f"{acc.kind_label} account {acc.account_no} "
+             f"({acc.holder_masked}, {acc.address_masked}) with {partner}. "
              "Latest bills:")
     lines = [head] + [bill_line(b, lang) for b in shown]
-    unpaid = [b for b in bills if b.get("status") != "paid"]
-    total = float(answer.get("total_unpaid_cny") or 0)
+    unpaid = [b for b in bills if b.status != "paid"]
+    total = answer.total_unpaid_cny
     if unpaid and total > 0:
-        due = min(b["due_date"] for b in unpaid)
-        overdue = any(b.get("status") == "overdue" for b in unpaid)
+        due = min(b.due_date or "" for b in unpaid)
+        overdue = any(b.status == "overdue" for b in unpaid)
         lines.append(t(lang,
                        f"待缴合计：{money(total)} 元，最早缴费截止日 {due}。"
                        + ("其中有账单已逾期，请尽快缴纳。" if overdue else ""),
@@ -290,17 +286,17 @@ def render_bills(answer: dict, lang: str) -> tuple[str, list[str]]:
                        "(\"生活缴费\") with your account number, or at the company's service hall."))
     else:
         lines.append(t(lang, "目前没有待缴费用。", "Nothing is unpaid at the moment."))
-    lines.append(provenance_line(answer, lang))
+    lines.append(provenance_line(answer.provenance, lang))
     return "\n".join(lines), [bill_line(b, lang) for b in left_out]
 
 
-def bill_line(bill: dict, lang: str) -> str:
-    usage = f"{float(bill['usage']):g} {bill.get('unit', '')}".strip()
+def bill_line(bill: Bill, lang: str) -> str:
+    usage = f"{bill.usage or 0:g} {bill.unit}".strip()
     return t(lang,
-             f"- {bill['period']}：用量 {usage}，{money(bill['amount_cny'])} 元，"
-             f"{bill['status_label']}（缴费截止 {bill['due_date']}）",
-             f"- {bill['period']}: {usage}, CNY {money(bill['amount_cny'])}, "
-             f"{bill['status_label']} (due {bill['due_date']})")
+             f"- {bill.period}：用量 {usage}，{money(bill.amount_cny)} 元，"
+             f"{bill.status_label}（缴费截止 {bill.due_date}）",
+             f"- {bill.period}: {usage}, CNY {money(bill.amount_cny)}, "
+             f"{bill.status_label} (due {bill.due_date})")
 
 
 class ActionResetUtilityBillForm(Action):
@@ -357,7 +353,7 @@ class ActionCheckTransportCard(DataAction):
                 "Please tell me the 11-digit number on the back of your transport card."))
             return []
         try:
-            card = await self.client.get(f"/v1/transport-cards/{number}", params={"lang": lang})
+            card = await self.gateway.transport_card(number, lang)
         except (NotFound, Rejected):
             dispatcher.utter_message(text=t(
                 lang, f"没有找到卡号为 {number} 的交通卡，请核对卡片背面的 11 位卡号。",
@@ -368,14 +364,14 @@ class ActionCheckTransportCard(DataAction):
         return send_with_rest(dispatcher, text, t(lang, "更早的乘车记录：", "Earlier trips:"), rest, lang)
 
 
-def render_card(card: dict, lang: str) -> tuple[str, list[str]]:
+def render_card(card: TransportCard, lang: str) -> tuple[str, list[str]]:
     """(the answer, the lines of the older trips it leaves out for "show the rest")."""
-    balance = float(card.get("balance_cny") or 0)
+    balance = card.balance_cny
     lines = [t(lang,
-               f"交通卡 {card['card_no']} 余额 {money(balance)} 元，卡片状态：{card.get('status_label', '')}。",
-               f"Transport card {card['card_no']}: balance CNY {money(balance)}, "
-               f"status: {card.get('status_label', '')}.")]
-    status = card.get("status")
+               f"交通卡 {card.card_no} 余额 {money(balance)} 元，卡片状态：{card.status_label}。",
+               f"Transport card {card.card_no}: balance CNY {money(balance)}, "
+               f"status: {card.status_label}.")]
+    status = card.status
     if status == "lost":
         lines.append(t(lang, "这张卡已挂失，无法再刷卡乘车；余额可凭挂失凭证到交通卡服务网点办理。",
                        "This card has been reported lost and can no longer be used; the balance "
@@ -387,7 +383,7 @@ def render_card(card: dict, lang: str) -> tuple[str, list[str]]:
         lines.append(t(lang, "余额不多了，建议尽快充值（地铁站、便利店或交通卡 App）。",
                        "The balance is low; consider topping up (metro stations, convenience "
                        "stores or the transport card app)."))
-    all_trips = card.get("trips") or []
+    all_trips = card.trips
     trips = all_trips[:TRIPS_SHOWN]
     if trips:
         # The data service gives day, mode and fare only: places need the card in hand.
@@ -398,10 +394,10 @@ def render_card(card: dict, lang: str) -> tuple[str, list[str]]:
                        "the transport card app."))
     else:
         lines.append(t(lang, "最近没有乘车记录。", "No recent trips."))
-    lines.append(provenance_line(card, lang))
+    lines.append(provenance_line(card.provenance, lang))
     return "\n".join(lines), [trip_line(trip, lang) for trip in all_trips[TRIPS_SHOWN:]]
 
 
-def trip_line(trip: dict, lang: str) -> str:
-    return t(lang, f"- {trip.get('date', '')} {trip.get('mode_label', '')}，{money(trip['fare_cny'])} 元",
-             f"- {trip.get('date', '')} {trip.get('mode_label', '')}, CNY {money(trip['fare_cny'])}")
+def trip_line(trip: Trip, lang: str) -> str:
+    return t(lang, f"- {trip.date} {trip.mode_label}，{money(trip.fare_cny)} 元",
+             f"- {trip.date} {trip.mode_label}, CNY {money(trip.fare_cny)}")

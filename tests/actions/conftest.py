@@ -18,7 +18,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceClient, set_client
+from actions.api.gateway import DataServiceGateway, set_gateway
 from actions.settings import ActionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,22 +68,22 @@ def dataservice_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def client(dataservice_url) -> Iterator[DataServiceClient]:
+def client(dataservice_url) -> Iterator[DataServiceGateway]:
     """Every test talks to the real data service through a fresh client (fresh breaker)."""
-    c = DataServiceClient(ActionSettings(dataservice_url=dataservice_url, dataservice_api_key=API_KEY))
-    set_client(c)
+    c = DataServiceGateway(ActionSettings(dataservice_url=dataservice_url, dataservice_api_key=API_KEY))
+    set_gateway(c)
     yield c
-    set_client(None)
+    set_gateway(None)
 
 
 @pytest.fixture()
-def down_client() -> Iterator[DataServiceClient]:
+def down_client() -> Iterator[DataServiceGateway]:
     """A data service that is not there (nothing listens on the port)."""
-    c = DataServiceClient(ActionSettings(dataservice_url=f"http://127.0.0.1:{_free_port()}",
-                                         dataservice_api_key=API_KEY))
-    set_client(c)
+    c = DataServiceGateway(ActionSettings(dataservice_url=f"http://127.0.0.1:{_free_port()}",
+                                          dataservice_api_key=API_KEY))
+    set_gateway(c)
     yield c
-    set_client(None)
+    set_gateway(None)
 
 
 def make_tracker(text: str = "", intent: str = "inform", entities: list[dict] | None = None,
