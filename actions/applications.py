@@ -18,7 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dates
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import Application
 from actions.forms import (CityFormValidation, is_payload, latest_entities, latest_text,
                            locked_message)
 from actions.i18n import lang_of, t, unavailable
@@ -104,33 +106,32 @@ def _moment(value: str | None) -> datetime | None:
     return moment.astimezone(dates.SHANGHAI) if moment.tzinfo else moment
 
 
-def status_message(data: dict, lang: str) -> str:
-    service = (data.get("service") or {}).get("name") or (data.get("service") or {}).get("code", "")
-    status = data.get("status") or {}
-    history = data.get("history") or []
-    latest = history[-1] if history else None
-    lines = [t(lang, f"受理编号 {data['application_no']}（{service}）",
-               f"Application {data['application_no']} ({service})"),
-             t(lang, f"当前状态：{status.get('label', '')}", f"Status: {status.get('label', '')}")]
-    if latest and latest.get("note"):
-        at = _moment(latest.get("at"))
+def status_message(data: Application, lang: str) -> str:
+    service = data.service.name or data.service.code
+    status = data.status
+    latest = data.history[-1] if data.history else None
+    lines = [t(lang, f"受理编号 {data.application_no}（{service}）",
+               f"Application {data.application_no} ({service})"),
+             t(lang, f"当前状态：{status.label}", f"Status: {status.label}")]
+    if latest and latest.note:
+        at = _moment(latest.at)
         when = moment_label(at, lang) if at else ""
-        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
-                       f"Latest update ({when}): {latest['note']}"))
-    expected = _moment(data.get("expected_done_at"))
-    if expected and status.get("code") in OPEN_STATUSES:
+        lines.append(t(lang, f"最新进展（{when}）：{latest.note}",
+                       f"Latest update ({when}): {latest.note}"))
+    expected = _moment(data.expected_done_at)
+    if expected and status.code in OPEN_STATUSES:
         lines.append(t(lang, f"预计办结：{day_label(expected.date(), lang)}",
                        f"Expected completion: {day_label(expected.date(), lang)}"))
-    center = data.get("center")
+    center = data.center
     if center:
-        phone = center.get("phone")
+        phone = center.phone
         lines.append(t(lang,
-                       f"受理地点：{center['name']}（{center['address']}"
+                       f"受理地点：{center.name}（{center.address}"
                        + (f"，电话 {phone}）" if phone else "）"),
-                       f"Centre: {center['name']} ({center['address']}"
+                       f"Centre: {center.name} ({center.address}"
                        + (f", tel. {phone})" if phone else ")")))
-    note = data.get("note")
-    if note and (not latest or note != latest.get("note")):
+    note = data.note
+    if note and (not latest or note != latest.note):
         lines.append(t(lang, f"说明：{note}", f"Note: {note}"))
     return "\n".join(lines)
 
@@ -149,9 +150,7 @@ class ActionCheckApplicationStatus(Action):
         if not (number and last4):
             return done
         try:
-            data = await get_client().post("/v1/applications/lookup",
-                                           {"application_no": number, "phone_last4": last4},
-                                           params={"lang": lang})
+            data = await get_gateway().lookup_application(number, last4, lang)
         except (NotFound, Rejected) as exc:
             if isinstance(exc, Rejected) and exc.status == 429:
                 dispatcher.utter_message(text=locked_message(lang))

@@ -16,9 +16,10 @@ from rasa_sdk.types import DomainDict
 from actions import dates
 from actions import secrets as pii
 from actions.base import set_this_turn
-from actions.booking_data import center_detail, centers_for, free_slots, service_names
-from actions.booking_slots import (BOOKING_DAYS, MAX_SLOT_BUTTONS, new_attempt, pick_slots,
-                                   start_day)
+from actions.api.dataservice import NotFound
+from actions.api.gateway import get_gateway
+from actions.booking_slots import (BOOKING_DAYS, MAX_SLOT_BUTTONS, centres_for, districts_of,
+                                   free_slots, new_attempt, pick_slots, slot_items, start_day)
 from actions.forms import AskAction, inform
 from actions.i18n import t
 from actions.labels import button_title, day_label, when_label
@@ -36,7 +37,7 @@ class ActionAskBookingService(AskAction):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                   lang: str) -> list[dict[str, Any]]:
-        names = await service_names(lang)
+        names = {s.code: s.name for s in await get_gateway().services(lang)}
         was_set, options = set_this_turn(tracker, "service_options")
         if was_set and options:
             codes = [o["code"] for o in options if isinstance(o, dict) and o.get("code")]
@@ -58,10 +59,8 @@ class ActionAskBookingDistrict(AskAction):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                   lang: str) -> list[dict[str, Any]]:
         service = tracker.get_slot("booking_service")
-        svc = (await service_names(lang)).get(service, service)
-        districts: dict[str, str] = {}
-        for center in await centers_for(service, None, lang):
-            districts.setdefault(center["district"]["code"], center["district"]["name"])
+        svc = await get_gateway().service_name(service, lang)
+        districts = districts_of(await centres_for(service, None, lang))
         if not districts:
             dispatcher.utter_message(text=t(
                 lang, f"抱歉，{svc}目前没有可预约的受理地点。请拨打 12345 市民服务热线咨询。",
@@ -92,20 +91,20 @@ class ActionAskBookingCenter(AskAction):
                   lang: str) -> list[dict[str, Any]]:
         service = tracker.get_slot("booking_service")
         district = tracker.get_slot("booking_district")
-        items = await centers_for(service, district, lang)
-        svc = (await service_names(lang)).get(service, service)
+        items = await centres_for(service, district, lang)
+        svc = await get_gateway().service_name(service, lang)
         if not items:  # validation keeps this from happening; never ask with an empty list
             dispatcher.utter_message(text=t(lang, f"抱歉，没有找到可以办理{svc}的地点。",
                                             f"Sorry, I found no place handling {svc}."))
             return [SlotSet(REQUESTED_SLOT, None)]
-        where = items[0]["district"]["name"]
-        lines = "\n".join(f"{i}. {c['name']} — {c['address']}（{c['hours_summary']}）" if lang == "zh"
-                          else f"{i}. {c['name']} — {c['address']} ({c['hours_summary']})"
+        where = items[0].district.name if items[0].district else ""
+        lines = "\n".join(f"{i}. {c.name} — {c.address}（{c.hours_summary}）" if lang == "zh"
+                          else f"{i}. {c.name} — {c.address} ({c.hours_summary})"
                           for i, c in enumerate(items, 1))
         text = t(lang, f"{where}有 {len(items)} 个地方可以办理{svc}，请选择：\n{lines}",
                  f"{len(items)} places in {where} handle {svc}. Which one?\n{lines}")
         dispatcher.utter_message(text=text, buttons=[
-            {"title": c["name"], "payload": inform("center_id", c["id"])} for c in items])
+            {"title": c.name, "payload": inform("center_id", c.id)} for c in items])
         return []
 
 
@@ -118,9 +117,9 @@ class ActionAskBookingSlotId(AskAction):
         center = tracker.get_slot("booking_center")
         service = tracker.get_slot("booking_service")
         data = await free_slots(center, service, lang)
-        items = data.get("items", [])
-        center_name = (data.get("center") or {}).get("name", center)
-        svc = (data.get("service") or {}).get("name", service)
+        items = slot_items(data)
+        center_name = (data.center.name if data else "") or center
+        svc = (data.service.name if data else "") or service
         if not items:
             dispatcher.utter_message(text=t(
                 lang, f"{center_name}近两周办理{svc}的预约已满。您可以重新预约并选择其他地点，"
@@ -162,16 +161,20 @@ class ActionAskBookingConfirmed(AskAction):
         info = tracker.get_slot("booking_slot_info") or {}
         center_id = tracker.get_slot("booking_center")
         service = tracker.get_slot("booking_service")
-        center = await center_detail(center_id, lang) or {"name": center_id, "address": ""}
-        svc = (await service_names(lang)).get(service, service)
+        try:
+            centre = await get_gateway().centre(center_id, lang)
+            place, address = centre.name, centre.address
+        except NotFound:
+            place, address = center_id, ""
+        svc = await get_gateway().service_name(service, lang)
         name = mask_name(pii.decrypt(tracker.get_slot("contact_name")) or "")
         last4 = tracker.get_slot("contact_phone_last4") or "****"
         when = when_label(info, lang) if info.get("date") else ""
         text = t(lang,
-                 f"请确认预约信息：\n业务：{svc}\n地点：{center['name']}（{center['address']}）\n"
+                 f"请确认预约信息：\n业务：{svc}\n地点：{place}（{address}）\n"
                  f"时间：{when}\n预约人：{name}（手机尾号 {last4}）\n确认预约吗？",
-                 f"Please check the booking:\nService: {svc}\nWhere: {center['name']} "
-                 f"({center['address']})\nWhen: {when}\nName: {name} (mobile ending {last4})\n"
+                 f"Please check the booking:\nService: {svc}\nWhere: {place} "
+                 f"({address})\nWhen: {when}\nName: {name} (mobile ending {last4})\n"
                  "Shall I book it?")
         dispatcher.utter_message(text=text, buttons=[
             {"title": t(lang, "确认预约", "Yes, book it"), "payload": "/affirm"},

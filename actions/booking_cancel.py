@@ -13,7 +13,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import Booking
 from actions.booking_slots import slot_started
 from actions.forms import (CityFormValidation, is_payload, latest_entities, latest_text,
                            locked_message)
@@ -43,11 +45,12 @@ def find_booking_no(text: str, answering: bool) -> str | None:
     return None
 
 
-def booking_summary(view: dict) -> dict:
-    """What the confirmation and the answer show (all masked or public)."""
-    return {"booking_no": view["booking_no"], "status": view["status"], "slot": view["slot"],
-            "center": {k: view["center"].get(k) for k in ("name", "address", "phone")},
-            "service": view["service"]["name"]}
+def booking_summary(view: Booking) -> dict:
+    """What the confirmation and the answer show (all masked or public), as a slot keeps it."""
+    return {"booking_no": view.booking_no, "status": view.status, "slot": view.slot.dict(),
+            "center": {"name": view.center.name, "address": view.center.address,
+                       "phone": view.center.phone},
+            "service": view.service.name}
 
 
 class ValidateCancelAppointmentForm(CityFormValidation):
@@ -108,9 +111,7 @@ class ValidateCancelAppointmentForm(CityFormValidation):
         if not (number and last4) or (isinstance(found, dict) and found.get("booking_no") == number):
             return []
         try:
-            view = await get_client().post("/v1/appointments/lookup",
-                                           {"booking_no": number, "phone_last4": last4},
-                                           params={"lang": lang})
+            view = await get_gateway().lookup_booking(number, last4, lang)
         except NotFound:
             return self._not_found(dispatcher, lang)
         except Rejected as exc:
@@ -119,15 +120,16 @@ class ValidateCancelAppointmentForm(CityFormValidation):
                 return self.stop(["booking_no"], None)
             return self._not_found(dispatcher, lang)
         summary = booking_summary(view)
-        if view.get("status") == "cancelled":
+        if view.status == "cancelled":
             dispatcher.utter_message(text=t(
                 lang, f"预约 {summary['booking_no']} 已经取消过了，无需再次取消。",
                 f"Booking {summary['booking_no']} is already cancelled; nothing more to do."))
             return self.stop(["booking_no"], None)
-        if slot_started(view["slot"]):
+        if slot_started(summary["slot"]):
+            when = when_label(summary["slot"], lang)
             dispatcher.utter_message(text=t(
-                lang, f"预约 {summary['booking_no']}（{when_label(view['slot'], lang)}）的时间已经开始或已过，无法取消。",
-                f"Booking {summary['booking_no']} ({when_label(view['slot'], lang)}) has already "
+                lang, f"预约 {summary['booking_no']}（{when}）的时间已经开始或已过，无法取消。",
+                f"Booking {summary['booking_no']} ({when}) has already "
                 "started or passed, so it can't be cancelled."))
             return self.stop(["booking_no"], None)
         return [SlotSet("booking_found", summary)]
@@ -180,9 +182,7 @@ class ActionCancelAppointment(Action):
         if not (tracker.get_slot("cancel_confirmed") and number and last4):
             return cancel_reset()
         try:
-            view = await get_client().post("/v1/appointments/cancel",
-                                           {"booking_no": number, "phone_last4": last4},
-                                           params={"lang": lang})
+            view = await get_gateway().cancel_booking(number, last4, lang)
         except NotFound:
             dispatcher.utter_message(text=t(
                 lang, "没有找到与该预约号和手机尾号相符的预约，未做任何更改。",
@@ -205,13 +205,13 @@ class ActionCancelAppointment(Action):
             # Cancelling is idempotent: keep the verified booking so "yes" can simply be repeated.
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet("cancel_confirmed", None)]
-        center = view["center"]
+        slot = view.slot.dict()
         dispatcher.utter_message(text=t(
             lang,
-            f"已为您取消预约 {view['booking_no']}：{view['service']['name']}，{center['name']}，"
-            f"{when_label(view['slot'], 'zh')}。名额已释放。如需重新预约，告诉我“预约”即可。",
-            f"Booking {view['booking_no']} is cancelled: {view['service']['name']} at "
-            f"{center['name']}, {when_label(view['slot'], 'en')}. The place has been released. "
+            f"已为您取消预约 {view.booking_no}：{view.service.name}，{view.center.name}，"
+            f"{when_label(slot, 'zh')}。名额已释放。如需重新预约，告诉我“预约”即可。",
+            f"Booking {view.booking_no} is cancelled: {view.service.name} at "
+            f"{view.center.name}, {when_label(slot, 'en')}. The place has been released. "
             "If you need a new time, just say \"book an appointment\"."))
         return cancel_reset()
 

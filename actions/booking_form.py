@@ -18,10 +18,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import dates
 from actions import secrets as pii
-from actions.api.dataservice import get_client
+from actions.api.gateway import get_gateway
+from actions.api.models import Centre
 from actions.base import set_this_turn
-from actions.booking_data import centers_for, district_name, free_slots, service_names
-from actions.booking_slots import parse_time, slot_matches, start_day
+from actions.booking_slots import (centres_for, districts_of, free_slots, parse_time, slot_items,
+                                   slot_matches, start_day)
 from actions.forms import (STOP_WORDS, CityFormValidation, is_payload, latest_entities,
                            latest_text)
 from actions.i18n import lang_of, t
@@ -100,7 +101,7 @@ class ValidateAppointmentForm(CityFormValidation):
         text = latest_text(tracker)
         was_set, options = set_this_turn(tracker, "service_options")
         if not (was_set and options) and text and not is_payload(text):
-            found = await resolve(get_client(), "services", text, lang)
+            found = await resolve(get_gateway(), "services", text, lang)
             if found.code:
                 return {"booking_service": found.code}
             options = found.options
@@ -116,7 +117,7 @@ class ValidateAppointmentForm(CityFormValidation):
         lang = lang_of(tracker)
         text = latest_text(tracker)
         if text and not is_payload(text):
-            found = await resolve(get_client(), "districts", text, lang)
+            found = await resolve(get_gateway(), "districts", text, lang)
             if found.code:
                 return {"booking_district": found.code}
         dispatcher.utter_message(text=t(lang, *self.hints["booking_district"]))
@@ -132,9 +133,9 @@ class ValidateAppointmentForm(CityFormValidation):
         service, district = tracker.get_slot("booking_service"), tracker.get_slot("booking_district")
         if not (service and district):
             return {}
-        items = await centers_for(service, district, lang_of(tracker))
+        items = await centres_for(service, district, lang_of(tracker))
         choice = pick_center(items, latest_text(tracker))
-        return {"booking_center": choice["id"] if choice else None}
+        return {"booking_center": choice.id if choice else None}
 
     async def validate_booking_center(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -146,9 +147,9 @@ class ValidateAppointmentForm(CityFormValidation):
         if not service:
             return {"booking_center": None}
         # A button from an earlier list may name a centre of another district: take its district.
-        for center in await centers_for(service, None, lang):
-            if center["id"] == value:
-                return {"booking_center": value, "booking_district": center["district"]["code"]}
+        for center in await centres_for(service, None, lang):
+            if center.id == value:
+                return {"booking_center": value, "booking_district": center.district.code}
         dispatcher.utter_message(text=t(lang, "这个地点不办理该业务，请从列出的地点中选择。",
                                         "That place doesn't handle this service; please choose "
                                         "one of the places listed."))
@@ -174,7 +175,7 @@ class ValidateAppointmentForm(CityFormValidation):
         center, service = tracker.get_slot("booking_center"), tracker.get_slot("booking_service")
         if when and center and service:
             start = (day or start_day(tracker)).isoformat()
-            items = (await free_slots(center, service, lang_of(tracker))).get("items", [])
+            items = slot_items(await free_slots(center, service, lang_of(tracker)))
             match = next((s for s in items
                           if s["date"] >= start and slot_matches(s, day, when)), None)
             if match:
@@ -212,7 +213,7 @@ class ValidateAppointmentForm(CityFormValidation):
         center, service = tracker.get_slot("booking_center"), tracker.get_slot("booking_service")
         if not (center and service):
             return {"booking_slot_id": None, "booking_slot_info": None}
-        items = (await free_slots(center, service, lang)).get("items", [])
+        items = slot_items(await free_slots(center, service, lang))
         slot = next((s for s in items if str(s["slot_id"]) == str(value)), None)
         if slot is None:
             dispatcher.utter_message(text=t(lang, "抱歉，这个时间已经约满或已过，请重新选择。",
@@ -288,25 +289,26 @@ class ValidateAppointmentForm(CityFormValidation):
         if service and district and (center is None or self.mode(tracker) == "activation"
                                      or changed & {"booking_service", "booking_district",
                                                    "booking_center"}):
-            items = await centers_for(service, district, lang)
+            items = await centres_for(service, district, lang)
             if not items:
                 out += await self._not_in_district(dispatcher, service, district, lang)
                 center = None
             else:
-                if center and center not in {c["id"] for c in items}:
+                if center and center not in {c.id for c in items}:
                     out.append(SlotSet("booking_center", None))
                     center = None
                 if center is None and len(items) == 1:
                     only = items[0]
-                    center = only["id"]
+                    center = only.id
                     out.append(SlotSet("booking_center", center))
-                    svc = (await service_names(lang)).get(service, service)
+                    svc = await get_gateway().service_name(service, lang)
+                    where = only.district.name if only.district else ""
                     dispatcher.utter_message(text=t(
                         lang,
-                        f"{only['district']['name']}办理{svc}的地点是：{only['name']}"
-                        f"（{only['address']}；{only['hours_summary']}）。",
-                        f"In {only['district']['name']}, {svc} is handled at {only['name']} "
-                        f"({only['address']}; {only['hours_summary']})."))
+                        f"{where}办理{svc}的地点是：{only.name}"
+                        f"（{only.address}；{only.hours_summary}）。",
+                        f"In {where}, {svc} is handled at {only.name} "
+                        f"({only.address}; {only.hours_summary})."))
         info = tracker.get_slot("booking_slot_info")
         if isinstance(info, dict) and (info.get("center") != center
                                        or info.get("service") != service):
@@ -315,11 +317,9 @@ class ValidateAppointmentForm(CityFormValidation):
 
     async def _not_in_district(self, dispatcher: CollectingDispatcher, service: str,
                                district: str, lang: str) -> list[dict[str, Any]]:
-        svc = (await service_names(lang)).get(service, service)
-        where = await district_name(district, lang)
-        others: dict[str, str] = {}
-        for center in await centers_for(service, None, lang):
-            others.setdefault(center["district"]["code"], center["district"]["name"])
+        svc = await get_gateway().service_name(service, lang)
+        where = await get_gateway().district_name(district, lang)
+        others = districts_of(await centres_for(service, None, lang))
         listed = t(lang, "、", ", ").join(others.values())  # all of them: at most 16 short names
         dispatcher.utter_message(text=t(
             lang, f"{where}没有可以办理{svc}的地点。可以在这些区办理：{listed}。",
@@ -328,7 +328,7 @@ class ValidateAppointmentForm(CityFormValidation):
                 SlotSet("booking_slot_id", None), SlotSet("booking_slot_info", None)]
 
 
-def pick_center(items: list[dict], text: str) -> dict | None:
+def pick_center(items: list[Centre], text: str) -> Centre | None:
     """A centre named in a typed answer: its number in the list ("2", "第二个", "the second") or
     part of its name ("陆家嘴")."""
     s = normalize(text).lower().strip(" 。.!")
@@ -340,6 +340,6 @@ def pick_center(items: list[dict], text: str) -> dict | None:
                          r"third|fourth|fifth)\s*(?:个|家|个地方|one)?", s):
         index = int(m[1]) if m[1].isdigit() else ordinals[m[1]]
         return items[index - 1] if 1 <= index <= len(items) else None
-    hits = [c for c in items if s in c["name"].lower() or c["name"].lower() in s]
+    hits = [c for c in items if s in c.name.lower() or c.name.lower() in s]
     return hits[0] if len(hits) == 1 else None
 

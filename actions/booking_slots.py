@@ -1,5 +1,6 @@
-"""Free appointment times: which ones to offer as buttons, the time a citizen typed, and the
-Idempotency-Key that keeps a repeated "yes" from booking twice."""
+"""What can be booked where: the centres handling a service, their free times, which of them to
+offer as buttons, the time a citizen typed, and the Idempotency-Key that keeps a repeated "yes"
+from booking twice. Free times are plain dicts (slot_id, date, start, end): they go into slots."""
 from __future__ import annotations
 
 import base64
@@ -11,12 +12,41 @@ from datetime import date, datetime
 from rasa_sdk import Tracker
 
 from actions import dates
+from actions.api.dataservice import NotFound
+from actions.api.gateway import get_gateway
+from actions.api.models import Centre, Slots
 from actions.forms import is_payload
 from privacy.parsing import normalize
 
 MAX_SLOT_BUTTONS = 6
 SLOTS_PER_DAY = 3
 BOOKING_DAYS = 14  # GET /v1/slots lists the next two weeks
+
+
+async def centres_for(service: str, district: str | None, lang: str) -> list[Centre]:
+    """The centres handling the service (in one district); none for an unknown code."""
+    try:
+        return await get_gateway().centres(lang, district=district, service=service)
+    except NotFound:
+        return []
+
+
+async def free_slots(centre: str, service: str, lang: str) -> Slots | None:
+    """The next two weeks' free times; None for a stale centre, or one that no longer handles
+    the service."""
+    try:
+        return await get_gateway().slots(centre, service, lang)
+    except NotFound:
+        return None
+
+
+def districts_of(centres: list[Centre]) -> dict[str, str]:
+    """{district code: name} of the centres, in their order."""
+    return {c.district.code: c.district.name for c in centres if c.district}
+
+
+def slot_items(slots: Slots | None) -> list[dict]:
+    return [s.dict() for s in slots.items] if slots else []
 
 
 def _spread(items: list[dict], n: int) -> list[dict]:

@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import secrets as pii
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.booking_data import service_detail
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import Booking
 from actions.booking_form import APPOINTMENT_FORM, appointment_reset
 from actions.booking_slots import idempotency_key
 from actions.i18n import lang_of, t
@@ -49,9 +50,8 @@ class ActionBookAppointment(Action):
         if not str(slot_id).isdigit():
             return appointment_reset()
         key = idempotency_key(tracker.sender_id, str(slot_id), tracker.get_slot("booking_attempt"))
-        body = {"slot_id": int(slot_id), "name": name, "phone": phone, "language": lang}
         try:
-            booking = await get_client().post("/v1/appointments", body, idempotency_key=key)
+            booking = await get_gateway().book(int(slot_id), name, phone, lang, idempotency_key=key)
         except (NotFound, Rejected) as exc:
             code = exc.code if isinstance(exc, Rejected) else "slot_not_found"
             if code in ("slot_full", "slot_in_past", "slot_not_found"):
@@ -76,9 +76,8 @@ class ActionBookAppointment(Action):
             return [SlotSet("booking_confirmed", None)]
         documents: list[str] = []
         try:
-            documents = list(((await service_detail(booking["service"]["code"], lang)) or {})
-                             .get("documents", []))
-        except DataServiceUnavailable:
+            documents = (await get_gateway().service(booking.service.code, lang)).documents
+        except (DataServiceUnavailable, NotFound):
             pass
         dispatcher.utter_message(text=booking_message(booking, documents,
                                                       tracker.get_slot("contact_phone_last4")
@@ -86,18 +85,17 @@ class ActionBookAppointment(Action):
         return appointment_reset()
 
 
-def booking_message(booking: dict, documents: list[str], last4: str, lang: str) -> str:
-    center, slot = booking["center"], booking["slot"]
-    phone = center.get("phone")
-    where_zh = f"{center['name']}（{center['address']}" + (f"，电话 {phone}）" if phone else "）")
-    where_en = f"{center['name']} ({center['address']}" + (f", tel. {phone})" if phone else ")")
+def booking_message(booking: Booking, documents: list[str], last4: str, lang: str) -> str:
+    center, slot, phone = booking.center, booking.slot.dict(), booking.center.phone
+    where_zh = f"{center.name}（{center.address}" + (f"，电话 {phone}）" if phone else "）")
+    where_en = f"{center.name} ({center.address}" + (f", tel. {phone})" if phone else ")")
     bring = "\n".join(f"- {d}" for d in documents)
-    zh = (f"预约成功！预约号：{booking['booking_no']}\n业务：{booking['service']['name']}\n"
+    zh = (f"预约成功！预约号：{booking.booking_no}\n业务：{booking.service.name}\n"
           f"地点：{where_zh}\n时间：{when_label(slot, 'zh')}\n"
           + (f"请携带：\n{bring}\n" if bring else "")
           + f"如需取消，请告诉我预约号和手机号后四位（尾号 {last4}）。")
-    en = (f"You're booked! Booking number: {booking['booking_no']}\n"
-          f"Service: {booking['service']['name']}\nWhere: {where_en}\n"
+    en = (f"You're booked! Booking number: {booking.booking_no}\n"
+          f"Service: {booking.service.name}\nWhere: {where_en}\n"
           f"When: {when_label(slot, 'en')}\n"
           + (f"Please bring:\n{bring}\n" if bring else "")
           + f"To cancel, tell me the booking number and the last 4 digits of your mobile "

@@ -121,7 +121,7 @@ def domain_files() -> dict[str, dict]:
 
 
 def render_response(name: str, slots: dict[str, Any]) -> str:
-    """A domain response as Rasa's NLG renders it: the first variation whose slot conditions hold."""
+    """A domain response as Rasa's NLG renders it: the first variation whose conditions hold."""
     variations = next(d["responses"][name] for d in domain_files().values()
                       if name in (d.get("responses") or {}))
     for variation in variations:

@@ -4,8 +4,9 @@ The `Conversation` driver below stands in for Rasa's form machinery (test_applic
 it too): per user message it runs action_extract_context, applies the slot mappings of
 bot/domain/appointments.yml and applications.yml (from_entity, from_text, from_intent with their
 conditions), calls validate_<form> with the candidates (the pre-filled slots at activation), asks
-for the next empty required slot the way Rasa does (action_ask_<form>_<slot>, utter_ask_<form>_<slot>,
-action_ask_<slot>, utter_ask_<slot>; a response in the conversation's language), and runs the
+for the next empty required slot the way Rasa does (action_ask_<form>_<slot>,
+utter_ask_<form>_<slot>, action_ask_<slot>, utter_ask_<slot>; a response in the conversation's
+language), and runs the
 submit action when the form is done, following a FollowupAction back into the form. A validation
 that extracts nothing is a rejection (a rule would answer), as in Rasa.
 """
@@ -24,10 +25,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import (applications, booking_asks, booking_cancel, booking_form, booking_slots,
                      booking_submit)
 from actions import secrets as pii
-from actions.api.dataservice import get_client
+from actions.api.gateway import get_gateway
 from actions.context import ActionExtractContext
 from privacy.parsing import find_last4
 from tests.actions.conftest import ROOT, entity, render_response
+
+
+
+def raw():
+    """The tests' own requests (setting the scene) go straight through the gateway's transport."""
+    return get_gateway().transport
 
 pytestmark = pytest.mark.asyncio
 
@@ -274,13 +281,13 @@ def assert_no_clear_phone(conv: Conversation, phone: str = PHONE) -> None:
 
 
 async def free(center: str, service: str, lang: str = "zh") -> list[dict]:
-    data = await get_client().get("/v1/slots", params={"center": center, "service": service,
+    data = await raw().get("/v1/slots", params={"center": center, "service": service,
                                                        "lang": lang})
     return data["items"]
 
 
 async def book_directly(slot_id: int, phone: str = "13900001111", name: str = "测试") -> dict:
-    return await get_client().post("/v1/appointments", {"slot_id": slot_id, "name": name,
+    return await raw().post("/v1/appointments", {"slot_id": slot_id, "name": name,
                                                         "phone": phone, "language": "zh"},
                                    idempotency_key=f"test-{uuid.uuid4().hex}")
 
@@ -358,7 +365,7 @@ async def test_book_end_to_end_zh():
     assert done.startswith("预约成功！预约号：AP")
     assert "请携带：" in done and "- 居民身份证" in done and "尾号 5590" in done
     number = done.split("预约号：")[1].split("\n")[0]
-    view = await get_client().post("/v1/appointments/lookup",
+    view = await raw().post("/v1/appointments/lookup",
                                    {"booking_no": number, "phone_last4": "5590"})
     assert view["status"] == "booked" and str(view["slot"]["slot_id"]) == ents[0]["value"]
     # The form's slots are cleared, the phone was never held in the clear.
@@ -468,7 +475,7 @@ async def test_a_new_attempt_after_cancelling_books_again():
     _, messages = await run_action("action_book_appointment",
                                    confirmed_tracker(info, "again-user", attempt="a1"))
     number = messages[0]["text"].split("预约号：")[1].split("\n")[0]
-    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5590"})
+    await raw().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5590"})
     _, messages = await run_action("action_book_appointment",
                                    confirmed_tracker(info, "again-user", attempt="a2"))
     assert number not in messages[0]["text"] and messages[0]["text"].startswith("预约成功")
@@ -695,7 +702,7 @@ async def test_cancel_end_to_end_zh():
     assert [b["payload"] for b in conv.buttons] == ["/affirm", "/deny"]
     await conv.say("是的", "affirm")
     assert conv.texts[-1].startswith(f"已为您取消预约 {number}") and "名额已释放" in conv.texts[-1]
-    view = await get_client().post("/v1/appointments/lookup",
+    view = await raw().post("/v1/appointments/lookup",
                                    {"booking_no": number, "phone_last4": "8888"})
     assert view["status"] == "cancelled"
     assert all(conv.slots[s] is None for s in booking_cancel.CANCEL_SLOTS)
@@ -752,7 +759,7 @@ async def test_cancel_too_many_attempts():
 async def test_cancel_an_already_cancelled_booking():
     booking = await a_booking(phone="13512345555")
     number = booking["booking_no"]
-    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5555"})
+    await raw().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5555"})
     conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
     await conv.say(f"cancel {number}", "cancel_appointment", [entity("booking_no", number)])
     await conv.say("the last 4 digits are 5555")
