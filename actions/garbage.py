@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import GarbageMatch
-from actions.base import AskText, DataAction
+from actions.base import DataAction
 from actions.i18n import lang_of, t
 
 MAX_QUERY_CHARS = 100
@@ -90,15 +90,6 @@ class ValidateGarbageForm(FormValidationAction):
                             tracker: Tracker, domain: dict) -> dict[str, Any]:
         item = " ".join(str(value or "").split())[:MAX_QUERY_CHARS]
         return {"item": item or None}
-
-
-class ActionAskItem(AskText):
-    zh = "请问是什么东西要扔？比如“电池”“奶茶杯”“香蕉皮”。"
-    en = ("Which item do you want to throw away? e.g. \"battery\", \"milk tea cup\", "
-          "\"banana peel\".")
-
-    def name(self) -> str:
-        return "action_ask_garbage_form_item"
 
 
 class ActionGarbageSorting(DataAction):

@@ -120,3 +120,20 @@ def texts(dispatcher: CollectingDispatcher) -> list[str]:
 
 def slot_events(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def domain_files() -> dict[str, dict]:
+    """bot/domain/*.yml by file name."""
+    import yaml
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            for p in sorted((ROOT / "bot" / "domain").glob("*.yml"))}
+
+
+def render_response(name: str, slots: dict[str, Any]) -> str:
+    """A domain response as Rasa's NLG renders it: the first variation whose conditions hold."""
+    variations = next(d["responses"][name] for d in domain_files().values()
+                      if name in (d.get("responses") or {}))
+    for variation in variations:
+        if all(slots.get(c["name"]) == c["value"] for c in variation.get("condition") or []):
+            return variation["text"]
+    raise AssertionError(f"{name}: no variation for the slots {slots}")
