@@ -113,9 +113,3 @@ class Transport:
             raise Rejected(resp.status_code, err.get("code", "rejected"), err.get("message", ""))
         return resp.json()
 
-
-def get_client() -> Transport:
-    """Transitional: the raw transport for appointments.py/applications.py until they move onto
-    the gateway's methods (then this goes). Every other module calls actions/api/gateway.py."""
-    from actions.api.gateway import get_gateway  # the gateway imports this module
-    return get_gateway().transport
