@@ -9,8 +9,9 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions import dates
+from actions.center_wording import day_label, holiday_date
 from actions.centers import (ActionAnswerCenterQuestion, ActionAskCenterFormDistrict,
-                             ActionShowMoreCenters, ValidateCenterForm, day_label, holiday_date)
+                             ActionShowMoreCenters, ValidateCenterForm)
 from tests.actions.conftest import after_form, entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio

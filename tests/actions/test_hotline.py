@@ -9,11 +9,12 @@ import pytest
 import yaml
 from rasa_sdk.events import SlotSet
 
-from actions.hotline import (
-    REPORT_SLOTS, ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation,
-    ActionAskReportConfirmed, ActionAskTicketNo, ActionCheckTicketStatus,
-    ActionResetReportIssueForm, ActionSubmitReportIssue, QUESTION_INTENTS, ValidateReportIssueForm,
-    ValidateTicketStatusForm, describes_problem, legacy_issue_type, mask_mobiles, match_issue_type)
+from actions.hotline import (ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation,
+                             QUESTION_INTENTS, ValidateReportIssueForm)
+from actions.issue_words import describes_problem, mask_mobiles, match_issue_type
+from actions.report_submit import (REPORT_SLOTS, ActionAskReportConfirmed, ActionResetReportIssueForm,
+                                   ActionSubmitReportIssue, legacy_issue_type)
+from actions.ticket_status import ActionAskTicketNo, ActionCheckTicketStatus, ValidateTicketStatusForm
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio

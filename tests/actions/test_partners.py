@@ -11,10 +11,10 @@ from rasa_sdk.events import SlotSet
 
 from actions.centers import ActionShowMoreCenters
 from actions.partners import (
-    ActionAskCardNo, ActionAskUtilityAccountNo, ActionAskUtilityKind, ActionAskUtilityPhoneLast4,
-    ActionCheckTransportCard, ActionCheckUtilityBill, ActionResetUtilityBillForm,
-    ValidateTransportCardForm, ValidateUtilityBillForm, account_number, card_number,
-    match_utility_kind, phone_last4)
+    ActionAskUtilityAccountNo, ActionAskUtilityKind, ActionAskUtilityPhoneLast4,
+    ActionCheckUtilityBill, ActionResetUtilityBillForm, ValidateUtilityBillForm, account_number,
+    card_number, match_utility_kind, phone_last4)
+from actions.transport_card import ActionAskCardNo, ActionCheckTransportCard, ValidateTransportCardForm
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio

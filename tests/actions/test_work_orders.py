@@ -13,8 +13,8 @@ from rasa_sdk.events import SlotSet
 
 from actions import work_orders
 from actions.api.gateway import get_gateway
-from actions.hotline import (ActionAskIssueCategory, ActionAskReportConfirmed,
-                             ActionSubmitReportIssue, ValidateReportIssueForm)
+from actions.hotline import ActionAskIssueCategory, ValidateReportIssueForm
+from actions.report_submit import ActionAskReportConfirmed, ActionSubmitReportIssue
 from actions.out_of_context import ActionInformWithoutContext
 from actions.work_orders import OTHER
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
