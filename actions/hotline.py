@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
-from actions.base import AskText, set_this_turn
+from actions.base import set_this_turn
 from actions.i18n import lang_of, t
 from actions.issue_words import describes_problem, mask_mobiles
 from actions.resolution import resolve
@@ -327,24 +327,6 @@ def _found_in_text(tracker: Tracker, result: dict | None) -> list[dict]:
     if district and not tracker.get_slot("issue_district"):
         events.append(SlotSet("issue_district", district))
     return events
-
-
-class ActionAskIssueLocation(AskText):
-    zh = "问题发生在哪里？请告诉我具体位置，比如路名门牌号或路口，例如“漕溪北路和南丹路路口”。"
-    en = ("Where exactly is the problem? Please give a street and number or a junction, e.g. "
-          "\"Caoxi North Road and Nandan Road\".")
-
-    def name(self) -> str:
-        return "action_ask_report_issue_form_issue_location"
-
-
-class ActionAskIssueDescription(AskText):
-    zh = "请简单描述一下问题：发生了什么、持续多久了、造成了什么影响。"
-    en = ("Please describe the problem in a sentence or two: what is happening, since when, "
-          "and how it affects people.")
-
-    def name(self) -> str:
-        return "action_ask_report_issue_form_issue_description"
 
 
 class ActionAskDistrict(Action):

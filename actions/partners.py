@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Bill, Bills, Provenance
-from actions.base import AskText, DataAction
+from actions.base import DataAction
 from actions.dates import local_time
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
@@ -193,15 +193,6 @@ class ActionAskUtilityAccountNo(Action):
             f"What is your{en_label} account number? It is printed on your bill or payment "
             "record (usually 10 digits)."))
         return []
-
-
-class ActionAskUtilityPhoneLast4(AskText):
-    zh = "为核实身份，请输入在缴费单位登记的手机号码后四位。这个号码只用于本次查询，不会保存。"
-    en = ("To check it's your account, please type the last 4 digits of the phone number "
-          "registered with the company. They are used for this look-up only and not kept.")
-
-    def name(self) -> str:
-        return "action_ask_utility_bill_form_utility_phone_last4"
 
 
 class ActionCheckUtilityBill(DataAction):

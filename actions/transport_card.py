@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import TransportCard, Trip
-from actions.base import AskText, DataAction
+from actions.base import DataAction
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 from actions.partners import card_number, money, provenance_line
@@ -32,14 +32,6 @@ class ValidateTransportCardForm(FormValidationAction):
                 "A transport card number is the 11-digit number on the back of the card. "
                 "Please check it."))
         return {"card_no": number}
-
-
-class ActionAskCardNo(AskText):
-    zh = "请告诉我交通卡卡号（卡片背面的 11 位数字）。"
-    en = "What is your transport card number? It's the 11-digit number on the back of the card."
-
-    def name(self) -> str:
-        return "action_ask_transport_card_form_card_no"
 
 
 class ActionCheckTransportCard(DataAction):
