@@ -24,9 +24,12 @@ class ActionCalls:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def calls(self, sender: str) -> list[str]:
-        """The actions run for `sender` so far, in order."""
+        """The actions run so far, in order, for the conversation of `sender` (a channel names it
+        with a prefix, e.g. `rest:<integrator>:<sender>`)."""
         with self._lock:
-            return list(self._calls[sender])
+            return [name for conversation, names in self._calls.items()
+                    if conversation == sender or conversation.endswith(":" + sender)
+                    for name in names]
 
     def close(self) -> None:
         self.server.shutdown()
