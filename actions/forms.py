@@ -262,11 +262,8 @@ class AskAction(Action, ABC):
 
 
 class VerifiedByPhoneLast4(CityFormValidation):
-    """A form whose `phone_last4` slot is the verification factor of a lookup."""
-
-    @abstractmethod
-    def name(self) -> str:
-        """validate_<form>."""
+    """A form whose `phone_last4` slot is the verification factor of a lookup (abstract like its
+    base: `name` is left to the form)."""
 
     async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
