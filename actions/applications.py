@@ -21,8 +21,7 @@ from actions import dates
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import Application
-from actions.forms import (CityFormValidation, is_payload, latest_entities, latest_text,
-                           locked_message)
+from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
 from actions.i18n import lang_of, t, unavailable
 from actions.labels import day_label, moment_label
 from privacy.parsing import normalize
@@ -50,7 +49,7 @@ def find_application_no(text: str, answering: bool) -> str | None:
     return None
 
 
-class ValidateApplicationStatusForm(CityFormValidation):
+class ValidateApplicationStatusForm(VerifiedByPhoneLast4):
     form = FORM
 
     def name(self) -> str:
@@ -71,13 +70,7 @@ class ValidateApplicationStatusForm(CityFormValidation):
 
     async def extract_application_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
-        if self.mode(tracker) == "resume" or latest_entities(tracker, "application_no"):
-            return {}
-        answering = self.answering(tracker, "application_no")
-        found = find_application_no(latest_text(tracker), answering)
-        if found:
-            return {"application_no": found}
-        return {"application_no": None} if answering and not self.interrupted(tracker) else {}
+        return self.extract_reference(tracker, "application_no", find_application_no)
 
     async def validate_application_no(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -86,14 +79,6 @@ class ValidateApplicationStatusForm(CityFormValidation):
             return {"application_no": number}
         dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["application_no"]))
         return {"application_no": None}
-
-    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        return self.extract_last4(tracker)
-
-    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self.validate_last4(value, dispatcher, tracker)
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -17,8 +17,7 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import Booking
 from actions.booking_slots import slot_started
-from actions.forms import (CityFormValidation, is_payload, latest_entities, latest_text,
-                           locked_message)
+from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
 from actions.i18n import lang_of, t, unavailable
 from actions.labels import when_label
 from privacy.parsing import TRY_LATER_OR_CALL, normalize
@@ -53,7 +52,7 @@ def booking_summary(view: Booking) -> dict:
             "service": view.service.name}
 
 
-class ValidateCancelAppointmentForm(CityFormValidation):
+class ValidateCancelAppointmentForm(VerifiedByPhoneLast4):
     form = CANCEL_FORM
 
     def name(self) -> str:
@@ -74,14 +73,7 @@ class ValidateCancelAppointmentForm(CityFormValidation):
 
     async def extract_booking_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
-        mode = self.mode(tracker)
-        if mode == "resume" or latest_entities(tracker, "booking_no"):
-            return {}
-        answering = self.answering(tracker, "booking_no")
-        found = find_booking_no(latest_text(tracker), answering)
-        if found:
-            return {"booking_no": found}
-        return {"booking_no": None} if answering and not self.interrupted(tracker) else {}
+        return self.extract_reference(tracker, "booking_no", find_booking_no)
 
     async def validate_booking_no(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -90,14 +82,6 @@ class ValidateCancelAppointmentForm(CityFormValidation):
             return {"booking_no": number}
         dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["booking_no"]))
         return {"booking_no": None}
-
-    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        return self.extract_last4(tracker)
-
-    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self.validate_last4(value, dispatcher, tracker)
 
     async def validate_cancel_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Callable
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -170,6 +170,18 @@ class CityFormValidation(FormValidationAction):
         return [*self.reset_events(), SlotSet(first, None), SlotSet(REQUESTED_SLOT, None)]
 
     # -- slot helpers shared by several forms ------------------------------------------------
+    def extract_reference(self, tracker: Tracker, slot: str,
+                          find: Callable[[str, bool], str | None]) -> dict[str, Any]:
+        """A reference number (booking, application) read from the text by `find(text,
+        answering)`; an entity of the slot's name is mapped by the domain instead."""
+        if self.mode(tracker) == "resume" or latest_entities(tracker, slot):
+            return {}
+        answering = self.answering(tracker, slot)
+        found = find(latest_text(tracker), answering)
+        if found:
+            return {slot: found}
+        return {slot: None} if answering and not self.interrupted(tracker) else {}
+
     def extract_last4(self, tracker: Tracker, slot: str = "phone_last4") -> dict[str, Any]:
         """The phone's last 4 digits from the text (an entity is mapped by the domain).
 
@@ -247,3 +259,16 @@ class AskAction(Action, ABC):
             _refused(self.name(), exc)
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet(REQUESTED_SLOT, None)]
+
+
+class VerifiedByPhoneLast4(CityFormValidation):
+    """A form whose `phone_last4` slot is the verification factor of a lookup (abstract like its
+    base: `name` is left to the form)."""
+
+    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        return self.extract_last4(tracker)
+
+    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self.validate_last4(value, dispatcher, tracker)
