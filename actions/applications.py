@@ -18,17 +18,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dates
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.appointments import (CityFormValidation, day_label, extract_last4,
-                                  is_payload, latest_entities, latest_text, locked_message,
-                                  normalize, validate_last4)
-from actions.base import AskText
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import Application
+from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
 from actions.i18n import lang_of, t, unavailable
+from actions.labels import day_label, moment_label
+from privacy.parsing import normalize
 
 FORM = "application_status_form"
 _APPLICATION_NO = re.compile(r"(?<![A-Za-z0-9])[Ss]\s*[Hh][\s-]*((?:\d[\s-]*){12}\d)(?!\d)")
 _BARE_DIGITS = re.compile(r"(?:\d[\s-]*){12}\d")
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 OPEN_STATUSES = {"submitted", "under_review", "need_more_documents", "approved", "ready_for_pickup"}
 
 
@@ -49,7 +49,7 @@ def find_application_no(text: str, answering: bool) -> str | None:
     return None
 
 
-class ValidateApplicationStatusForm(CityFormValidation):
+class ValidateApplicationStatusForm(VerifiedByPhoneLast4):
     form = FORM
 
     def name(self) -> str:
@@ -70,13 +70,7 @@ class ValidateApplicationStatusForm(CityFormValidation):
 
     async def extract_application_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
-        if self.mode(tracker) == "resume" or latest_entities(tracker, "application_no"):
-            return {}
-        answering = self.answering(tracker, "application_no")
-        found = find_application_no(latest_text(tracker), answering)
-        if found:
-            return {"application_no": found}
-        return {"application_no": None} if answering and not self.interrupted(tracker) else {}
+        return self.extract_reference(tracker, "application_no", find_application_no)
 
     async def validate_application_no(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -85,32 +79,6 @@ class ValidateApplicationStatusForm(CityFormValidation):
             return {"application_no": number}
         dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["application_no"]))
         return {"application_no": None}
-
-    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        return extract_last4(self, tracker)
-
-    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return validate_last4(self, value, dispatcher, tracker)
-
-
-class ActionAskApplicationNo(AskText):
-    zh = "请问受理编号是多少？编号为 SH 加 13 位数字（例如 SH2026110500123），印在受理回执上。"
-    en = ("What is the application number? It is SH followed by 13 digits (e.g. SH2026110500123) "
-          "and is printed on your acceptance receipt.")
-
-    def name(self) -> str:
-        return "action_ask_application_no"
-
-
-class ActionAskApplicationFormPhoneLast4(AskText):
-    zh = "为保护您的隐私，请提供申请时所留手机号的后四位。"
-    en = ("To protect your privacy: what are the last 4 digits of the mobile number given on the "
-          "application?")
-
-    def name(self) -> str:
-        return "action_ask_application_status_form_phone_last4"
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -123,34 +91,32 @@ def _moment(value: str | None) -> datetime | None:
     return moment.astimezone(dates.SHANGHAI) if moment.tzinfo else moment
 
 
-def status_message(data: dict, lang: str) -> str:
-    service = (data.get("service") or {}).get("name") or (data.get("service") or {}).get("code", "")
-    status = data.get("status") or {}
-    history = data.get("history") or []
-    latest = history[-1] if history else None
-    lines = [t(lang, f"受理编号 {data['application_no']}（{service}）",
-               f"Application {data['application_no']} ({service})"),
-             t(lang, f"当前状态：{status.get('label', '')}", f"Status: {status.get('label', '')}")]
-    if latest and latest.get("note"):
-        at = _moment(latest.get("at"))
-        when = t(lang, f"{at.month}月{at.day}日 {at:%H:%M}",
-                 f"{at.day} {MONTHS_EN[at.month - 1]} {at:%H:%M}") if at else ""
-        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
-                       f"Latest update ({when}): {latest['note']}"))
-    expected = _moment(data.get("expected_done_at"))
-    if expected and status.get("code") in OPEN_STATUSES:
+def status_message(data: Application, lang: str) -> str:
+    service = data.service.name or data.service.code
+    status = data.status
+    latest = data.history[-1] if data.history else None
+    lines = [t(lang, f"受理编号 {data.application_no}（{service}）",
+               f"Application {data.application_no} ({service})"),
+             t(lang, f"当前状态：{status.label}", f"Status: {status.label}")]
+    if latest and latest.note:
+        at = _moment(latest.at)
+        when = moment_label(at, lang) if at else ""
+        lines.append(t(lang, f"最新进展（{when}）：{latest.note}",
+                       f"Latest update ({when}): {latest.note}"))
+    expected = _moment(data.expected_done_at)
+    if expected and status.code in OPEN_STATUSES:
         lines.append(t(lang, f"预计办结：{day_label(expected.date(), lang)}",
                        f"Expected completion: {day_label(expected.date(), lang)}"))
-    center = data.get("center")
+    center = data.center
     if center:
-        phone = center.get("phone")
+        phone = center.phone
         lines.append(t(lang,
-                       f"受理地点：{center['name']}（{center['address']}"
+                       f"受理地点：{center.name}（{center.address}"
                        + (f"，电话 {phone}）" if phone else "）"),
-                       f"Centre: {center['name']} ({center['address']}"
+                       f"Centre: {center.name} ({center.address}"
                        + (f", tel. {phone})" if phone else ")")))
-    note = data.get("note")
-    if note and (not latest or note != latest.get("note")):
+    note = data.note
+    if note and (not latest or note != latest.note):
         lines.append(t(lang, f"说明：{note}", f"Note: {note}"))
     return "\n".join(lines)
 
@@ -169,9 +135,7 @@ class ActionCheckApplicationStatus(Action):
         if not (number and last4):
             return done
         try:
-            data = await get_client().post("/v1/applications/lookup",
-                                           {"application_no": number, "phone_last4": last4},
-                                           params={"lang": lang})
+            data = await get_gateway().lookup_application(number, last4, lang)
         except (NotFound, Rejected) as exc:
             if isinstance(exc, Rejected) and exc.status == 429:
                 dispatcher.utter_message(text=locked_message(lang))

@@ -1,5 +1,5 @@
-"""Base classes for actions (calling the data service: an outage becomes a polite bilingual reply;
-fixed-text questions) and what this turn set on the tracker."""
+"""The base of actions that answer from the data service (an outage becomes a polite bilingual
+reply) and what this turn set on the tracker. Forms have their own layer: actions/forms.py."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +9,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, get_client
-from actions.i18n import lang_of, t, unavailable
+from actions.api.dataservice import DataServiceUnavailable
+from actions.api.gateway import DataServiceGateway, get_gateway
+from actions.i18n import lang_of, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +37,8 @@ class DataAction(Action, ABC):
             return []
 
     @property
-    def client(self):
-        return get_client()
-
-
-class AskText(Action, ABC):
-    """A form question with a fixed bilingual text (kept in code like every other question)."""
-
-    zh = ""
-    en = ""
-
-    @abstractmethod
-    def name(self) -> str:
-        """action_ask_<slot> or action_ask_<form>_<slot>."""
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=t(lang_of(tracker), self.zh, self.en))
-        return []
+    def gateway(self) -> DataServiceGateway:
+        return get_gateway()
 
 
 def events_this_turn(tracker: Tracker) -> list[dict]:

@@ -10,11 +10,13 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from privacy.parsing import MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_ZH
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_ZH_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
-_EN_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+# 周天 is Sunday; 周末 (the weekend) starts on Saturday.
+_ZH_DAYS = {c: i for i, c in enumerate(WEEKDAYS_ZH)} | {"天": 6, "末": 5}
+_EN_DAYS = {name[:3].lower(): i for i, name in enumerate(WEEKDAYS_EN)}
+_MONTHS = {name[:3].lower(): i + 1 for i, name in enumerate(MONTHS_EN)}
 
 
 def today() -> date:

@@ -12,8 +12,10 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, Rejected, get_client
-from actions.base import AskText, DataAction
+from actions.api.dataservice import DataServiceUnavailable, Rejected
+from actions.api.gateway import get_gateway
+from actions.api.models import GarbageMatch
+from actions.base import DataAction
 from actions.i18n import lang_of, t
 
 MAX_QUERY_CHARS = 100
@@ -22,23 +24,21 @@ MAX_ITEMS = 3
 RUNNER_UP_GAP = 10.0
 
 
-async def classify(query: str, lang: str, limit: int = 3) -> list[dict]:
+async def classify(query: str, lang: str, limit: int = 3) -> list[GarbageMatch]:
     query = " ".join((query or "").split())[:MAX_QUERY_CHARS]
     if not query:
         return []
-    data = await get_client().get("/v1/garbage/classify",
-                                  params={"q": query, "lang": lang, "limit": limit})
-    return data.get("matches", [])
+    return await get_gateway().classify_garbage(query, lang, limit)
 
 
-def item_button(match: dict) -> dict:
-    item = str(match["item"]).replace('"', "")
-    return {"title": match["item"], "payload": f'/ask_garbage_sorting{{"item": "{item}"}}'}
+def item_button(match: GarbageMatch) -> dict:
+    item = match.item.replace('"', "")
+    return {"title": match.item, "payload": f'/ask_garbage_sorting{{"item": "{item}"}}'}
 
 
-def render_answer(query: str, matches: list[dict], lang: str) -> tuple[str, list[dict]]:
+def render_answer(query: str, matches: list[GarbageMatch], lang: str) -> tuple[str, list[dict]]:
     """The reply text and its buttons for the classifier's matches."""
-    confident = [m for m in matches if m.get("confident")]
+    confident = [m for m in matches if m.confident]
     if not confident:
         if matches:
             return (t(lang,
@@ -52,17 +52,17 @@ def render_answer(query: str, matches: list[dict], lang: str) -> tuple[str, list
                   "\"plastic bottle\", \"battery\" or \"leftover rice\"."), [])
     top = confident[0]
     text = t(lang,
-             f"{top['item']}属于【{top['category_name']}】，请投放到{top['bin']}。\n{top['tip']}",
-             f"{top['item'][:1].upper()}{top['item'][1:]}: {top['category_name']} - put it in "
-             f"the {top['bin']}.\n{top['tip']}")
+             f"{top.item}属于【{top.category_name}】，请投放到{top.bin}。\n{top.tip}",
+             f"{top.item[:1].upper()}{top.item[1:]}: {top.category_name} - put it in "
+             f"the {top.bin}.\n{top.tip}")
     others = [m for m in confident[1:]
-              if m["category"] != top["category"] and top["score"] - m["score"] <= RUNNER_UP_GAP]
+              if m.category != top.category and top.score - m.score <= RUNNER_UP_GAP]
     if others:
         other = others[0]
         text += t(lang,
-                  f"\n（如果您指的是“{other['item']}”，它属于{other['category_name']}，投放到{other['bin']}。）",
-                  f"\n(If you meant \"{other['item']}\": that is {other['category_name']}, "
-                  f"{other['bin']}.)")
+                  f"\n（如果您指的是“{other.item}”，它属于{other.category_name}，投放到{other.bin}。）",
+                  f"\n(If you meant \"{other.item}\": that is {other.category_name}, "
+                  f"{other.bin}.)")
     return text, []
 
 
@@ -84,21 +84,12 @@ class ValidateGarbageForm(FormValidationAction):
             matches = await classify(text, lang_of(tracker))
         except (DataServiceUnavailable, Rejected):
             return {}
-        return {"item": text} if any(m.get("confident") for m in matches) else {}
+        return {"item": text} if any(m.confident for m in matches) else {}
 
     async def validate_item(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: dict) -> dict[str, Any]:
         item = " ".join(str(value or "").split())[:MAX_QUERY_CHARS]
         return {"item": item or None}
-
-
-class ActionAskItem(AskText):
-    zh = "请问是什么东西要扔？比如“电池”“奶茶杯”“香蕉皮”。"
-    en = ("Which item do you want to throw away? e.g. \"battery\", \"milk tea cup\", "
-          "\"banana peel\".")
-
-    def name(self) -> str:
-        return "action_ask_garbage_form_item"
 
 
 class ActionGarbageSorting(DataAction):

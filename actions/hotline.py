@@ -1,4 +1,5 @@
-"""12345 hotline: report a city problem (report_issue_form) and follow a ticket (ticket_status_form).
+"""12345 hotline: report a city problem (report_issue_form; its words in actions/issue_words.py, its
+summary and submission in actions/report_submit.py; following a ticket: actions/ticket_status.py).
 
 The report starts from the citizen's own words: the whole first message is the description when
 it says what is wrong, the data service classifies it in the work-order taxonomy
@@ -12,27 +13,23 @@ filled from the words, silently ("other" when unclear).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected, get_client
-from actions.base import AskText, DataAction, set_this_turn
-from actions.dates import SHANGHAI, local_time
-from actions.i18n import lang_of, t, unavailable
-from actions.resolution import resolve
 from actions import work_orders
-from actions.work_orders import OTHER, channel_of
-from privacy import redact_text
+from actions.api.dataservice import DataServiceUnavailable
+from actions.api.gateway import get_gateway
+from actions.base import set_this_turn
+from actions.i18n import lang_of, t
+from actions.issue_words import describes_problem, mask_mobiles
+from actions.resolution import resolve
+from actions.work_orders import OTHER
 
-REPORT_SLOTS = ["issue_type", "issue_location", "issue_district", "issue_description",
-                "report_confirmed", "issue_category", "category_options", "ticket_type"]
 # Slots the report's validation sets besides its required ones (rasa-sdk returns only those).
 SIDE_SLOTS = ("category_options", "ticket_type")
-TICKET_NO = re.compile(r"12345-\d{8}-[0-9A-Z]{4,8}")
 DESCRIPTION_MAX = 2000  # limits of POST /v1/tickets
 LOCATION_MAX = 200
 # Intents that are never an answer to a form question: stop, help, a garbage question.
@@ -45,105 +42,6 @@ QUESTION_INTENTS = frozenset({"ask_office_hours", "ask_service_fee", "ask_servic
                               "ask_processing_time"})
 # Marks an answer to "which district?" that the context action could not resolve.
 UNRESOLVED = "?unresolved:"
-
-# Words that say "I want to report something" without saying what: a first message made only of
-# them (plus the issue-type word) does not describe the problem yet.
-_GENERIC = re.compile(
-    r"我要|我想|想要|投诉|投訴|举报|舉報|反映|反應|报修|報修|报个修|一下|这个|那个|问题|問題|打电话|帮我|请问|"
-    r"怎么|怎样|找谁|热线|市民|诉求|你好|您好|有人|能不能|管管|12345|"
-    r"\b(i|want|would|like|to|need|a|an|the|report|complaint|complain|file|make|about|problem|issue|"
-    r"please|can|how|do|hotline|city|hi|hello|there|is|it|there's)\b",
-    re.I)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# Mainland mobile numbers in free text are masked before they reach a slot or the ticket.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{2})(\d{2})(?![0-9])")
-
-# Free text -> issue-type code. Longer (more specific) keywords weigh more; a tie is "unclear".
-ISSUE_KEYWORDS: dict[str, list[str]] = {
-    "noise": ["噪音", "噪声", "吵", "扰民", "擾民", "广场舞", "施工", "打桩", "装修", "狗叫", "半夜",
-              "夜里", "noise", "noisy", "loud", "construction", "renovation", "drilling", "piling",
-              "square danc", "barking", "music"],
-    "road_damage": ["坑", "路面", "塌陷", "破损", "地砖", "马路", "道路", "路破", "pothole", "road",
-                    "pavement", "paving", "tiles", "collapsed", "crack"],
-    "streetlight": ["路灯", "路燈", "灯不亮", "灯坏", "streetlight", "street light", "street lamp",
-                    "road light", "lamp"],
-    "garbage_collection": ["垃圾", "清运", "垃圾桶", "垃圾厢房", "garbage", "trash", "rubbish", "bins",
-                           "overflowing"],
-    "illegal_parking": ["停车", "停車", "违停", "違停", "乱停", "parking", "parked", "park "],
-    "water_supply": ["停水", "自来水", "水发黄", "水压", "没水", "供水", "tap water", "water supply",
-                     "no water", "yellow water", "water pressure"],
-    "drainage": ["下水道", "排水", "积水", "堵", "淹", "drain", "flood", "sewer", "waterlogged"],
-    "greenery": ["树", "樹", "绿化", "草坪", "tree", "greenery", "grass", "branch"],
-    "public_facility": ["井盖", "窨井", "站牌", "红绿灯", "紅綠燈", "信号灯", "护栏", "座椅", "设施",
-                        "manhole", "bus stop", "traffic light", "bench", "railing", "facility"],
-    "pollution": ["油烟", "油煙", "污染", "废水", "偷排", "臭", "异味", "废气", "pollution", "smoke",
-                  "smell", "fumes", "waste water", "discharg"],
-    "other": ["其他", "其它", "other"],
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure helpers (unit-tested without the data service)
-
-def mask_mobiles(text: str) -> str:
-    return _MOBILE.sub(lambda m: m[1] + "******" + m[4], text)
-
-
-def _keyword_hit(text: str, keyword: str) -> bool:
-    if keyword.isascii():
-        return re.search(r"(?<![a-z])" + re.escape(keyword), text) is not None
-    return keyword in text
-
-
-def match_issue_type(text: str, types: list[dict] | None = None) -> str | None:
-    """The issue-type code a citizen's words point to, or None when unclear.
-
-    `types` is the data service's vocabulary ({"code", "label"}); codes outside it are dropped.
-    """
-    value = " ".join((text or "").split()).lower()
-    if not value:
-        return None
-    known = {t_["code"] for t_ in types} if types else set(ISSUE_KEYWORDS)
-    if value in known:  # a button payload carries the code itself
-        return value
-    for item in types or []:
-        if value == str(item.get("label", "")).lower():
-            return item["code"]
-    scores: dict[str, int] = {}
-    for code, keywords in ISSUE_KEYWORDS.items():
-        if code not in known:
-            continue
-        score = sum(len(k) for k in keywords if _keyword_hit(value, k))
-        if score:
-            scores[code] = score
-    if not scores:
-        return None
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
-
-
-def describes_problem(text: str) -> bool:
-    """Whether a first message says what is wrong (not just "I want to report something")."""
-    rest = _GENERIC.sub(" ", text or "")
-    cjk = len(_CJK.findall(rest))
-    words = len(_LATIN_WORD.findall(rest))
-    return cjk >= 5 or words >= 4 or (cjk >= 3 and words >= 2)
-
-
-def find_ticket_no(text: str) -> str | None:
-    m = TICKET_NO.search((text or "").upper())
-    return m[0] if m else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Data-service look-ups shared by the actions
-
-async def fetch_districts(lang: str) -> list[dict]:
-    data = await get_client().get("/v1/districts", params={"lang": lang})
-    return data.get("items", [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +66,7 @@ async def _district_of(location: str | None, lang: str) -> str | None:
     if not location:
         return None
     try:
-        found = await resolve(get_client(), "districts", location, lang)
+        found = await resolve(get_gateway(), "districts", location, lang)
     except DataServiceUnavailable:
         return None
     return found.code
@@ -431,24 +329,6 @@ def _found_in_text(tracker: Tracker, result: dict | None) -> list[dict]:
     return events
 
 
-class ActionAskIssueLocation(AskText):
-    zh = "问题发生在哪里？请告诉我具体位置，比如路名门牌号或路口，例如“漕溪北路和南丹路路口”。"
-    en = ("Where exactly is the problem? Please give a street and number or a junction, e.g. "
-          "\"Caoxi North Road and Nandan Road\".")
-
-    def name(self) -> str:
-        return "action_ask_report_issue_form_issue_location"
-
-
-class ActionAskIssueDescription(AskText):
-    zh = "请简单描述一下问题：发生了什么、持续多久了、造成了什么影响。"
-    en = ("Please describe the problem in a sentence or two: what is happening, since when, "
-          "and how it affects people.")
-
-    def name(self) -> str:
-        return "action_ask_report_issue_form_issue_description"
-
-
 class ActionAskDistrict(Action):
     def name(self) -> str:
         return "action_ask_report_issue_form_issue_district"
@@ -458,234 +338,10 @@ class ActionAskDistrict(Action):
         lang = lang_of(tracker)
         text = t(lang, "这个位置在哪个区？", "Which district is that in?")
         try:
-            districts = await fetch_districts(lang)
+            districts = await get_gateway().districts(lang)
         except DataServiceUnavailable:
             districts = []
-        buttons = [{"title": d["name"], "payload": f'/inform{{"district": "{d["code"]}"}}'}
+        buttons = [{"title": d.name, "payload": f'/inform{{"district": "{d.code}"}}'}
                    for d in districts]
         dispatcher.utter_message(text=text, buttons=buttons or None)
         return []
-
-
-def ticket_type_of(tracker: Tracker) -> str:
-    """The message type the classification gave (a complaint when it gave none)."""
-    kind = tracker.get_slot("ticket_type")
-    return kind if kind in work_orders.TYPES else "complaint"
-
-
-def legacy_issue_type(tracker: Tracker) -> str:
-    """The older fixed issue type: the citizen's words for it, else "other"."""
-    slot = tracker.get_slot("issue_type") or ""
-    return (slot if slot in ISSUE_KEYWORDS else None) or match_issue_type(slot) or \
-        match_issue_type(tracker.get_slot("issue_description") or "") or "other"
-
-
-def chosen_category_title(tracker: Tracker, lang: str) -> str | None:
-    code = tracker.get_slot("issue_category")
-    items = (tracker.get_slot("category_options") or {}).get("items") or []
-    chosen = next((o for o in items if o.get("code") == code), None)
-    return work_orders.option_title(chosen, lang) if chosen else None
-
-
-class ActionAskReportConfirmed(Action):
-    """The summary the citizen confirms before anything is submitted."""
-
-    def name(self) -> str:
-        return "action_ask_report_issue_form_report_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        lang = lang_of(tracker)
-        district = tracker.get_slot("issue_district")
-        district_name = district
-        try:
-            district_name = next((d["name"] for d in await fetch_districts(lang)
-                                  if d["code"] == district), district)
-        except DataServiceUnavailable:
-            pass
-        location = tracker.get_slot("issue_location")
-        description = tracker.get_slot("issue_description")
-        kind = work_orders.type_name(ticket_type_of(tracker), lang)
-        category = chosen_category_title(tracker, lang) or tracker.get_slot("issue_category")
-        text = t(
-            lang,
-            f"请确认您要向 12345 反映的{kind}：\n- 类别：{category}\n- 区：{district_name}\n"
-            f"- 位置：{location}\n- 描述：{description}\n"
-            "确认提交吗？如需修改，直接告诉我，比如“区是徐汇区”“地址是漕溪北路100号”。",
-            f"Please check your {kind} to 12345:\n- Category: {category}\n- District: {district_name}\n"
-            f"- Location: {location}\n- Description: {description}\n"
-            "Shall I submit it? To change something just tell me, e.g. \"the district is Xuhui\".")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认提交", "Submit"), "payload": "/affirm"},
-            {"title": t(lang, "不提交了", "Don't submit"), "payload": "/deny"},
-        ])
-        return []
-
-
-class ActionSubmitReportIssue(DataAction):
-    def name(self) -> str:
-        return "action_submit_report_issue"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        lang = lang_of(tracker)
-        try:
-            return await self.answer(dispatcher, tracker, domain, lang)
-        except DataServiceUnavailable:
-            # Not filed (as far as we know): the citizen hears so and starts again later.
-            dispatcher.utter_message(text=unavailable(lang))
-            return [SlotSet(slot, None) for slot in REPORT_SLOTS]
-
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict, lang: str) -> list[dict]:
-        # The citizen's own numbers in the free text are not the ticket's business (the tracker
-        # store redacts them too): privacy/.
-        body = {
-            "issue_type": legacy_issue_type(tracker),
-            "type": ticket_type_of(tracker),
-            "category": tracker.get_slot("issue_category"),
-            "description": redact_text(tracker.get_slot("issue_description") or ""),
-            "location": redact_text(tracker.get_slot("issue_location") or ""),
-            "district": tracker.get_slot("issue_district"),
-            "channel": channel_of(tracker),
-            "language": lang,
-        }
-        clear = [SlotSet(slot, None) for slot in REPORT_SLOTS]
-        if not all(body.values()) or tracker.get_slot("report_confirmed") is not True:
-            dispatcher.utter_message(text=t(
-                lang, "抱歉，信息还不完整，没有提交。请再说一次您要反映的问题。",
-                "Sorry, some details were missing, so nothing was submitted. Please tell me "
-                "the problem again."))
-            return clear
-        try:
-            ticket = await self.client.post("/v1/tickets", body)
-        except Rejected:
-            dispatcher.utter_message(text=t(
-                lang, "抱歉，系统没有接受这条诉求，没有提交成功。您可以换个说法再试，或直接拨打 12345 市民服务热线反映。",
-                "Sorry, the report was not accepted, so nothing was filed. Please try again in "
-                "other words, or call the 12345 citizen hotline."))
-            return clear
-        expected = ticket.get("expected_response") or {}
-        number = ticket["ticket_no"]
-        dispatcher.utter_message(text=t(
-            lang,
-            f"已提交！您的 12345 工单号是 {number}（状态：{ticket.get('status_label', '已受理')}）。\n"
-            f"{expected.get('zh') or expected.get('text', '')}\n"
-            f"请保存好工单号。想了解进度，随时对我说“查询工单 {number}”，或拨打 12345 市民服务热线。",
-            f"Submitted! Your 12345 ticket number is {number} "
-            f"(status: {ticket.get('status_label', 'Received')}).\n"
-            f"{expected.get('en') or expected.get('text', '')}\n"
-            f"Please keep the number. To follow up, just ask me \"status of ticket {number}\" "
-            "or call the 12345 citizen hotline."))
-        return clear + [SlotSet("last_ticket_no", number)]
-
-
-class ActionResetReportIssueForm(Action):
-    """After the citizen stops the form: forget the half-filled report."""
-
-    def name(self) -> str:
-        return "action_reset_report_issue_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return [SlotSet(slot, None) for slot in REPORT_SLOTS]
-
-
-# ---------------------------------------------------------------------------------------------
-# ticket_status_form
-
-class ValidateTicketStatusForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_ticket_status_form"
-
-    async def validate_ticket_no(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: dict) -> dict[str, Any]:
-        number = find_ticket_no(str(value or ""))
-        if number:
-            return {"ticket_no": number}
-        if tracker.get_slot("requested_slot") == "ticket_no":
-            dispatcher.utter_message(text=t(
-                lang_of(tracker),
-                "这个号码好像不是工单号。12345 工单号的格式类似 12345-20261128-7K3QXM。",
-                "That doesn't look like a ticket number. A 12345 ticket number looks like "
-                "12345-20261128-7K3QXM."))
-        return {"ticket_no": None}
-
-
-class ActionAskTicketNo(Action):
-    def name(self) -> str:
-        return "action_ask_ticket_status_form_ticket_no"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        lang = lang_of(tracker)
-        last = tracker.get_slot("last_ticket_no")
-        text = t(lang,
-                 "请告诉我工单号（格式类似 12345-20261128-7K3QXM，提交诉求时会告诉您）。"
-                 "找不到工单号的话，可以拨打 12345 热线，用登记的电话查询。",
-                 "What is the ticket number? It looks like 12345-20261128-7K3QXM and was given "
-                 "when you reported. If you can't find it, call the 12345 hotline with the phone "
-                 "number you gave.")
-        buttons = ([{"title": t(lang, f"刚才提交的 {last}", f"The one I just filed: {last}"),
-                     "payload": f'/inform{{"ticket_no": "{last}"}}'}] if last else None)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-class ActionCheckTicketStatus(DataAction):
-    def name(self) -> str:
-        return "action_check_ticket_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("ticket_no", None)]
-
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict, lang: str) -> list[dict]:
-        number = find_ticket_no(tracker.get_slot("ticket_no") or "")
-        if not number:
-            dispatcher.utter_message(text=t(
-                lang, "请提供工单号，格式类似 12345-20261128-7K3QXM。",
-                "Please give me the ticket number, e.g. 12345-20261128-7K3QXM."))
-            return []
-        try:
-            ticket = await self.client.get(f"/v1/tickets/{number}", params={"lang": lang})
-        except (NotFound, Rejected):
-            dispatcher.utter_message(text=t(
-                lang,
-                f"没有找到工单号 {number} 的记录。请核对一下号码（注意字母和数字），"
-                "或拨打 12345 市民服务热线查询。",
-                f"I couldn't find a ticket with the number {number}. Please check it (letters "
-                "and digits), or call the 12345 citizen hotline."))
-            return []
-        dispatcher.utter_message(text=render_ticket(ticket, lang))
-        return []
-
-
-def render_ticket(ticket: dict, lang: str) -> str:
-    status = ticket.get("status") or {}
-    district = (ticket.get("district") or {}).get("name") or ""
-    kind = (ticket.get("issue_type") or {}).get("label") or ""
-    history = ticket.get("history") or []
-    latest = history[-1] if history else {}
-    lines = [t(lang,
-               f"工单 {ticket['ticket_no']}（{kind}，{district}）当前状态：{status.get('label', '')}。",
-               f"Ticket {ticket['ticket_no']} ({kind}, {district}) is now: {status.get('label', '')}.")]
-    if latest.get("note"):
-        when = local_time(latest.get("at"))
-        lines.append(t(lang, f"最新进展（{when}）：{latest['note']}",
-                       f"Latest update ({when}): {latest['note']}"))
-    expected = ticket.get("expected_response") or {}
-    if status.get("code") in ("resolved", "closed"):
-        lines.append(t(lang, "如对处理结果不满意，可以拨打 12345 市民服务热线反映。",
-                       "If you are not satisfied with the outcome, call the 12345 citizen hotline."))
-    elif expected.get("respond_by"):
-        overdue = expected["respond_by"] < datetime.now(SHANGHAI).date().isoformat()
-        if overdue:
-            lines.append(t(lang,
-                           f"已超过预计答复日期（{expected['respond_by']}），您可以拨打 12345 市民服务热线催办。",
-                           f"The expected reply date ({expected['respond_by']}) has passed; you can "
-                           "call the 12345 citizen hotline to chase it."))
-        elif expected.get("text"):
-            lines.append(expected["text"])
-    return "\n".join(lines)

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-HOTLINE_ZH = "12345 市民服务热线"
-HOTLINE_EN = "the 12345 citizen hotline"
-
 
 def lang_of(tracker: Tracker) -> str:
     return "en" if tracker.get_slot("language") == "en" else "zh"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from privacy.parsing import CJK
+
 # Words of 2+ ASCII letters without digits: identifiers like SH2026... or AP26... are neutral.
 _WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z'’]+(?![A-Za-z0-9])")
 # A Chinese word is about 1.7 characters long on average.
@@ -21,7 +22,7 @@ _WANT_ZH = re.compile(r"chinese|mandarin|中文|汉语|漢語|普通话|華語|�
 def detect(text: str, current: str = "zh") -> str:
     if (text or "").lstrip().startswith("/"):
         return current  # a button payload such as /inform{"service": "passport"}
-    cjk = len(_CJK.findall(text or ""))
+    cjk = len(CJK.findall(text or ""))
     words = len(_WORD.findall(text or ""))
     if cjk == 0 and words == 0:
         return current

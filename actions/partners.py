@@ -1,5 +1,5 @@
-"""Enterprise partner data: utility bills (utility_bill_form) and the transport card
-(transport_card_form).
+"""Enterprise partner data: utility bills (utility_bill_form), and what the partners' answers share
+(number parsing, money, provenance; the transport card is actions/transport_card.py).
 
 Every answer says whose data it is and as of when (the `provenance` block of the data service).
 The verification factor (last four digits of the phone registered with the utility) is cleared
@@ -15,7 +15,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
-from actions.base import AskText, DataAction
+from actions.api.models import Bill, Bills, Provenance
+from actions.base import DataAction
 from actions.dates import local_time
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
@@ -25,8 +26,6 @@ KINDS = ("water", "electricity", "gas")
 KIND_LABELS = {"water": ("水费", "water"), "electricity": ("电费", "electricity"),
                "gas": ("燃气费", "gas")}
 BILLS_SHOWN = 3
-TRIPS_SHOWN = 3
-LOW_BALANCE_CNY = 5.0
 
 # Utility words -> kind. Gas first: 燃气/煤气/天然气 never mean water or power.
 _KIND_PATTERNS = [
@@ -96,10 +95,9 @@ def money(value: Any) -> str:
     return f"{float(value):.2f}"
 
 
-def provenance_line(answer: dict, lang: str) -> str:
-    prov = answer.get("provenance") or {}
-    partner, as_of = prov.get("partner", ""), local_time(prov.get("as_of"))
-    sample = prov.get("sample_data")
+def provenance_line(prov: Provenance | None, lang: str) -> str:
+    prov = prov or Provenance()
+    partner, as_of, sample = prov.partner, local_time(prov.as_of or None), prov.sample_data
     return t(lang,
              f"数据来源：{partner}，数据更新于 {as_of}（北京时间）"
              + ("，为示例数据。" if sample else "。"),
@@ -197,15 +195,6 @@ class ActionAskUtilityAccountNo(Action):
         return []
 
 
-class ActionAskUtilityPhoneLast4(AskText):
-    zh = "为核实身份，请输入在缴费单位登记的手机号码后四位。这个号码只用于本次查询，不会保存。"
-    en = ("To check it's your account, please type the last 4 digits of the phone number "
-          "registered with the company. They are used for this look-up only and not kept.")
-
-    def name(self) -> str:
-        return "action_ask_utility_bill_form_utility_phone_last4"
-
-
 class ActionCheckUtilityBill(DataAction):
     def name(self) -> str:
         return "action_check_utility_bill"
@@ -228,10 +217,7 @@ class ActionCheckUtilityBill(DataAction):
             return []
         label = KIND_LABELS[kind][0 if lang == "zh" else 1]
         try:
-            answer = await self.client.post(
-                "/v1/utilities/bills/lookup",
-                {"kind": kind, "account_no": account, "verification": last4},
-                params={"lang": lang})
+            answer = await self.gateway.bills(kind, account, last4, lang)
         except NotFound:
             dispatcher.utter_message(text=t(
                 lang,
@@ -260,25 +246,24 @@ class ActionCheckUtilityBill(DataAction):
         return send_with_rest(dispatcher, text, t(lang, "更早的账单：", "Earlier bills:"), rest, lang)
 
 
-def render_bills(answer: dict, lang: str) -> tuple[str, list[str]]:
+def render_bills(answer: Bills, lang: str) -> tuple[str, list[str]]:
     """(the answer, the lines of the paid bills it leaves out for "show the rest")."""
-    acc = answer.get("account") or {}
-    bills = answer.get("bills") or []
-    shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.get("status") != "paid"]
-    left_out = [b for b in bills[BILLS_SHOWN:] if b.get("status") == "paid"]
-    partner = (answer.get("provenance") or {}).get("partner", "")
+    acc, bills = answer.account, answer.bills
+    shown = bills[:BILLS_SHOWN] + [b for b in bills[BILLS_SHOWN:] if b.status != "paid"]
+    left_out = [b for b in bills[BILLS_SHOWN:] if b.status == "paid"]
+    partner = answer.provenance.partner if answer.provenance else ""
     head = t(lang,
-             f"{partner} {acc.get('kind_label', '')}账户 {acc.get('account_no', '')}"
-             f"（{acc.get('holder_masked', '')}，{acc.get('address_masked', '')}）最近的账单：",
-             f"{acc.get('kind_label', '')} account {acc.get('account_no', '')} "
-             f"({acc.get('holder_masked', '')}, {acc.get('address_masked', '')}) with {partner}. "
+             f"{partner} {acc.kind_label}账户 {acc.account_no}"
+             f"（{acc.holder_masked}，{acc.address_masked}）最近的账单：",
+             f"{acc.kind_label} account {acc.account_no} "
+             f"({acc.holder_masked}, {acc.address_masked}) with {partner}. "
              "Latest bills:")
     lines = [head] + [bill_line(b, lang) for b in shown]
-    unpaid = [b for b in bills if b.get("status") != "paid"]
-    total = float(answer.get("total_unpaid_cny") or 0)
+    unpaid = [b for b in bills if b.status != "paid"]
+    total = answer.total_unpaid_cny
     if unpaid and total > 0:
-        due = min(b["due_date"] for b in unpaid)
-        overdue = any(b.get("status") == "overdue" for b in unpaid)
+        due = min(b.due_date or "" for b in unpaid)
+        overdue = any(b.status == "overdue" for b in unpaid)
         lines.append(t(lang,
                        f"待缴合计：{money(total)} 元，最早缴费截止日 {due}。"
                        + ("其中有账单已逾期，请尽快缴纳。" if overdue else ""),
@@ -290,17 +275,17 @@ def render_bills(answer: dict, lang: str) -> tuple[str, list[str]]:
                        "(\"生活缴费\") with your account number, or at the company's service hall."))
     else:
         lines.append(t(lang, "目前没有待缴费用。", "Nothing is unpaid at the moment."))
-    lines.append(provenance_line(answer, lang))
+    lines.append(provenance_line(answer.provenance, lang))
     return "\n".join(lines), [bill_line(b, lang) for b in left_out]
 
 
-def bill_line(bill: dict, lang: str) -> str:
-    usage = f"{float(bill['usage']):g} {bill.get('unit', '')}".strip()
+def bill_line(bill: Bill, lang: str) -> str:
+    usage = f"{bill.usage or 0:g} {bill.unit}".strip()
     return t(lang,
-             f"- {bill['period']}：用量 {usage}，{money(bill['amount_cny'])} 元，"
-             f"{bill['status_label']}（缴费截止 {bill['due_date']}）",
-             f"- {bill['period']}: {usage}, CNY {money(bill['amount_cny'])}, "
-             f"{bill['status_label']} (due {bill['due_date']})")
+             f"- {bill.period}：用量 {usage}，{money(bill.amount_cny)} 元，"
+             f"{bill.status_label}（缴费截止 {bill.due_date}）",
+             f"- {bill.period}: {usage}, CNY {money(bill.amount_cny)}, "
+             f"{bill.status_label} (due {bill.due_date})")
 
 
 class ActionResetUtilityBillForm(Action):
@@ -312,96 +297,3 @@ class ActionResetUtilityBillForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict) -> list[dict]:
         return [SlotSet(slot, None) for slot in UTILITY_SLOTS]
-
-
-# ---------------------------------------------------------------------------------------------
-# transport_card_form
-
-class ValidateTransportCardForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_transport_card_form"
-
-    async def validate_card_no(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: dict) -> dict[str, Any]:
-        number = card_number(str(value or ""))
-        if not number:
-            dispatcher.utter_message(text=t(
-                lang_of(tracker), "交通卡号是卡片背面的 11 位数字，请再核对一下。",
-                "A transport card number is the 11-digit number on the back of the card. "
-                "Please check it."))
-        return {"card_no": number}
-
-
-class ActionAskCardNo(AskText):
-    zh = "请告诉我交通卡卡号（卡片背面的 11 位数字）。"
-    en = "What is your transport card number? It's the 11-digit number on the back of the card."
-
-    def name(self) -> str:
-        return "action_ask_transport_card_form_card_no"
-
-
-class ActionCheckTransportCard(DataAction):
-    def name(self) -> str:
-        return "action_check_transport_card"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("card_no", None)]
-
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict, lang: str) -> list[dict]:
-        number = card_number(tracker.get_slot("card_no") or "")
-        if not number:
-            dispatcher.utter_message(text=t(
-                lang, "请告诉我交通卡背面的 11 位卡号。",
-                "Please tell me the 11-digit number on the back of your transport card."))
-            return []
-        try:
-            card = await self.client.get(f"/v1/transport-cards/{number}", params={"lang": lang})
-        except (NotFound, Rejected):
-            dispatcher.utter_message(text=t(
-                lang, f"没有找到卡号为 {number} 的交通卡，请核对卡片背面的 11 位卡号。",
-                f"I couldn't find a transport card numbered {number}. Please check the 11-digit "
-                "number on the back of the card."))
-            return []
-        text, rest = render_card(card, lang)
-        return send_with_rest(dispatcher, text, t(lang, "更早的乘车记录：", "Earlier trips:"), rest, lang)
-
-
-def render_card(card: dict, lang: str) -> tuple[str, list[str]]:
-    """(the answer, the lines of the older trips it leaves out for "show the rest")."""
-    balance = float(card.get("balance_cny") or 0)
-    lines = [t(lang,
-               f"交通卡 {card['card_no']} 余额 {money(balance)} 元，卡片状态：{card.get('status_label', '')}。",
-               f"Transport card {card['card_no']}: balance CNY {money(balance)}, "
-               f"status: {card.get('status_label', '')}.")]
-    status = card.get("status")
-    if status == "lost":
-        lines.append(t(lang, "这张卡已挂失，无法再刷卡乘车；余额可凭挂失凭证到交通卡服务网点办理。",
-                       "This card has been reported lost and can no longer be used; the balance "
-                       "can be handled at a transport card service point with the loss receipt."))
-    elif status == "expired":
-        lines.append(t(lang, "这张卡已过期，请到交通卡服务网点办理。",
-                       "This card has expired; please visit a transport card service point."))
-    elif balance < LOW_BALANCE_CNY:
-        lines.append(t(lang, "余额不多了，建议尽快充值（地铁站、便利店或交通卡 App）。",
-                       "The balance is low; consider topping up (metro stations, convenience "
-                       "stores or the transport card app)."))
-    all_trips = card.get("trips") or []
-    trips = all_trips[:TRIPS_SHOWN]
-    if trips:
-        # The data service gives day, mode and fare only: places need the card in hand.
-        lines.append(t(lang, "最近的乘车记录：", "Latest trips:"))
-        lines += [trip_line(trip, lang) for trip in trips]
-        lines.append(t(lang, "具体线路和站点请持卡在地铁站自助机或交通卡 App 查询。",
-                       "For lines and stations, read the card at a metro station machine or in "
-                       "the transport card app."))
-    else:
-        lines.append(t(lang, "最近没有乘车记录。", "No recent trips."))
-    lines.append(provenance_line(card, lang))
-    return "\n".join(lines), [trip_line(trip, lang) for trip in all_trips[TRIPS_SHOWN:]]
-
-
-def trip_line(trip: dict, lang: str) -> str:
-    return t(lang, f"- {trip.get('date', '')} {trip.get('mode_label', '')}，{money(trip['fare_cny'])} 元",
-             f"- {trip.get('date', '')} {trip.get('mode_label', '')}, CNY {money(trip['fare_cny'])}")

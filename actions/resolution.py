@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actions.api.dataservice import DataServiceClient
+from actions.api.gateway import DataServiceGateway
 
 # A confident top match must also stand clearly above the runner-up to be taken without asking.
 MARGIN = 8.0
@@ -15,18 +15,18 @@ class Resolution:
     options: list[dict] = field(default_factory=list)  # [{"code", "name"}] when ambiguous
 
 
-async def resolve(client: DataServiceClient, kind: str, text: str, lang: str) -> Resolution:
+async def resolve(gateway: DataServiceGateway, kind: str, text: str, lang: str) -> Resolution:
     """kind is "services" or "districts"."""
     text = (text or "").strip()[:200]
     if not text:
         return Resolution()
-    data = await client.get(f"/v1/{kind}/resolve", params={"q": text, "lang": lang, "limit": 4})
-    matches = data.get("matches", [])
-    confident = [m for m in matches if m.get("confident")]
+    resolver = gateway.resolve_service if kind == "services" else gateway.resolve_district
+    matches = await resolver(text, lang)
+    confident = [m for m in matches if m.confident]
     if not confident:
         return Resolution()
     top = confident[0]
-    runner_up = matches[1]["score"] if len(matches) > 1 else 0.0
-    if len(confident) == 1 or top["score"] - runner_up >= MARGIN:
-        return Resolution(code=top["code"])
-    return Resolution(options=[{"code": m["code"], "name": m["name"]} for m in confident[:4]])
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if len(confident) == 1 or top.score - runner_up >= MARGIN:
+        return Resolution(code=top.code)
+    return Resolution(options=[{"code": m.code, "name": m.name} for m in confident[:4]])

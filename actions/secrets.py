@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
+
+from actions.settings import pii_secret_key
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def _warn_dev_key() -> None:
 
 
 def _fernet() -> Fernet:
-    secret = os.environ.get("PII_SECRET_KEY", "").strip()
+    secret = pii_secret_key()
     if not secret:
         _warn_dev_key()
         secret = DEV_SECRET

@@ -6,46 +6,24 @@ runs any action for anyone (a crafted `POST /webhook` could file a 12345 ticket)
 - it listens on `ACTION_SERVER_HOST` (default 127.0.0.1) and `ACTION_SERVER_PORT` (default 5055);
 - every request but `GET /health` must carry `Authorization: Bearer <ACTION_SERVER_TOKEN>`, the
   shared secret Rasa sends from bot/endpoints.yml; otherwise a 401 JSON error;
-- with `DEPLOYMENT_ENV=production` it refuses to start when the secret is unset or a development
-  one (`dev-` prefix, as scripts/run_backend.sh generates, or shorter than 24 characters).
+- it refuses to start when the secret is unset and, with `DEPLOYMENT_ENV=production`, when it or
+  another secret is a development one (`dev-` prefix, as scripts/run_backend.sh generates, or
+  shorter than 24 characters; actions/settings.py checks every setting at start).
 """
 from __future__ import annotations
 
 import argparse
 import hmac
 import logging
-import os
 import sys
 
 from sanic import Sanic, response
 from sanic.request import Request
 
-TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
-OPEN_PATHS = frozenset({"/health"})  # liveness probes carry no secret
-MIN_PRODUCTION_TOKEN_LENGTH = 24
+from actions.settings import InsecureConfiguration, action_server_token, get_settings
 
 log = logging.getLogger(__name__)
-
-
-class InsecureConfiguration(ValueError):
-    """Raised at start-up: the message names the variable to set."""
-
-
-def action_server_token(env: dict[str, str] | None = None) -> str:
-    """The shared secret, checked against the deployment: a development secret is refused in
-    production, and a missing one everywhere (Rasa could not send it either)."""
-    env = os.environ if env is None else env
-    token = env.get(TOKEN_VARIABLE, "").strip()
-    production = env.get("DEPLOYMENT_ENV", "development").strip().lower() == "production"
-    if not token:
-        raise InsecureConfiguration(f"{TOKEN_VARIABLE} is not set: the action server needs the "
-                                    "secret the Rasa server sends (bot/endpoints.yml).")
-    if production and (token.startswith("dev-") or len(token) < MIN_PRODUCTION_TOKEN_LENGTH):
-        raise InsecureConfiguration(
-            f"DEPLOYMENT_ENV=production but {TOKEN_VARIABLE} is a development secret: set it to a "
-            f"random value of at least {MIN_PRODUCTION_TOKEN_LENGTH} characters, not starting "
-            "with 'dev-', shared with the Rasa server.")
-    return token
+OPEN_PATHS = frozenset({"/health"})  # liveness probes carry no secret
 
 
 def require_token(app: Sanic, token: str) -> None:
@@ -81,19 +59,17 @@ def create_app(token: str) -> Sanic:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT", 5055)))
-    args = parser.parse_args(argv)
-    try:
-        token = action_server_token()
+    try:  # every setting checked before anything starts (actions/settings.py)
+        token, settings = action_server_token(), get_settings()
     except InsecureConfiguration as refused:
         print(f"error: {refused}", file=sys.stderr)
         raise SystemExit(2) from None
-
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
+    args = parser.parse_args(argv)
     from rasa_sdk import utils
-
-    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    utils.configure_colored_logging(settings.log_level)
     utils.update_sanic_log_level()
     log.info("Action server on http://%s:%d (token required)", args.host, args.port)
     create_app(token).run(args.host, args.port, workers=utils.number_of_sanic_workers())

@@ -14,8 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceUnavailable, NotFound, get_client
-from actions.base import DataAction
+from actions.api.dataservice import DataServiceUnavailable, NotFound
+from actions.api.gateway import get_gateway
+from actions.api.models import ServiceDetail
+from actions.context import ContextualAnswer
 from actions.i18n import bullet_list, lang_of, t
 
 REQUIREMENTS, FEE, TIME = "ask_service_requirements", "ask_service_fee", "ask_processing_time"
@@ -47,8 +49,7 @@ def payload(intent: str, service: str) -> str:
 
 
 async def service_names(lang: str) -> dict[str, str]:
-    data = await get_client().get("/v1/services", params={"lang": lang})
-    return {item["code"]: item["name"] for item in data.get("items", [])}
+    return {item.code: item.name for item in await get_gateway().services(lang)}
 
 
 async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
@@ -78,24 +79,23 @@ async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, 
     dispatcher.utter_message(text=prefix + text, buttons=buttons)
 
 
-def format_answer(data: dict, question: str, lang: str) -> str:
-    name = data.get("name") or data.get("code")
+def format_answer(data: ServiceDetail, question: str, lang: str) -> str:
+    name = data.name or data.code
     if question == FEE:
-        return t(lang, f"「{name}」的费用：{data.get('fee')}", f"{name}, fee: {data.get('fee')}")
+        return t(lang, f"「{name}」的费用：{data.fee}", f"{name}, fee: {data.fee}")
     if question == TIME:
-        return t(lang, f"「{name}」的办理时限：{data.get('processing_time')}",
-                 f"{name}, processing time: {data.get('processing_time')}")
+        return t(lang, f"「{name}」的办理时限：{data.processing_time}",
+                 f"{name}, processing time: {data.processing_time}")
     lines = [t(lang, f"「{name}」办理指南", f"{name}: what you need"),
-             t(lang, f"申请条件：{data.get('eligibility')}", f"Who can apply: {data.get('eligibility')}")]
-    documents = data.get("documents") or []
-    if documents:
-        lines += [t(lang, "所需材料：", "Documents:"), bullet_list(documents)]
-    if data.get("online"):
-        lines.append(t(lang, f"网上办理：{data['online']}", f"Apply online: {data['online']}"))
-    if data.get("online_url"):
-        lines.append(t(lang, f"办理入口：{data['online_url']}", f"Link: {data['online_url']}"))
-    if data.get("department"):
-        lines.append(t(lang, f"受理部门：{data['department']}", f"Handled by: {data['department']}"))
+             t(lang, f"申请条件：{data.eligibility}", f"Who can apply: {data.eligibility}")]
+    if data.documents:
+        lines += [t(lang, "所需材料：", "Documents:"), bullet_list(data.documents)]
+    if data.online:
+        lines.append(t(lang, f"网上办理：{data.online}", f"Apply online: {data.online}"))
+    if data.online_url:
+        lines.append(t(lang, f"办理入口：{data.online_url}", f"Link: {data.online_url}"))
+    if data.department:
+        lines.append(t(lang, f"受理部门：{data.department}", f"Handled by: {data.department}"))
     return "\n".join(lines)
 
 
@@ -108,9 +108,12 @@ def follow_up_buttons(code: str, question: str, lang: str) -> list[dict]:
             for intent in (*QUESTIONS, "find_service_center") if intent != question]
 
 
-class ActionAnswerServiceQuestion(DataAction):
+class ActionAnswerServiceQuestion(ContextualAnswer):
     def name(self) -> str:
         return "action_answer_service_question"
+
+    async def missing(self, tracker: Tracker) -> str | None:
+        return None if tracker.get_slot("service") else "service"
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
@@ -122,12 +125,12 @@ class ActionAnswerServiceQuestion(DataAction):
             await ask_which_service(dispatcher, tracker, lang, button_intent=question)
             return []
         try:
-            data = await self.client.get(f"/v1/services/{service}", params={"lang": lang})
+            data = await self.gateway.service(service, lang)
         except NotFound:
             await ask_which_service(dispatcher, tracker, lang, button_intent=question)
             return [SlotSet("service", None)]
         dispatcher.utter_message(text=format_answer(data, question, lang),
-                                 buttons=follow_up_buttons(data.get("code", service), question, lang))
+                                 buttons=follow_up_buttons(data.code, question, lang))
         return [SlotSet("service_options", None)]
 
 

@@ -12,7 +12,8 @@ import json
 import re
 from rasa_sdk import Tracker
 
-from actions.api.dataservice import DataServiceUnavailable, Rejected, get_client
+from actions.api.dataservice import DataServiceUnavailable, Rejected
+from actions.api.gateway import get_gateway
 from actions.i18n import t
 
 TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
@@ -81,9 +82,12 @@ async def classify(text: str, lang: str) -> dict | None:
     if not text:
         return None
     try:
-        return await get_client().post("/v1/tickets/classify", {"text": text, "lang": lang})
+        result = await get_gateway().classify_ticket(text, lang)
     except Rejected:
         return None
+    # The helpers here read the answer's JSON form, as it was sent (a field the data service left
+    # out stays out: `confident()` then falls back to the score).
+    return result.dict(exclude_unset=True)
 
 
 async def classify_or_none(text: str, lang: str) -> dict | None:
@@ -95,10 +99,8 @@ async def classify_or_none(text: str, lang: str) -> dict | None:
 
 async def first_level_options(lang: str) -> list[dict]:
     """Every first-level class as an option ("something else" lets the citizen pick one)."""
-    data = await get_client().get("/v1/tickets/categories", params={"lang": lang})
-    items = data.get("items") or []
-    return [{"code": item["code"], "level1": item.get("name") or item["code"], "level2": "",
-             "type": None} for item in items if item.get("code")]
+    return [{"code": item.code, "level1": item.name or item.code, "level2": "", "type": None}
+            for item in await get_gateway().ticket_categories(lang)]
 
 
 def option_title(option: dict, lang: str) -> str:

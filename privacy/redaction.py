@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from privacy.parsing import MOBILE
+
 # Full-width digits/letters and Chinese numerals read as ASCII, one character for one character,
 # so a match's span in the normalised text is its span in the original.
 _FULLWIDTH = {ord("０") + i: str(i) for i in range(10)} | {ord("Ｘ"): "X", ord("ｘ"): "x",
@@ -47,7 +49,7 @@ _ID18_GROUPED = re.compile(r"(?<![0-9])[1-9]\d{2}" + _SEP + r"\d{3}" + _SEP + r"
 _ID15 = re.compile(_NOT_DIGIT_BEFORE + r"[1-9]\d{5}" + _SEP + r"\d{2}(?:0[1-9]|1[0-2])"
                    r"(?:0[1-9]|[12]\d|3[01])" + _SEP + r"\d{3}" + _NOT_DIGIT_AFTER)
 # Mobile: 1[3-9]x, grouped 3-4-4 or 3-3-3-2 etc. with at most one separator between digits.
-_PHONE = re.compile(r"(?<![0-9])(?:\+?86" + _SEP + r")?1[3-9](?:" + _SEP + r"\d){9}(?![0-9])")
+_PHONE = MOBILE
 # Card: 16-19 digits, in one run or grouped by 4 (the last group 1-4 digits).
 _CARD = re.compile(_NOT_DIGIT_BEFORE + r"\d{4}(?:" + _SEP + r"\d{4}){3}(?:" + _SEP
                    + r"\d{1,3})?" + _NOT_DIGIT_AFTER + r"|" + _NOT_DIGIT_BEFORE + r"\d{16,19}"

@@ -1,9 +1,10 @@
-"""The one client of the data service.
+"""The HTTP transport to the data service: one pooled async client per action-server process.
 
-A pooled `requests.Session`, explicit (connect, read) timeouts, retries with backoff only for
-idempotent GETs, and a circuit breaker so an outage fails fast instead of piling up waiting calls.
-Every public coroutine runs the blocking call in a worker thread (`asyncio.to_thread`), so one slow
-call never stalls the action server's event loop.
+`httpx2.AsyncClient` (the rasa environment's own httpx line, already pinned) keeps connections
+pooled and, being async, a deadline really cancels the request instead of leaving a worker thread
+blocked on a socket. Retries (with backoff) only for idempotent GETs; a circuit breaker
+(`pybreaker`) makes an outage fail fast instead of piling up waiting calls. Operations live in
+actions/api/gateway.py: nothing else builds a data-service URL.
 """
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx2
 import pybreaker
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from actions.settings import ActionSettings, get_settings
+from actions.settings import ActionSettings
 
 log = logging.getLogger(__name__)
+
+GET_RETRIES = 2
+RETRY_BACKOFF_SECONDS = 0.1
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class DataServiceUnavailable(Exception):
@@ -40,34 +43,66 @@ class Rejected(Exception):
 class _ServerFault(Exception):
     """5xx / connection errors: counted by the breaker (4xx answers are not faults)."""
 
+    def __init__(self, reason: str, status: int | None = None):
+        super().__init__(reason)
+        self.status = status
 
-class DataServiceClient:
-    def __init__(self, settings: ActionSettings | None = None):
-        self.settings = settings or get_settings()
-        self.session = requests.Session()
-        retry = Retry(total=2, connect=2, read=1, backoff_factor=0.1,
-                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
-                      raise_on_status=False)
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"X-API-Key": self.settings.dataservice_api_key,
-                                     "Accept": "application/json"})
+
+class Transport:
+    def __init__(self, settings: ActionSettings):
+        self.settings = settings
+        self.http = httpx2.AsyncClient(
+            base_url=settings.dataservice_url,
+            headers={"X-API-Key": settings.dataservice_api_key, "Accept": "application/json"},
+            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16))
         self.breaker = pybreaker.CircuitBreaker(
-            fail_max=self.settings.breaker_fail_max,
-            reset_timeout=self.settings.breaker_reset_seconds,
+            fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds,
             exclude=[NotFound, Rejected])
 
-    # -- blocking core ---------------------------------------------------------------------
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = self.settings.dataservice_url + path
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+    async def get(self, path: str, params: dict | None = None) -> Any:
+        return await self._call("GET", path, params=params)
+
+    async def post(self, path: str, body: dict, params: dict | None = None,
+                   idempotency_key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return await self._call("POST", path, json=body, params=params, headers=headers)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One logical call: one breaker outcome, one deadline for all its attempts."""
         try:
-            resp = self.session.request(method, url, timeout=timeout, **kwargs)
-        except requests.RequestException as exc:
+            with self.breaker.calling():
+                return await asyncio.wait_for(self._attempts(method, path, **kwargs),
+                                              timeout=self.settings.deadline_seconds)
+        except (_ServerFault, pybreaker.CircuitBreakerError, asyncio.TimeoutError) as exc:
+            reason = "deadline exceeded" if isinstance(exc, asyncio.TimeoutError) else str(exc)
+            log.warning("data service unavailable for %s %s: %s", method, path, reason)
+            raise DataServiceUnavailable(reason) from exc
+
+    async def _attempts(self, method: str, path: str, **kwargs: Any) -> Any:
+        # A GET changes nothing, so a retry is safe; a POST is sent once (a booking carries an
+        # Idempotency-Key, so the citizen's own retry cannot book twice).
+        attempts = 1 + (GET_RETRIES if method == "GET" else 0)
+        for attempt in range(attempts):
+            try:
+                return await self._request(method, path, **kwargs)
+            except _ServerFault as fault:
+                retryable = fault.status is None or fault.status in RETRY_STATUSES
+                if attempt == attempts - 1 or not retryable:
+                    raise
+                await asyncio.sleep(RETRY_BACKOFF_SECONDS * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            resp = await self.http.request(method, path, **kwargs)
+        except httpx2.HTTPError as exc:
             raise _ServerFault(type(exc).__name__) from exc
         if resp.status_code >= 500:
-            raise _ServerFault(f"HTTP {resp.status_code}")
+            raise _ServerFault(f"HTTP {resp.status_code}", resp.status_code)
         if resp.status_code == 404:
             raise NotFound(path)
         if resp.status_code >= 400:
@@ -78,41 +113,3 @@ class DataServiceClient:
             raise Rejected(resp.status_code, err.get("code", "rejected"), err.get("message", ""))
         return resp.json()
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return self.breaker.call(self._request, method, path, **kwargs)
-        except (_ServerFault, pybreaker.CircuitBreakerError) as exc:
-            log.warning("data service unavailable for %s %s: %s", method, path.split("?")[0], exc)
-            raise DataServiceUnavailable(str(exc)) from exc
-
-    async def _async(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(self.call, method, path, **kwargs),
-                                          timeout=self.settings.deadline_seconds)
-        except asyncio.TimeoutError as exc:
-            raise DataServiceUnavailable("deadline exceeded") from exc
-
-    async def get(self, path: str, params: dict | None = None) -> Any:
-        return await self._async("GET", path, params=params)
-
-    async def post(self, path: str, body: dict, params: dict | None = None,
-                   idempotency_key: str | None = None) -> Any:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return await self._async("POST", path, json=body, params=params, headers=headers)
-
-
-_client: DataServiceClient | None = None
-
-
-def get_client() -> DataServiceClient:
-    """One pooled client per action-server process."""
-    global _client
-    if _client is None:
-        _client = DataServiceClient()
-    return _client
-
-
-def set_client(client: DataServiceClient | None) -> None:
-    """Tests point the actions at a data service of their own."""
-    global _client
-    _client = client

@@ -18,7 +18,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import DataServiceClient, set_client
+from actions.api.gateway import DataServiceGateway, set_gateway
 from actions.settings import ActionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,22 +68,22 @@ def dataservice_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def client(dataservice_url) -> Iterator[DataServiceClient]:
+def client(dataservice_url) -> Iterator[DataServiceGateway]:
     """Every test talks to the real data service through a fresh client (fresh breaker)."""
-    c = DataServiceClient(ActionSettings(dataservice_url=dataservice_url, dataservice_api_key=API_KEY))
-    set_client(c)
+    c = DataServiceGateway(ActionSettings(dataservice_url=dataservice_url, dataservice_api_key=API_KEY))
+    set_gateway(c)
     yield c
-    set_client(None)
+    set_gateway(None)
 
 
 @pytest.fixture()
-def down_client() -> Iterator[DataServiceClient]:
+def down_client() -> Iterator[DataServiceGateway]:
     """A data service that is not there (nothing listens on the port)."""
-    c = DataServiceClient(ActionSettings(dataservice_url=f"http://127.0.0.1:{_free_port()}",
-                                         dataservice_api_key=API_KEY))
-    set_client(c)
+    c = DataServiceGateway(ActionSettings(dataservice_url=f"http://127.0.0.1:{_free_port()}",
+                                          dataservice_api_key=API_KEY))
+    set_gateway(c)
     yield c
-    set_client(None)
+    set_gateway(None)
 
 
 def make_tracker(text: str = "", intent: str = "inform", entities: list[dict] | None = None,
@@ -94,6 +94,15 @@ def make_tracker(text: str = "", intent: str = "inform", entities: list[dict] | 
     events = [{"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}]
     return Tracker(sender, dict(slots or {}), latest, events, False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def after_form(tracker: Tracker, form: str) -> Tracker:
+    """`tracker` as an answer action sees it after `form` completed this turn: the context action
+    ran for the message before the form (an informational question outside a form instead reaches
+    its answer action directly, which then extracts the context itself)."""
+    tracker.events = [*tracker.events, {"event": "action", "name": form},
+                      {"event": "active_loop", "name": None}]
+    return tracker
 
 
 def entity(name: str, value: str) -> dict:
@@ -111,3 +120,20 @@ def texts(dispatcher: CollectingDispatcher) -> list[str]:
 
 def slot_events(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def domain_files() -> dict[str, dict]:
+    """bot/domain/*.yml by file name."""
+    import yaml
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            for p in sorted((ROOT / "bot" / "domain").glob("*.yml"))}
+
+
+def render_response(name: str, slots: dict[str, Any]) -> str:
+    """A domain response as Rasa's NLG renders it: the first variation whose conditions hold."""
+    variations = next(d["responses"][name] for d in domain_files().values()
+                      if name in (d.get("responses") or {}))
+    for variation in variations:
+        if all(slots.get(c["name"]) == c["value"] for c in variation.get("condition") or []):
+            return variation["text"]
+    raise AssertionError(f"{name}: no variation for the slots {slots}")

@@ -4,7 +4,9 @@ The `Conversation` driver below stands in for Rasa's form machinery (test_applic
 it too): per user message it runs action_extract_context, applies the slot mappings of
 bot/domain/appointments.yml and applications.yml (from_entity, from_text, from_intent with their
 conditions), calls validate_<form> with the candidates (the pre-filled slots at activation), asks
-for the next empty required slot with action_ask_<slot> / action_ask_<form>_<slot>, and runs the
+for the next empty required slot the way Rasa does (action_ask_<form>_<slot>,
+utter_ask_<form>_<slot>, action_ask_<slot>, utter_ask_<slot>; a response in the conversation's
+language), and runs the
 submit action when the form is done, following a FollowupAction back into the form. A validation
 that extracts nothing is a rejection (a rule would answer), as in Rasa.
 """
@@ -20,11 +22,19 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import applications, appointments
+from actions import (applications, booking_asks, booking_cancel, booking_form, booking_slots,
+                     booking_submit)
 from actions import secrets as pii
-from actions.api.dataservice import get_client
+from actions.api.gateway import get_gateway
 from actions.context import ActionExtractContext
-from tests.actions.conftest import ROOT, entity
+from privacy.parsing import find_last4
+from tests.actions.conftest import ROOT, entity, render_response
+
+
+
+def raw():
+    """The tests' own requests (setting the scene) go straight through the gateway's transport."""
+    return get_gateway().transport
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,21 +51,22 @@ SUBMIT = {"appointment_form": "action_book_appointment",
           "application_status_form": "action_check_application_status"}
 
 
-def _load_domain() -> tuple[dict, dict]:
-    forms, slots = {}, {}
+def _load_domain() -> tuple[dict, dict, dict]:
+    forms, slots, responses = {}, {}, {}
     for name in DOMAIN_FILES:
         data = yaml.safe_load((ROOT / "bot" / "domain" / name).read_text(encoding="utf-8"))
         forms.update(data.get("forms") or {})
         slots.update(data.get("slots") or {})
-    return {"forms": forms}, slots
+        responses.update(data.get("responses") or {})
+    return {"forms": forms}, slots, responses
 
 
-DOMAIN, SLOTS = _load_domain()
+DOMAIN, SLOTS, RESPONSES = _load_domain()
 
 
 def _all_actions() -> dict[str, Action]:
     found: dict[str, Action] = {}
-    for module in (appointments, applications):
+    for module in (applications, booking_asks, booking_cancel, booking_form, booking_submit):
         for value in vars(module).values():
             if (isinstance(value, type) and issubclass(value, Action)
                     and value.__module__ == module.__name__):
@@ -222,8 +233,15 @@ class Conversation:
             done = (asked and asked[-1]["value"] is None) or missing is None
             if not done:
                 self._apply([slot("requested_slot", missing)])
-                ask = ACTIONS.get(f"action_ask_{form}_{missing}") or ACTIONS[f"action_ask_{missing}"]
-                events = await self._run(ask.name())
+                ask = next(name for name in (f"action_ask_{form}_{missing}",
+                                             f"utter_ask_{form}_{missing}",
+                                             f"action_ask_{missing}", f"utter_ask_{missing}")
+                           if name in ACTIONS or name in RESPONSES)
+                if ask in RESPONSES:
+                    self.messages.append({"text": render_response(ask, self.slots),
+                                          "response": ask})
+                    return  # listen
+                events = await self._run(ask)
                 self._apply(events)
                 if not any(e.get("event") == "slot" and e.get("name") == "requested_slot"
                            and e.get("value") is None for e in events):
@@ -263,13 +281,13 @@ def assert_no_clear_phone(conv: Conversation, phone: str = PHONE) -> None:
 
 
 async def free(center: str, service: str, lang: str = "zh") -> list[dict]:
-    data = await get_client().get("/v1/slots", params={"center": center, "service": service,
+    data = await raw().get("/v1/slots", params={"center": center, "service": service,
                                                        "lang": lang})
     return data["items"]
 
 
 async def book_directly(slot_id: int, phone: str = "13900001111", name: str = "测试") -> dict:
-    return await get_client().post("/v1/appointments", {"slot_id": slot_id, "name": name,
+    return await raw().post("/v1/appointments", {"slot_id": slot_id, "name": name,
                                                         "phone": phone, "language": "zh"},
                                    idempotency_key=f"test-{uuid.uuid4().hex}")
 
@@ -347,7 +365,7 @@ async def test_book_end_to_end_zh():
     assert done.startswith("预约成功！预约号：AP")
     assert "请携带：" in done and "- 居民身份证" in done and "尾号 5590" in done
     number = done.split("预约号：")[1].split("\n")[0]
-    view = await get_client().post("/v1/appointments/lookup",
+    view = await raw().post("/v1/appointments/lookup",
                                    {"booking_no": number, "phone_last4": "5590"})
     assert view["status"] == "booked" and str(view["slot"]["slot_id"]) == ents[0]["value"]
     # The form's slots are cleared, the phone was never held in the clear.
@@ -457,7 +475,7 @@ async def test_a_new_attempt_after_cancelling_books_again():
     _, messages = await run_action("action_book_appointment",
                                    confirmed_tracker(info, "again-user", attempt="a1"))
     number = messages[0]["text"].split("预约号：")[1].split("\n")[0]
-    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5590"})
+    await raw().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5590"})
     _, messages = await run_action("action_book_appointment",
                                    confirmed_tracker(info, "again-user", attempt="a2"))
     assert number not in messages[0]["text"] and messages[0]["text"].startswith("预约成功")
@@ -589,7 +607,7 @@ async def test_reset_after_stop_clears_the_booking_slots():
                                                     "date": "2026-12-01", "start": "09:00",
                                                     "end": "10:00"}, "reset-user"))
     values = slot_values(events)
-    assert set(appointments.BOOKING_SLOTS) <= set(values) and not any(values.values())
+    assert set(booking_form.BOOKING_SLOTS) <= set(values) and not any(values.values())
 
 
 async def test_phone_is_validated_and_can_come_with_the_name():
@@ -684,10 +702,10 @@ async def test_cancel_end_to_end_zh():
     assert [b["payload"] for b in conv.buttons] == ["/affirm", "/deny"]
     await conv.say("是的", "affirm")
     assert conv.texts[-1].startswith(f"已为您取消预约 {number}") and "名额已释放" in conv.texts[-1]
-    view = await get_client().post("/v1/appointments/lookup",
+    view = await raw().post("/v1/appointments/lookup",
                                    {"booking_no": number, "phone_last4": "8888"})
     assert view["status"] == "cancelled"
-    assert all(conv.slots[s] is None for s in appointments.CANCEL_SLOTS)
+    assert all(conv.slots[s] is None for s in booking_cancel.CANCEL_SLOTS)
 
 
 async def test_cancel_in_one_message_en():
@@ -741,7 +759,7 @@ async def test_cancel_too_many_attempts():
 async def test_cancel_an_already_cancelled_booking():
     booking = await a_booking(phone="13512345555")
     number = booking["booking_no"]
-    await get_client().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5555"})
+    await raw().post("/v1/appointments/cancel", {"booking_no": number, "phone_last4": "5555"})
     conv = Conversation(sender=f"c-{uuid.uuid4().hex[:8]}", lang="en")
     await conv.say(f"cancel {number}", "cancel_appointment", [entity("booking_no", number)])
     await conv.say("the last 4 digits are 5555")
@@ -784,7 +802,7 @@ async def test_a_button_click_keeps_the_language():
     ("2点", (14, None)), ("9 am", (9, None)), ("明天", None), ('/inform{"slot_id": "12"}', None),
 ])
 def test_parse_time(text, expected):
-    assert appointments.parse_time(text) == expected
+    assert booking_slots.parse_time(text) == expected
 
 
 @pytest.mark.parametrize("text,answering,expected", [
@@ -793,14 +811,14 @@ def test_parse_time(text, expected):
     ("１３８１７２６５５９０", True, "5590"), ("SH2026110500123", True, None),
 ])
 def test_find_last4(text, answering, expected):
-    assert appointments.find_last4(text, answering) == expected
+    assert find_last4(text, answering) == expected
 
 
 def test_idempotency_key_is_stable_and_opaque():
-    key = appointments.idempotency_key("user-1", "42", "abc")
-    assert key == appointments.idempotency_key("user-1", "42", "abc")
-    assert key != appointments.idempotency_key("user-1", "43", "abc")
-    assert key != appointments.idempotency_key("user-1", "42", "abd")
+    key = booking_slots.idempotency_key("user-1", "42", "abc")
+    assert key == booking_slots.idempotency_key("user-1", "42", "abc")
+    assert key != booking_slots.idempotency_key("user-1", "43", "abc")
+    assert key != booking_slots.idempotency_key("user-1", "42", "abd")
     assert "user-1" not in key and len(key) <= 128
 
 
@@ -808,10 +826,10 @@ def test_pick_slots_spreads_over_days():
     days = ["2026-12-01", "2026-12-02", "2026-12-03"]
     items = [{"slot_id": i * 10 + h, "date": d, "start": f"{9 + h:02d}:00", "end": ""}
              for i, d in enumerate(days) for h in range(8)]
-    chosen = appointments.pick_slots(items, date(2026, 12, 1), whole_day=False)
+    chosen = booking_slots.pick_slots(items, date(2026, 12, 1), whole_day=False)
     assert len(chosen) == 6 and {c["date"] for c in chosen} == set(days[:2])
     assert [c["start"] for c in chosen[:3]] == ["09:00", "13:00", "16:00"]
-    whole = appointments.pick_slots(items, date(2026, 12, 3), whole_day=True)
+    whole = booking_slots.pick_slots(items, date(2026, 12, 3), whole_day=True)
     assert len(whole) == 6 and {c["date"] for c in whole} == {"2026-12-03"}
 
 

@@ -9,9 +9,10 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions import dates
+from actions.center_wording import day_label, holiday_date
 from actions.centers import (ActionAnswerCenterQuestion, ActionAskCenterFormDistrict,
-                             ActionShowMoreCenters, ValidateCenterForm, day_label, holiday_date)
-from tests.actions.conftest import entity, make_tracker, slot_events, texts
+                             ActionShowMoreCenters, ValidateCenterForm)
+from tests.actions.conftest import after_form, entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
 DOMAIN = {"forms": {"center_form": {"required_slots": ["district"]}}}
@@ -29,7 +30,9 @@ def fixed_clock(monkeypatch):
 
 
 async def answer(tracker, dispatcher):
-    return await ActionAnswerCenterQuestion().run(dispatcher, tracker, DOMAIN)
+    """The answer once center_form has what it needs (the context set by then)."""
+    return await ActionAnswerCenterQuestion().run(dispatcher, after_form(tracker, "center_form"),
+                                                  DOMAIN)
 
 
 def conversation(turns: list[tuple], slots: dict | None = None,
@@ -442,3 +445,30 @@ async def test_outage_is_a_polite_reply_with_12345(down_client, intent, lang, ph
     assert await answer(tracker, dispatcher) == []
     [text] = texts(dispatcher)
     assert phrase in text and "12345" in text
+
+
+# -- the whole turn in one call ----------------------------------------------------------------
+
+async def test_a_centre_question_outside_a_form_is_answered_with_its_own_context(dispatcher):
+    tracker = make_tracker("浦东的社区事务受理中心周六开门吗", intent="ask_office_hours",
+                           entities=[entity("district", "浦东"), entity("date", "周六")])
+    events = await ActionAnswerCenterQuestion().run(dispatcher, tracker, DOMAIN)
+    slots = slot_events(events)
+    assert slots["district"] == "pudong" and slots["date"] is None  # the date is used, then dropped
+    assert "context_missing" not in slots
+    assert texts(dispatcher)[0].startswith("12月5日（周六）")
+
+
+async def test_a_centre_question_without_a_district_hands_over_to_the_form(dispatcher):
+    tracker = make_tracker("办事大厅在哪", intent="find_service_center")
+    events = await ActionAnswerCenterQuestion().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {"context_missing": "district"}
+    assert dispatcher.messages == []  # center_form asks for the district
+
+
+async def test_a_service_at_few_centres_needs_no_district_even_in_one_call(dispatcher):
+    tracker = make_tracker("where do I renew my passport", intent="find_service_center",
+                           entities=[entity("service", "passport")], slots={"language": "en"})
+    events = await ActionAnswerCenterQuestion().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events)["service"] == "passport"
+    assert "exit-entry" in texts(dispatcher)[0].lower()

@@ -9,12 +9,12 @@ import pytest
 import yaml
 from rasa_sdk.events import SlotSet
 
-from actions.hotline import (
-    REPORT_SLOTS, ActionAskDistrict, ActionAskIssueDescription, ActionAskIssueLocation,
-    ActionAskReportConfirmed, ActionAskTicketNo, ActionCheckTicketStatus,
-    ActionResetReportIssueForm, ActionSubmitReportIssue, QUESTION_INTENTS, ValidateReportIssueForm,
-    ValidateTicketStatusForm, describes_problem, legacy_issue_type, mask_mobiles, match_issue_type)
-from tests.actions.conftest import entity, make_tracker, slot_events, texts
+from actions.hotline import ActionAskDistrict, QUESTION_INTENTS, ValidateReportIssueForm
+from actions.issue_words import describes_problem, mask_mobiles, match_issue_type
+from actions.report_submit import (REPORT_SLOTS, ActionAskReportConfirmed, ActionResetReportIssueForm,
+                                   ActionSubmitReportIssue, legacy_issue_type)
+from actions.ticket_status import ActionAskTicketNo, ActionCheckTicketStatus, ValidateTicketStatusForm
+from tests.actions.conftest import entity, make_tracker, render_response, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,14 +302,13 @@ def test_forms_leave_questions_out_of_their_free_text_answers():
 
 @pytest.mark.parametrize("lang,expected", [("zh", "具体位置"), ("en", "Where exactly")])
 async def test_location_question(lang, expected, dispatcher):
-    await ActionAskIssueLocation().run(dispatcher, make_tracker(slots={"language": lang}), DOMAIN)
-    assert expected in texts(dispatcher)[0]
+    assert expected in render_response("utter_ask_report_issue_form_issue_location", {"language": lang})
 
 
 @pytest.mark.parametrize("lang,expected", [("zh", "发生了什么"), ("en", "what is happening")])
 async def test_description_question(lang, expected, dispatcher):
-    await ActionAskIssueDescription().run(dispatcher, make_tracker(slots={"language": lang}), DOMAIN)
-    assert expected in texts(dispatcher)[0]
+    assert expected in render_response("utter_ask_report_issue_form_issue_description",
+                                       {"language": lang})
 
 
 async def test_district_question_has_the_districts_as_buttons(dispatcher):

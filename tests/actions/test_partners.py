@@ -11,11 +11,11 @@ from rasa_sdk.events import SlotSet
 
 from actions.centers import ActionShowMoreCenters
 from actions.partners import (
-    ActionAskCardNo, ActionAskUtilityAccountNo, ActionAskUtilityKind, ActionAskUtilityPhoneLast4,
-    ActionCheckTransportCard, ActionCheckUtilityBill, ActionResetUtilityBillForm,
-    ValidateTransportCardForm, ValidateUtilityBillForm, account_number, card_number,
-    match_utility_kind, phone_last4)
-from tests.actions.conftest import entity, make_tracker, slot_events, texts
+    ActionAskUtilityAccountNo, ActionAskUtilityKind,
+    ActionCheckUtilityBill, ActionResetUtilityBillForm, ValidateUtilityBillForm, account_number,
+    card_number, match_utility_kind, phone_last4)
+from actions.transport_card import ActionCheckTransportCard, ValidateTransportCardForm
+from tests.actions.conftest import entity, make_tracker, render_response, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,8 +143,8 @@ async def test_utility_questions(dispatcher):
     en = make_tracker(slots={"language": "en", "utility_kind": "gas"})
     await ActionAskUtilityKind().run(dispatcher, en, DOMAIN)
     await ActionAskUtilityAccountNo().run(dispatcher, en, DOMAIN)
-    await ActionAskUtilityPhoneLast4().run(dispatcher, en, DOMAIN)
-    kind_q, account_q, phone_q = texts(dispatcher)
+    kind_q, account_q = texts(dispatcher)
+    phone_q = render_response("utter_ask_utility_bill_form_utility_phone_last4", {"language": "en"})
     assert kind_q == "Which bill would you like to check?"
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Water", "Electricity", "Gas"]
     assert dispatcher.messages[0]["buttons"][2]["payload"] == '/inform{"utility_kind": "gas"}'
@@ -153,8 +153,8 @@ async def test_utility_questions(dispatcher):
     zh = make_tracker(slots={"language": "zh", "utility_kind": "water"})
     await ActionAskUtilityKind().run(dispatcher, zh, DOMAIN)
     await ActionAskUtilityAccountNo().run(dispatcher, zh, DOMAIN)
-    assert [b["title"] for b in dispatcher.messages[3]["buttons"]] == ["水费", "电费", "燃气费"]
-    assert texts(dispatcher)[4].startswith("请提供水费户号")
+    assert [b["title"] for b in dispatcher.messages[2]["buttons"]] == ["水费", "电费", "燃气费"]
+    assert texts(dispatcher)[3].startswith("请提供水费户号")
 
 
 # -- utility bills -------------------------------------------------------------------------------
@@ -314,5 +314,4 @@ async def test_card_number_validation(dispatcher):
 
 @pytest.mark.parametrize("lang,expected", [("zh", "11 位数字"), ("en", "11-digit number")])
 async def test_card_question(lang, expected, dispatcher):
-    await ActionAskCardNo().run(dispatcher, make_tracker(slots={"language": lang}), DOMAIN)
-    assert expected in texts(dispatcher)[0]
+    assert expected in render_response("utter_ask_transport_card_form_card_no", {"language": lang})

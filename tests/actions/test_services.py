@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from actions.services import ActionAnswerServiceQuestion, ActionAskServiceQuestionFormService
-from tests.actions.conftest import entity, make_tracker, slot_events, texts
+from tests.actions.conftest import after_form, entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
 DOMAIN: dict = {}
 
 
 async def answer(tracker, dispatcher):
-    return await ActionAnswerServiceQuestion().run(dispatcher, tracker, DOMAIN)
+    """The answer once service_question_form knows the service (the context set by then)."""
+    return await ActionAnswerServiceQuestion().run(
+        dispatcher, after_form(tracker, "service_question_form"), DOMAIN)
 
 
 async def ask(tracker, dispatcher):
@@ -180,3 +182,32 @@ async def test_outage_still_asks_which_service(down_client, dispatcher):
     await ask(tracker, dispatcher)
     assert "Which service" in texts(dispatcher)[0]
     assert buttons(dispatcher) == []
+
+
+# -- the whole turn in one call ----------------------------------------------------------------
+# An informational question outside a form reaches the answer action directly (the context action
+# does not run for it): the action extracts the context itself, then answers or says what is missing.
+
+async def test_a_question_outside_a_form_is_answered_with_its_own_context(dispatcher):
+    tracker = make_tracker("how much is a passport", intent="ask_service_fee",
+                           entities=[entity("service", "passport")], slots={"language": "zh"})
+    events = await ActionAnswerServiceQuestion().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {"language": "en", "question": "ask_service_fee",
+                                   "service": "passport", "service_options": None}
+    assert texts(dispatcher) == ["Ordinary Passport, fee: CNY 120 per passport."]
+
+
+async def test_a_question_without_a_service_hands_over_to_the_form_silently(dispatcher):
+    tracker = make_tracker("办这个要带什么材料", intent="ask_service_requirements")
+    events = await ActionAnswerServiceQuestion().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {"question": "ask_service_requirements",
+                                   "context_missing": "service"}
+    assert dispatcher.messages == []  # service_question_form asks "which service?"
+
+
+async def test_the_answer_after_the_form_clears_what_was_missing(dispatcher):
+    tracker = make_tracker("居住证", intent="inform", slots={
+        "service": "residence_permit", "question": "ask_service_fee", "context_missing": "service"})
+    events = await answer(tracker, dispatcher)
+    assert slot_events(events)["context_missing"] is None
+    assert texts(dispatcher)[0].startswith("「上海市居住证」的费用")

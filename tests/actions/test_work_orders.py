@@ -12,8 +12,9 @@ import yaml
 from rasa_sdk.events import SlotSet
 
 from actions import work_orders
-from actions.hotline import (ActionAskIssueCategory, ActionAskReportConfirmed,
-                             ActionSubmitReportIssue, ValidateReportIssueForm)
+from actions.api.gateway import get_gateway
+from actions.hotline import ActionAskIssueCategory, ValidateReportIssueForm
+from actions.report_submit import ActionAskReportConfirmed, ActionSubmitReportIssue
 from actions.out_of_context import ActionInformWithoutContext
 from actions.work_orders import OTHER
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
@@ -136,10 +137,10 @@ async def test_long_pasted_complaint_zh_becomes_a_ticket_in_three_turns(dispatch
                           metadata={"channel": "wechat"})
     events = await ActionSubmitReportIssue().run(dispatcher, submit, DOMAIN)
     number = slot_events(events)["last_ticket_no"]
-    ticket = await work_orders.get_client().get(f"/v1/tickets/{number}", params={"lang": "zh"})
-    assert ticket["type"]["code"] == "complaint"
-    assert ticket["category"]["level1"]["name"] == "城乡建设"
-    assert ticket["channel"] == "wechat" and "田林东路" in ticket["location"]
+    ticket = await get_gateway().ticket(number, "zh")
+    assert ticket.type.code == "complaint"
+    assert ticket.category.level1.name == "城乡建设"
+    assert ticket.channel == "wechat" and "田林东路" in ticket.location
 
 
 async def test_long_pasted_complaint_en_with_a_corrected_category(dispatcher):

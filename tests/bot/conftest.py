@@ -11,6 +11,7 @@ from typing import Iterator
 import pytest
 
 from tests.actions.conftest import API_KEY, start_dataservice
+from tests.bot.action_calls import ActionCalls
 from tests.processes import free_port, stop, wait_http  # noqa: F401 (imported from here by other tests)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +81,9 @@ def running_backend(tmp: Path) -> Iterator[dict]:
     env.pop("REDIS_URL", None)
     env["INTEGRATOR_API_KEYS"] = f"e2e:{INTEGRATOR_KEY}"
     action_port, rasa_port = free_port(), free_port()
-    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    # Rasa reaches the action server through a recording proxy (tests count calls per turn).
+    action_calls = ActionCalls(free_port(), f"http://127.0.0.1:{action_port}")
+    env["ACTION_ENDPOINT_URL"] = f"{action_calls.url}/webhook"
     procs = [ds_proc]
     logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa")}
     try:
@@ -90,8 +93,9 @@ def running_backend(tmp: Path) -> Iterator[dict]:
         rasa = start_rasa(env, rasa_port, logs["rasa"])
         procs.append(rasa)
         yield {"rasa": f"http://127.0.0.1:{rasa_port}", "dataservice": ds_url, "logs": logs,
-               "rasa_proc": rasa}
+               "rasa_proc": rasa, "action_calls": action_calls}
     finally:
         stop(procs)
+        action_calls.close()
 
 
