@@ -24,9 +24,10 @@ from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
 from actions.i18n import lang_of, t
-from actions.issue_words import describes_problem, mask_mobiles
+from actions.issue_words import describes_problem
 from actions.resolution import resolve
 from actions.work_orders import OTHER
+from privacy.redaction import redact_text
 
 # Slots the report's validation sets besides its required ones (rasa-sdk returns only those).
 SIDE_SLOTS = ("category_options", "ticket_type")
@@ -197,7 +198,7 @@ class ValidateReportIssueForm(FormValidationAction):
         location = " ".join(str(value or "").split())
         if _named(tracker, "location"):
             location = await _whole_place(tracker.latest_message.get("text") or "", location, lang)
-        location = mask_mobiles(location)[:LOCATION_MAX]
+        location = redact_text(location)[:LOCATION_MAX]
         if len(location.replace(" ", "")) < 2:
             dispatcher.utter_message(text=t(
                 lang, "请告诉我具体位置，比如路名和门牌号，或者两条路的路口。",
@@ -249,7 +250,7 @@ class ValidateReportIssueForm(FormValidationAction):
     async def validate_issue_description(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: dict) -> dict[str, Any]:
         lang = lang_of(tracker)
-        text = mask_mobiles(" ".join(str(value or "").split()))[:DESCRIPTION_MAX]
+        text = redact_text(" ".join(str(value or "").split()))[:DESCRIPTION_MAX]
         if tracker.get_slot("requested_slot") != "issue_description":
             # The first message: keep it only if it already says what is wrong.
             return {"issue_description": text if describes_problem(text) else None}
@@ -322,7 +323,7 @@ def _found_in_text(tracker: Tracker, result: dict | None) -> list[dict]:
     location = result.get("location") or {}
     place = work_orders.location_text(location)
     if place and not tracker.get_slot("issue_location"):
-        events.append(SlotSet("issue_location", mask_mobiles(place)[:LOCATION_MAX]))
+        events.append(SlotSet("issue_location", redact_text(place)[:LOCATION_MAX]))
     district = work_orders.district_code(location)
     if district and not tracker.get_slot("issue_district"):
         events.append(SlotSet("issue_district", district))

@@ -1,6 +1,6 @@
 """The words of a 12345 report, read without the data service: the older fixed issue type a
-citizen's words point to, whether a first message describes a problem, mobile numbers masked,
-a ticket number found in a text."""
+citizen's words point to, whether a first message describes a problem, a ticket number found in
+a text (personal numbers are masked by privacy.redaction)."""
 from __future__ import annotations
 
 import re
@@ -18,8 +18,6 @@ _GENERIC = re.compile(
     r"please|can|how|do|hotline|city|hi|hello|there|is|it|there's)\b",
     re.I)
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# Mainland mobile numbers in free text are masked before they reach a slot or the ticket.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{2})(\d{2})(?![0-9])")
 
 # Free text -> issue-type code. Longer (more specific) keywords weigh more; a tie is "unclear".
 ISSUE_KEYWORDS: dict[str, list[str]] = {
@@ -43,10 +41,6 @@ ISSUE_KEYWORDS: dict[str, list[str]] = {
                   "smell", "fumes", "waste water", "discharg"],
     "other": ["其他", "其它", "other"],
 }
-
-
-def mask_mobiles(text: str) -> str:
-    return _MOBILE.sub(lambda m: m[1] + "******" + m[4], text)
 
 
 def _keyword_hit(text: str, keyword: str) -> bool:

@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk.events import SlotSet
 
 from actions.hotline import ActionAskDistrict, QUESTION_INTENTS, ValidateReportIssueForm
-from actions.issue_words import describes_problem, mask_mobiles, match_issue_type
+from actions.issue_words import describes_problem, match_issue_type
 from actions.report_submit import (REPORT_SLOTS, ActionAskReportConfirmed, ActionResetReportIssueForm,
                                    ActionSubmitReportIssue, legacy_issue_type)
 from actions.ticket_status import ActionAskTicketNo, ActionCheckTicketStatus, ValidateTicketStatusForm
@@ -86,8 +86,14 @@ def test_first_message_describes_the_problem(text, expected):
     assert describes_problem(text) is expected
 
 
-def test_mobile_numbers_are_masked():
-    assert mask_mobiles("联系我 138 1234 5678 谢谢") == "联系我 138******78 谢谢"
+@pytest.mark.parametrize("text,masked", [
+    ("楼下工地半夜打桩，联系我 138 1234 5678 谢谢", "楼下工地半夜打桩，联系我 138******78 谢谢"),
+    ("Drilling all night next door, call me on +86-138-1234-5678",
+     "Drilling all night next door, call me on 138******78"),
+])
+async def test_grouped_mobile_numbers_in_a_description_are_masked(dispatcher, text, masked):
+    tracker = form_tracker(text, requested="issue_description", candidates={"issue_description": text})
+    assert (await validate(tracker, dispatcher))["issue_description"] == masked
 
 
 # -- report_issue_form: validation ----------------------------------------------------------------
