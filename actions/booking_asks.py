@@ -20,15 +20,13 @@ from actions.api.dataservice import NotFound
 from actions.api.gateway import get_gateway
 from actions.booking_slots import (BOOKING_DAYS, MAX_SLOT_BUTTONS, centres_for, districts_of,
                                    free_slots, new_attempt, pick_slots, slot_items, start_day)
-from actions.forms import AskAction, inform
+from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS, AskAction, inform
 from actions.i18n import t
 from actions.labels import button_title, day_label, when_label
 from privacy import mask_name
 
 POPULAR_SERVICES = ("passport", "resident_id_card", "residence_permit", "social_security_card",
                     "hk_macau_permit", "marriage_registration")
-COMMON_DISTRICTS = ("pudong", "xuhui", "jingan", "huangpu", "minhang", "yangpu")
-MAX_DISTRICT_BUTTONS = 8
 
 
 class ActionAskBookingService(AskAction):

@@ -27,6 +27,7 @@ from actions.center_asked import CENTER_QUESTIONS, HOURS, Asked, asked
 from actions.center_wording import (KINDS, Holiday, Kind, Scope, day_label, day_note, holiday_date,
                                     hours_text)
 from actions.context import ContextualAnswer
+from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS
 from actions.i18n import lang_of, t
 from actions.listing import REST_SLOT, send_next_page
 
@@ -34,8 +35,6 @@ MAX_LISTED = 3        # centres described in full (address, phone, hours)
 MAX_HOURS_LINES = 4   # centres listed in an office-hours answer
 FEW_CENTERS = 3       # a service handled at this many centres or fewer needs no district
 MAX_HOURS_CALLS = 20
-COMMON_DISTRICTS = ("pudong", "xuhui", "jingan", "huangpu", "minhang", "yangpu")
-MAX_DISTRICT_BUTTONS = 6
 LISTING_SLOT = "center_list"  # where a cut list stopped, for "show the rest"
 
 

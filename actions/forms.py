@@ -52,6 +52,10 @@ CORRECTION_ENTITIES = frozenset({"service", "district", "date", "center_id", "sl
 # Typed words that leave a form even when the NLU does not recognise them as `deny`.
 STOP_WORDS = frozenset({"stop", "quit", "exit", "never mind", "nevermind", "forget it",
                         "算了", "算了吧", "不要了", "不用了", "退出", "停止", "不办了"})
+# A district question (centre form, booking) offers at most this many district buttons; when a
+# service is handled in more districts, the commonest ones, and the citizen may type any other.
+MAX_DISTRICT_BUTTONS = 6
+COMMON_DISTRICTS = ("pudong", "xuhui", "jingan", "huangpu", "minhang", "yangpu")
 
 
 # -- what the latest message says -------------------------------------------------------------

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Bill, Bills, Provenance
 from actions.base import DataAction
 from actions.dates import local_time
+from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 
@@ -68,20 +70,6 @@ def account_number(text: str) -> str | None:
     return digits if 6 <= len(digits) <= 20 else None
 
 
-def phone_last4(text: str) -> str | None:
-    """Four digits; a whole mainland mobile number gives its last four."""
-    text = str(text or "")
-    runs = re.findall(r"(?<![0-9])[0-9]{4}(?![0-9])", text)
-    if len(runs) == 1:
-        return runs[0]
-    digits = digits_of(text)
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if len(digits) == 11 and digits.startswith("1"):
-        return digits[-4:]
-    return digits if len(digits) == 4 else None
-
-
 def card_number(text: str) -> str | None:
     """The 11 printed digits of a transport card (spaces and dashes allowed between them)."""
     for m in re.finditer(r"(?<![0-9])[0-9][0-9 \-]{9,16}[0-9](?![0-9])", str(text or "")):
@@ -111,11 +99,24 @@ def provenance_line(prov: Provenance | None, lang: str) -> str:
 def _stale(tracker: Tracker, entity_name: str) -> bool:
     """At activation (nothing requested yet) the form validates every prefilled slot; a value
     this message did not name was left by an earlier, unfinished look-up."""
-    return tracker.get_slot("requested_slot") is None and not any(
+    return tracker.get_slot(REQUESTED_SLOT) is None and not any(
         e.get("entity") == entity_name for e in tracker.latest_message.get("entities", []))
 
 
-class ValidateUtilityBillForm(FormValidationAction):
+class ValidateUtilityBillForm(CityFormValidation):
+    form = "utility_bill_form"
+    own_intents = frozenset({"check_utility_bill"})
+    hints = {
+        "utility_kind": ("请选择要查询的是水费、电费还是燃气费。", "Please choose water, electricity or gas."),
+        "utility_account_no": (
+            "户号应为 6 到 20 位数字，可以在纸质账单或缴费记录上找到，请再核对一下。",
+            "An account number has 6 to 20 digits; you'll find it on a paper bill or a payment "
+            "record. Please check it."),
+        "utility_phone_last4": (
+            "请输入在该公司登记的手机号码的后四位数字。",
+            "Please type the last four digits of the phone number registered with the company."),
+    }
+
     def name(self) -> str:
         return "validate_utility_bill_form"
 
@@ -134,10 +135,8 @@ class ValidateUtilityBillForm(FormValidationAction):
         if _stale(tracker, "utility_kind"):
             return {"utility_kind": match_utility_kind(tracker.latest_message.get("text") or "")}
         kind = match_utility_kind(str(value or ""))
-        if not kind and tracker.get_slot("requested_slot") == "utility_kind":
-            dispatcher.utter_message(text=t(
-                lang_of(tracker), "请选择要查询的是水费、电费还是燃气费。",
-                "Please choose water, electricity or gas."))
+        if not kind and tracker.get_slot(REQUESTED_SLOT) == "utility_kind":
+            self.hint(dispatcher, tracker, "utility_kind")
         return {"utility_kind": kind}
 
     async def validate_utility_account_no(self, value: Any, dispatcher: CollectingDispatcher,
@@ -146,22 +145,14 @@ class ValidateUtilityBillForm(FormValidationAction):
             return {"utility_account_no": None}
         number = account_number(str(value or ""))
         if not number:
-            dispatcher.utter_message(text=t(
-                lang_of(tracker), "户号应为 6 到 20 位数字，可以在纸质账单或缴费记录上找到，请再核对一下。",
-                "An account number has 6 to 20 digits; you'll find it on a paper bill or a "
-                "payment record. Please check it."))
+            self.hint(dispatcher, tracker, "utility_account_no")
         return {"utility_account_no": number}
 
     async def validate_utility_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
                                            tracker: Tracker, domain: dict) -> dict[str, Any]:
         if _stale(tracker, "phone_last4"):
             return {"utility_phone_last4": None}
-        last4 = phone_last4(str(value or ""))
-        if not last4:
-            dispatcher.utter_message(text=t(
-                lang_of(tracker), "请输入在该公司登记的手机号码的后四位数字。",
-                "Please type the last four digits of the phone number registered with the company."))
-        return {"utility_phone_last4": last4}
+        return self.validate_last4(value, dispatcher, tracker, slot="utility_phone_last4")
 
 
 class ActionAskUtilityKind(Action):

@@ -5,19 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Ticket
 from actions.base import DataAction
 from actions.dates import SHANGHAI, local_time
+from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 from actions.issue_words import find_ticket_no
 
 
-class ValidateTicketStatusForm(FormValidationAction):
+class ValidateTicketStatusForm(CityFormValidation):
+    form = "ticket_status_form"
+    own_intents = frozenset({"check_ticket_status"})
+    hints = {"ticket_no": ("这个号码好像不是工单号。12345 工单号的格式类似 12345-20261128-7K3QXM。",
+                           "That doesn't look like a ticket number. A 12345 ticket number looks like "
+                           "12345-20261128-7K3QXM.")}
+
     def name(self) -> str:
         return "validate_ticket_status_form"
 
@@ -26,12 +34,8 @@ class ValidateTicketStatusForm(FormValidationAction):
         number = find_ticket_no(str(value or ""))
         if number:
             return {"ticket_no": number}
-        if tracker.get_slot("requested_slot") == "ticket_no":
-            dispatcher.utter_message(text=t(
-                lang_of(tracker),
-                "这个号码好像不是工单号。12345 工单号的格式类似 12345-20261128-7K3QXM。",
-                "That doesn't look like a ticket number. A 12345 ticket number looks like "
-                "12345-20261128-7K3QXM."))
+        if tracker.get_slot(REQUESTED_SLOT) == "ticket_no":
+            self.hint(dispatcher, tracker, "ticket_no")
         return {"ticket_no": None}
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import TransportCard, Trip
 from actions.base import DataAction
+from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 from actions.partners import card_number, money, provenance_line
@@ -19,7 +20,13 @@ TRIPS_SHOWN = 3
 LOW_BALANCE_CNY = 5.0
 
 
-class ValidateTransportCardForm(FormValidationAction):
+class ValidateTransportCardForm(CityFormValidation):
+    form = "transport_card_form"
+    own_intents = frozenset({"check_transport_card"})
+    hints = {"card_no": ("交通卡号是卡片背面的 11 位数字，请再核对一下。",
+                         "A transport card number is the 11-digit number on the back of the card. "
+                         "Please check it.")}
+
     def name(self) -> str:
         return "validate_transport_card_form"
 
@@ -27,10 +34,7 @@ class ValidateTransportCardForm(FormValidationAction):
                                tracker: Tracker, domain: dict) -> dict[str, Any]:
         number = card_number(str(value or ""))
         if not number:
-            dispatcher.utter_message(text=t(
-                lang_of(tracker), "交通卡号是卡片背面的 11 位数字，请再核对一下。",
-                "A transport card number is the 11-digit number on the back of the card. "
-                "Please check it."))
+            self.hint(dispatcher, tracker, "card_no")
         return {"card_no": number}
 
 

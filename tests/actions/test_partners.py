@@ -13,7 +13,7 @@ from actions.centers import ActionShowMoreCenters
 from actions.partners import (
     ActionAskUtilityAccountNo, ActionAskUtilityKind,
     ActionCheckUtilityBill, ActionResetUtilityBillForm, ValidateUtilityBillForm, account_number,
-    card_number, match_utility_kind, phone_last4)
+    card_number, match_utility_kind)
 from actions.transport_card import ActionCheckTransportCard, ValidateTransportCardForm
 from tests.actions.conftest import entity, make_tracker, render_response, slot_events, texts
 
@@ -70,8 +70,10 @@ def test_utility_words_map_to_a_kind(text, kind):
     ("4403", "4403"), ("后四位是 4403", "4403"), ("13817264403", "4403"), ("138 1726 4403", "4403"),
     ("+86 138-1726-4403", "4403"), ("440", None), ("12345", None), ("不知道", None),
 ])
-def test_phone_last4(text, expected):
-    assert phone_last4(text) == expected
+async def test_phone_last4(dispatcher, text, expected):
+    tracker = form_tracker(text, requested="utility_phone_last4",
+                           candidates={"utility_phone_last4": text})
+    assert await validate(tracker, dispatcher) == {"utility_phone_last4": expected}
 
 
 @pytest.mark.parametrize("text,expected", [
