@@ -18,14 +18,15 @@ from actions.partners import card_number, money, provenance_line
 
 TRIPS_SHOWN = 3
 LOW_BALANCE_CNY = 5.0
+CARD_NO_HINT = ("交通卡号是卡片背面的 11 位数字，请再核对一下。",
+                "A transport card number is the 11-digit number on the back of the card. Please "
+                "check it.")
 
 
 class ValidateTransportCardForm(CityFormValidation):
     form = "transport_card_form"
     own_intents = frozenset({"check_transport_card"})
-    hints = {"card_no": ("交通卡号是卡片背面的 11 位数字，请再核对一下。",
-                         "A transport card number is the 11-digit number on the back of the card. "
-                         "Please check it.")}
+    hints = {"card_no": CARD_NO_HINT}
 
     def name(self) -> str:
         return "validate_transport_card_form"
