@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -23,6 +23,7 @@ from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
+from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 from actions.issue_words import describes_problem
 from actions.resolution import resolve
@@ -129,7 +130,10 @@ async def _first_level_state(lang: str) -> dict:
     return {"predicted": False, "items": items}
 
 
-class ValidateReportIssueForm(FormValidationAction):
+class ValidateReportIssueForm(CityFormValidation):
+    form = "report_issue_form"
+    own_intents = frozenset({"report_issue"})
+
     def name(self) -> str:
         return "validate_report_issue_form"
 
