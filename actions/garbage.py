@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -16,10 +16,14 @@ from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import GarbageMatch
 from actions.base import DataAction
+from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 
 MAX_QUERY_CHARS = 100
 MAX_ITEMS = 3
+# Asked when a garbage question names no item (and the form's hint when an answer gives none).
+ASK_ITEM = ("您想问哪样东西怎么分类？比如“电池是什么垃圾”。",
+            "Which item do you want to sort? For example \"which bin for a battery\".")
 # A close second match in another bin is worth mentioning ("奶茶杯" vs "奶茶").
 RUNNER_UP_GAP = 10.0
 
@@ -66,7 +70,11 @@ def render_answer(query: str, matches: list[GarbageMatch], lang: str) -> tuple[s
     return text, []
 
 
-class ValidateGarbageForm(FormValidationAction):
+class ValidateGarbageForm(CityFormValidation):
+    form = "garbage_form"
+    own_intents = frozenset({"ask_garbage_sorting"})
+    hints = {"item": ASK_ITEM}
+
     def name(self) -> str:
         return "validate_garbage_form"
 
@@ -111,9 +119,7 @@ class ActionGarbageSorting(DataAction):
         # "杯子和珍珠怎么扔" names two items: answer both (the slot holds only the last one).
         queries = entities[:MAX_ITEMS] if len(entities) > 1 else [slot or (entities or [None])[0]]
         if not queries[0]:
-            dispatcher.utter_message(text=t(
-                lang, "您想问哪样东西怎么分类？比如“电池是什么垃圾”。",
-                "Which item do you want to sort? For example \"which bin for a battery\"."))
+            dispatcher.utter_message(text=t(lang, *ASK_ITEM))
             return []
         for query in queries:
             try:

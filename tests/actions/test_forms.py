@@ -3,8 +3,14 @@ way Rasa looks for it, and a fixed-text question exists in both languages."""
 from __future__ import annotations
 
 import pytest
+from rasa_sdk.events import SlotSet
 
-from tests.actions.conftest import domain_files, render_response
+from actions.garbage import ValidateGarbageForm
+from actions.hotline import ValidateReportIssueForm
+from actions.partners import ValidateUtilityBillForm
+from actions.ticket_status import ValidateTicketStatusForm
+from actions.transport_card import ValidateTransportCardForm
+from tests.actions.conftest import domain_files, make_tracker, render_response
 
 DOMAIN = domain_files()
 FORMS = {form: spec["required_slots"] for d in DOMAIN.values()
@@ -33,3 +39,21 @@ def test_fixed_questions_exist_in_both_languages(name):
     assert zh != en
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in en)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("action,slot", [
+    (ValidateUtilityBillForm, "utility_account_no"), (ValidateTransportCardForm, "card_no"),
+    (ValidateTicketStatusForm, "ticket_no"), (ValidateReportIssueForm, "issue_description"),
+    (ValidateGarbageForm, "item")])
+@pytest.mark.parametrize("text", ["算了", "never mind"])
+async def test_a_typed_stop_word_ends_the_form(dispatcher, action, slot, text):
+    """The NLU may read a typed stop word as an answer (from_text): the form ends anyway."""
+    tracker = make_tracker(text, slots={"requested_slot": slot}, active_loop=action.form)
+    tracker.add_slots([SlotSet(slot, text)])
+    domain = {"forms": {form: {"required_slots": slots} for form, slots in FORMS.items()}}
+    events = await action().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_form_stopped"
+    assert {"event": "slot", "name": "requested_slot", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+    assert not any(e.get("name") == slot and e.get("value") for e in events)
