@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from privacy.parsing import weekday_name
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = {
-    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
 # chinese_calendar.Holiday values -> (code, zh, en)
 HOLIDAYS = {
     "New Year's Day": ("new_years_day", "元旦", "New Year's Day"),
@@ -136,7 +134,7 @@ def parse_hhmm(value: str) -> time:
 def weekly_summary(weekly_hours: dict, lang: str) -> str:
     """'周一至周五 09:00–17:00；周六 09:00–12:00' — consecutive days with equal hours grouped."""
     zh = lang == "zh"
-    names = WEEKDAY_NAMES[lang]
+    names = [weekday_name(i, lang, short=True) for i in range(len(WEEKDAYS))]
     groups: list[tuple[int, int, list]] = []
     for i, key in enumerate(WEEKDAYS):
         ranges = _ranges(weekly_hours, key)

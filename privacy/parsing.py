@@ -15,8 +15,12 @@ DIGIT_SEP = r"[\s\-.]?"
 # A mainland mobile number, optionally +86, digits grouped with at most one separator between them.
 MOBILE = re.compile(r"(?<![0-9])(?:\+?86" + DIGIT_SEP + r")?1[3-9](?:" + DIGIT_SEP + r"\d){9}"
                     r"(?![0-9])")
-# The CJK ideographs (extension A, the unified block and the compatibility block).
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A mobile number as an API field holds it: exactly 11 ASCII digits ([0-9]: \d takes full-width too).
+MOBILE_FIELD = r"^1[3-9][0-9]{9}$"
+# The CJK ideographs (extension A, the unified block and the compatibility block), as the inside
+# of a character class so a pattern can add its own characters to it.
+CJK_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = re.compile(f"[{CJK_CHARS}]")
 
 _LAST4_HINT = re.compile(r"(?:尾号|后四位|後四位|后4位|後4位|last\s*(?:4|four)(?:\s*digits?)?|"
                          r"ends?\s*(?:in|with))\D{0,12}?(\d{4})(?!\d)", re.I)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from privacy.parsing import HOTLINE, TRY_LATER_OR_CALL
+
 OUTAGE = {
-    "zh": "抱歉，服务暂时繁忙，请稍后再试，或拨打 12345 市民服务热线。",
+    "zh": "抱歉，服务暂时繁忙，" + TRY_LATER_OR_CALL["zh"],
     "en": "Sorry, the service is busy right now. Please try again later or call the 12345 hotline.",
 }
 FALLBACK = {
-    "zh": "抱歉，我没能理解这条消息。请换个说法再试一次，或拨打 12345 市民服务热线。",
-    "en": "Sorry, I could not understand that message. Please rephrase it, or call the 12345 "
-          "citizen hotline.",
+    "zh": f"抱歉，我没能理解这条消息。请换个说法再试一次，或拨打 {HOTLINE['zh']}。",
+    "en": f"Sorry, I could not understand that message. Please rephrase it, or call {HOTLINE['en']}.",
 }
 UNREADABLE_TEXTS = {
     "zh": "抱歉，这条消息无法识别，请换个说法再试。",

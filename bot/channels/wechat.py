@@ -41,13 +41,13 @@ from bot.channels.wechat_output import WeChatOutput, split_text
 from bot.channels.wechat_protocol import Rejected, WeChatProtocol, dedupe_id
 from bot.settings import WeChatSettings, environment, with_credentials
 from privacy import redact_text
+from privacy.parsing import normalize
 
 logger = logging.getLogger(__name__)
 
 CLAIM_TTL = 30  # a dead replica's claim on a message expires after this (a live one extends it)
 RESULT_TTL = 900  # how long a processed message's outcome is kept (WeChat retries within ~15 s)
 OPTIONS_TTL = 24 * 3600
-_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 class WeChatInput(InputChannel):
@@ -243,7 +243,7 @@ class WeChatInput(InputChannel):
         return reply
 
     async def _map_option(self, openid: str, text: str) -> str:
-        number = text.strip().translate(_FULLWIDTH)
+        number = normalize(text)  # full-width "１" is 1
         if not re.fullmatch(r"\d{1,2}", number):
             return text
         stored = await self.state().get(self._key("opts", hashed(openid)))

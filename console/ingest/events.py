@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from privacy import redact, redact_text
+from privacy.parsing import has_cjk, normalize
 
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
@@ -21,7 +21,6 @@ TICKET_SLOT = "last_ticket_no"
 BOOKED_PREFIXES = ("预约成功", "You're booked!")
 MAX_NORMALIZED = 400
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = " .,!?;:。，！？；：、…~～\"'“”‘’()（）"
 
@@ -40,12 +39,12 @@ def event_key(event: dict[str, Any]) -> str:
 
 def normalize_text(text: str) -> str:
     """The grouping key of the inbox: case, width, spacing and end punctuation do not matter."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = normalize(text).casefold()
     return _SPACE.sub(" ", text).strip(_EDGE_PUNCT)[:MAX_NORMALIZED]
 
 
 def detect_language(text: str) -> str:
-    return "zh" if _CJK.search(text) else "en"
+    return "zh" if has_cjk(text) else "en"
 
 
 def channel_of(sender_id: str, input_channel: str | None) -> str:

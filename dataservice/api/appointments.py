@@ -15,10 +15,10 @@ from dataservice.api.responses import BODY_ROUTE, LIST, VERIFIED_LOOKUP, errors
 from dataservice.opening_hours import shanghai_now
 from dataservice.repositories import appointments as repo
 from dataservice.verification import Lookup
+from privacy.parsing import MOBILE_FIELD
 
 router = APIRouter(tags=["appointments"])
 
-MOBILE = r"^1[3-9][0-9]{9}$"  # mainland mobile; [0-9] because \d also takes full-width digits
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]+$"
 
 
@@ -27,7 +27,7 @@ class BookingIn(BaseModel):
 
     slot_id: int = Field(strict=True, ge=1, le=2**31 - 1)
     name: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)
-    phone: str = Field(pattern=MOBILE, max_length=11)
+    phone: str = Field(pattern=MOBILE_FIELD, max_length=11)
     language: Literal["zh", "en"] = "zh"
 
     @field_validator("name")

@@ -17,14 +17,14 @@ from typing import Iterable
 import opencc
 from pypinyin import Style, lazy_pinyin, pinyin
 
+from privacy.parsing import CJK_CHARS, has_cjk
+
 _T2S = opencc.OpenCC("t2s")
 
 CJK = "cjk"
 LATIN = "lat"
 
-_CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_UNIT = re.compile(rf"[{_CJK_RANGES}]|[a-z0-9]+")
-_IS_CJK = re.compile(rf"[{_CJK_RANGES}]")
+_UNIT = re.compile(rf"[{CJK_CHARS}]|[a-z0-9]+")
 # "driver's license" -> "driver license"; other apostrophes split words ("jing'an" -> "jing an").
 _POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b")
 
@@ -88,7 +88,7 @@ def units(text: str) -> tuple[list[str], list[str]]:
     kinds: list[str] = []
     for m in _UNIT.finditer(text):
         u = m.group()
-        if _IS_CJK.match(u):
+        if has_cjk(u):
             out.append(u)
             kinds.append(CJK)
         else:
@@ -171,7 +171,7 @@ DEFAULT_FILLERS = Fillers.of(_EN_STOPWORDS.split() + _ZH_FILLERS.split())
 @lru_cache(maxsize=65536)
 def primary_pinyin(char: str) -> str:
     """The most common toneless reading of one character (the query side of homophone matching)."""
-    if not _IS_CJK.match(char):
+    if not has_cjk(char):
         return char
     readings = pinyin(char, style=Style.NORMAL, errors="ignore")
     # Rare characters have no reading: the character itself then only meets itself.

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from dataservice.text.normalize import fold
+from privacy.parsing import CJK_CHARS as _CJK
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 # Characters that end a place name when read leftwards from its suffix: function words and the
 # administrative units before a road ("徐汇区漕溪北路" -> 漕溪北路).
 _STOP = "的在了是我你他她家楼下里和与及从到去来走往向对把被给说有没很都也就还又再区市县省门口旁边附近前后，。、；：！？ "
