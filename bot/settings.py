@@ -95,8 +95,6 @@ class WeChatSettings:
     limits: Limits = field(default_factory=lambda: Limits(20, 8))
     prefix: str = "shps:wechat"
     redis_url: str = ""
-    dataservice_url: str = ""
-    dataservice_key: str = ""
 
     @classmethod
     def from_env(cls, env: Env) -> "WeChatSettings":
@@ -116,8 +114,6 @@ class WeChatSettings:
                           positive(env, "WECHAT_BURST", 8)),
             prefix=env.get("WECHAT_REDIS_PREFIX") or "shps:wechat",
             redis_url=env.get("REDIS_URL") or "",
-            dataservice_url=(env.get("DATASERVICE_URL") or "").rstrip("/"),
-            dataservice_key=env.get("DATASERVICE_API_KEY") or "",
         )
 
 

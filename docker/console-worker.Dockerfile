@@ -55,6 +55,7 @@ COPY bench/nlu_eval.py /app/bench/nlu_eval.py
 COPY models/shanghai-assistant.tar.gz /app/models/shanghai-assistant.tar.gz
 COPY dataservice/__init__.py dataservice/settings.py dataservice/db.py /app/dataservice/
 COPY docker/probes/console_ready.py /app/probes/console_ready.py
+COPY signing /app/signing
 COPY console /app/console
 USER 1001
 

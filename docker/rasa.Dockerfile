@@ -20,6 +20,8 @@ RUN pip install -r /app/bot/requirements.txt \
  && useradd --system --uid 1001 --home-dir /app --shell /usr/sbin/nologin rasa
 
 COPY privacy /app/privacy
+# Checks the console's signature on what it asks the agent relay to deliver.
+COPY signing /app/signing
 COPY bot /app/bot
 # The event broker bot/endpoints.yml names (RabbitMQ for the operator console's consumer).
 COPY console/__init__.py console/rasa_broker.py /app/console/

@@ -1,7 +1,7 @@
 """The agent relay: what a human agent does on the console's desk, said on the citizen's channel.
 
 `POST /webhooks/agent_relay/send` (any Rasa replica; the console signs each request with
-AGENT_RELAY_SECRET, console/relay_signature.py) with `{"kind": "join" | "reply" | "end",
+AGENT_RELAY_SECRET, signing/relay.py) with `{"kind": "join" | "reply" | "end",
 "conversation_id", "language", "agent": {"id", "name"}, "text", "reply_id"}`:
 
 - the text goes into the conversation's tracker as a bot message (an agent's reply carries
@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import deliveries
 from bot.settings import AgentRelaySettings, environment
-from console.relay_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, valid
+from signing.relay import SIGNATURE_HEADER, TIMESTAMP_HEADER, valid
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024

@@ -65,5 +65,3 @@ WELCOME = (
 )
 TEXT_ONLY = ("抱歉，我目前只能理解文字和语音消息，请用文字描述您的问题。\n"
              "Sorry, I can only understand text and voice messages for now. Please type your question.")
-NO_CENTRE_NEARBY = ("附近没有找到受理中心，请拨打 12345 咨询。\n"
-                    "No service centre found nearby; please call 12345.")

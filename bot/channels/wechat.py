@@ -36,7 +36,7 @@ from bot.channels.inputs import BodyTooLarge, conversation_id, limit_body, read_
 from bot.channels.once import Claim, Once
 from bot.channels.state import LazyState, StateUnavailable, hashed
 from bot.channels.wechat_client import CityWeChatClient, CustomerService
-from bot.channels.wechat_location import nearest_centres
+from bot.channels.wechat_location import share_location
 from bot.channels.wechat_output import WeChatOutput, split_text
 from bot.channels.wechat_protocol import Rejected, WeChatProtocol, dedupe_id
 from bot.settings import WeChatSettings, environment, with_credentials
@@ -215,7 +215,8 @@ class WeChatInput(InputChannel):
                 return await self._converse(openid, recognition, on_new_message)
             return replies.TEXT_ONLY
         if mtype == "location":
-            return await nearest_centres(self.settings, message)
+            payload = share_location(message)
+            return await self._converse(openid, payload, on_new_message) if payload else replies.TEXT_ONLY
         return replies.TEXT_ONLY
 
     async def _converse(self, openid: str, text: str, on_new_message) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from console.relay_signature import sign
+from signing.relay import sign
 
 logger = logging.getLogger(__name__)
 PATH = "/webhooks/agent_relay/send"

@@ -202,7 +202,7 @@ def test_an_integrator_gets_the_agent_reply_on_its_signed_callback(stack):
 
 
 def test_the_agent_relay_refuses_forged_and_malformed_requests(stack):
-    from console.relay_signature import sign
+    from signing.relay import sign
     url = stack["rasa"] + "/webhooks/agent_relay/send"
     good = {"kind": "reply", "conversation_id": "web:nobody", "language": "en", "text": "hi",
             "agent": {"id": 1, "name": "agent1"}, "reply_id": "r1"}

@@ -405,6 +405,9 @@ def test_location_voice_and_image(plain, services):
         user, "location", "<Location_X>31.2304</Location_X><Location_Y>121.4737</Location_Y>"
                           "<Scale>15</Scale><Label><![CDATA[人民广场]]></Label>")))["Content"]
     assert nearest and all(c["name"] in reply for c in nearest)
+    unreadable = wechat.read(wechat.post(other_xml(
+        user, "location", "<Location_X>north</Location_X><Location_Y>121.4737</Location_Y>")))["Content"]
+    assert "文字" in unreadable and "text" in unreadable
     voice = wechat.read(wechat.post(other_xml(
         user, "voice", "<MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format>"
                        "<Recognition><![CDATA[护照多少钱]]></Recognition>")))["Content"]
@@ -413,7 +416,12 @@ def test_location_voice_and_image(plain, services):
         user, "image", "<PicUrl><![CDATA[http://example.invalid/p.jpg]]></PicUrl>"
                        "<MediaId><![CDATA[m2]]></MediaId>")))["Content"]
     assert "文字" in image and "text" in image
-    assert [e["text"] for e in user_events(plain["rasa"], user)] == ["护照多少钱"]
+    # The place reached the assistant as an intent carrying its coordinates.
+    shared, *said = user_events(plain["rasa"], user)
+    assert shared["parse_data"]["intent"]["name"] == "share_location"
+    assert {e["entity"]: e["value"] for e in shared["parse_data"]["entities"]} == \
+        {"latitude": 31.2304, "longitude": 121.4737}
+    assert [e["text"] for e in said] == ["护照多少钱"]
 
 
 def test_load_fifty_users_five_messages_each(plain, services):

@@ -12,7 +12,7 @@ import httpx
 from console.handoff.hours import WorkingHours
 from console.handoff.relay import Relay
 from console.handoff.services import HandoffServices
-from console.relay_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, valid
+from signing.relay import SIGNATURE_HEADER, TIMESTAMP_HEADER, valid
 
 SECRET = "test-relay-secret"
 TOKEN = "test-handoff-token"

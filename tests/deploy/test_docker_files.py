@@ -4,6 +4,7 @@ Dockerfiles, the compose-spec JSON schema (vendored by check-jsonschema) for the
 non-root users, only the load balancer published, secrets from the env file)."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -133,6 +134,29 @@ def test_rasa_image_carries_the_event_broker_its_endpoints_name():
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     module = endpoints["event_broker"]["type"].rsplit(".", 1)[0].replace(".", "/") + ".py"
     assert module in (DOCKER / "rasa.Dockerfile").read_text()
+
+
+def _copied_sources(dockerfile: Path) -> set[Path]:
+    return {ROOT / src for line in re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), re.M)
+            if "--from=" not in line for src in [w for w in line.split() if not w.startswith("--")][:-1]}
+
+
+def test_rasa_image_carries_every_repository_module_the_bot_imports():
+    copied = _copied_sources(DOCKER / "rasa.Dockerfile")
+    first_party = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} - {"bot"}
+    imported = set()
+    for source in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    modules = {m for m in imported if m.split(".")[0] in first_party}
+    assert "signing.relay" in modules  # the scan really sees the bot's imports
+    for module in modules:
+        path = ROOT / module.replace(".", "/")
+        file = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        assert any(file == src or src in file.parents for src in copied), f"{module} not in the Rasa image"
 
 
 def test_compose_file_passes_the_compose_spec_schema():

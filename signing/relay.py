@@ -1,7 +1,7 @@
 """The signature on what the console asks Rasa to deliver (agent replies, join, end).
 
-Standard library only: the console (Python 3.11) signs, Rasa's agent relay channel (Python 3.10,
-bot/channels/agent_relay.py) checks. HMAC-SHA256 over "<unix time>.<body>", fresh for 5 minutes.
+The console signs (console/handoff/relay.py), Rasa's agent relay channel checks
+(bot/channels/agent_relay.py). HMAC-SHA256 over "<unix time>.<body>", fresh for 5 minutes.
 """
 from __future__ import annotations
 
