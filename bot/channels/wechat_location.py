@@ -9,6 +9,8 @@ import json
 import math
 from typing import Optional
 
+PRECISION = 3
+
 
 def share_location(message) -> Optional[str]:
     """The intent payload for a WeChat location message, or None when its coordinates are unreadable."""
@@ -18,4 +20,7 @@ def share_location(message) -> Optional[str]:
         return None
     if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
         return None
-    return "/share_location" + json.dumps({"latitude": lat, "longitude": lon})
+    # Three decimals (about 100 m) find the nearest centre and keep the stored conversation from
+    # pinpointing the citizen's door.
+    return "/share_location" + json.dumps({"latitude": round(lat, PRECISION),
+                                           "longitude": round(lon, PRECISION)})
