@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import sqlalchemy as sa
@@ -34,6 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
 from bot.rasa_patches.store_failures import with_retries
+from bot.schema_lock import schema_lock
 from bot.settings import StoreSettings, environment
 from bot.stored_events import stored_forms
 from bot.tracker_window import window_events
@@ -52,29 +52,6 @@ def tracker_db_settings(stores: StoreSettings) -> dict[str, Any]:
             "port": parsed.port or 5432, "db": parsed.path.lstrip("/") or "rasa",
             "username": unquote(parsed.username or "postgres"),
             "password": unquote(parsed.password or "")}
-
-
-@contextmanager
-def _schema_lock(settings: dict[str, Any]) -> Iterator[None]:
-    """Several workers starting on an empty PostgreSQL database would all try CREATE TABLE; one
-    wins and the others fail. A session-level advisory lock lets them take turns."""
-    if settings["dialect"] != "postgresql":
-        yield
-        return
-    import psycopg2
-
-    try:
-        conn = psycopg2.connect(host=settings["host"], port=settings["port"], dbname=settings["db"],
-                                user=settings["username"], password=settings["password"])
-    except psycopg2.OperationalError:  # no database yet: Rasa creates it, and reports errors
-        yield
-        return
-    try:
-        conn.autocommit = True
-        conn.cursor().execute("SELECT pg_advisory_lock(hashtext('shps-tracker-schema'))")
-        yield
-    finally:
-        conn.close()  # releases the lock
 
 
 def tracker_window(env: dict[str, str] | None = None) -> int | None:
@@ -106,7 +83,7 @@ class CityTrackerStore(SQLTrackerStore):
         stores = StoreSettings.from_env(environment(), tracker=dict(kwargs, **({"url": host}
                                                                             if host else {})))
         settings = tracker_db_settings(stores)
-        with _schema_lock(settings):  # Rasa creates the tables here, once per Sanic worker
+        with schema_lock(settings, "tracker"):  # Rasa creates the tables here, once per Sanic worker
             super().__init__(domain=domain, event_broker=event_broker, **settings)
             _WINDOW_INDEX.create(self.engine, checkfirst=True)  # tables Rasa made before it
         self._use_resilient_engine()

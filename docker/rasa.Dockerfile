@@ -23,8 +23,6 @@ COPY privacy /app/privacy
 # Checks the console's signature on what it asks the agent relay to deliver.
 COPY signing /app/signing
 COPY bot /app/bot
-# The event broker bot/endpoints.yml names (RabbitMQ for the operator console's consumer).
-COPY console/__init__.py console/rasa_broker.py /app/console/
 COPY docs/integrator-webhook.openapi.yaml /app/docs/integrator-webhook.openapi.yaml
 COPY docker/probes /app/probes
 COPY docker/rasa-entrypoint.sh /app/rasa-entrypoint.sh

@@ -63,7 +63,7 @@ echo "==> starting Rasa on :5005 (log: var/log/rasa.log; loading the model takes
   --cors "*" >var/log/rasa.log 2>&1 &
 pids+=($!)
 # Rasa publishes events to the SQLite file below (or RabbitMQ when EVENT_BROKER_URL is amqp://);
-# the consumer stores them in the console database (console/rasa_broker.py, docs/operators.md).
+# the consumer stores them in the console database (bot/event_broker.py, docs/operators.md).
 echo "==> starting the console's event consumer (log: var/log/console-consumer.log)"
 .venv/console/bin/python -m console consume >var/log/console-consumer.log 2>&1 &
 pids+=($!)

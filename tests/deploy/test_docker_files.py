@@ -130,15 +130,17 @@ def test_worker_image_holds_rasa_and_the_console_environment_side_by_side():
     assert re.search(r"^\s*CONSOLE_RASA=/usr/local/bin/rasa", text, re.M)
 
 
-def test_rasa_image_carries_the_event_broker_its_endpoints_name():
-    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
-    module = endpoints["event_broker"]["type"].rsplit(".", 1)[0].replace(".", "/") + ".py"
-    assert module in (DOCKER / "rasa.Dockerfile").read_text()
-
-
 def _copied_sources(dockerfile: Path) -> set[Path]:
     return {ROOT / src for line in re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), re.M)
             if "--from=" not in line for src in [w for w in line.split() if not w.startswith("--")][:-1]}
+
+
+def test_rasa_image_carries_the_stores_and_broker_its_endpoints_name():
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    copied = _copied_sources(DOCKER / "rasa.Dockerfile")
+    for section in ("tracker_store", "lock_store", "event_broker"):
+        module = ROOT / (endpoints[section]["type"].rsplit(".", 1)[0].replace(".", "/") + ".py")
+        assert module.exists() and any(module.is_relative_to(src) for src in copied), section
 
 
 def test_rasa_image_carries_every_repository_module_the_bot_imports():

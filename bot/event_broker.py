@@ -1,4 +1,4 @@
-"""The event broker Rasa publishes conversation events to (runs inside Rasa, Python 3.10).
+"""The event broker Rasa publishes conversation events to, for the operator console's consumer.
 
 `bot/endpoints.yml` names this class; the environment picks the transport, so one endpoints file
 serves every deployment:
@@ -25,6 +25,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import RABBITMQ_EXCHANGE, PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.schema_lock import schema_lock
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,8 @@ class CityEventBroker(EventBroker):
             path = Path(url[len("sqlite:///"):])
             path.parent.mkdir(parents=True, exist_ok=True)
             logger.info("Publishing events to the SQLite file %s", path)
-            return SQLEventBroker(dialect="sqlite", db=str(path))
+            with schema_lock({"dialect": "sqlite", "db": str(path)}, "events"):
+                return SQLEventBroker(dialect="sqlite", db=str(path))
         raise ValueError("EVENT_BROKER_URL must be an amqp:// or sqlite:/// URL")
 
 

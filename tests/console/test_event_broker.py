@@ -44,7 +44,7 @@ asyncio.run(main())
 # RabbitMQ "comes back" (a TCP relay to the real server opens on that port).
 PUBLISH_WHILE_DOWN = """
 import asyncio, socket
-from console.rasa_broker import CityEventBroker, PatientPikaEventBroker
+from bot.event_broker import CityEventBroker, PatientPikaEventBroker
 from rasa.core.brokers.broker import EventBroker
 from tests.console.events import many
 
