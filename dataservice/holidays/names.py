@@ -8,9 +8,9 @@ import re
 from dataservice.holidays.statutory import StatutoryHoliday, by_code
 from dataservice.text.normalize import fold
 
-# A Chinese numeral before or a unit after makes "十一" / "五一" part of a number or a date
-# ("二十一", "十一月", "十一点", "五一路"), not the holiday.
-_NOT_IN_NUMBER = r"(?<![一二三四五六七八九十百第])"
+# A Chinese numeral before or a unit after makes "十一" / "五一" part of a number, a date or another
+# day ("二十一", "十一月", "十一点", "五一路", "双十一"), not the holiday.
+_NOT_IN_NUMBER = r"(?<![一二三四五六七八九十百第双])"
 _NOT_A_DATE = r"(?![月日号点路])"
 
 _PATTERNS: tuple[tuple[str, str], ...] = (
@@ -19,7 +19,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("new_years_day", r"元旦|新年|new year|yuandan"),
     ("tomb_sweeping_day", r"清明|qingming|ching ming|tomb[- ]?sweeping"),
     ("labour_day", rf"劳动节|{_NOT_IN_NUMBER}五一{_NOT_A_DATE}|labou?r day|may day"
-                   r"|workers'? day"),
+                   r"|workers'? day|may golden week"),
     ("dragon_boat_festival", r"端午|端阳|dragon boat|duanwu"),
     ("mid_autumn_festival", r"中秋|八月十五|mid[- ]?autumn|moon ?cake festival|moon festival"
                             r"|zhongqiu"),

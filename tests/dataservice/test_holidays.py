@@ -59,7 +59,7 @@ def test_the_working_calendar_names_holidays_as_this_module_does():
     ("清明节", "tomb_sweeping_day"), ("Tomb-sweeping Day", "tomb_sweeping_day"),
     ("Qingming", "tomb_sweeping_day"),
     ("五一", "labour_day"), ("劳动节", "labour_day"), ("Labor Day", "labour_day"),
-    ("May Day", "labour_day"),
+    ("May Day", "labour_day"), ("May golden week", "labour_day"),
     ("端午节调休那天", "dragon_boat_festival"), ("dragon boat", "dragon_boat_festival"),
     ("中秋", "mid_autumn_festival"), ("Mid Autumn", "mid_autumn_festival"),
     ("moon festival", "mid_autumn_festival"),
@@ -71,7 +71,7 @@ def test_names_citizens_use(text, code):
     assert find_holiday(text).code == code
 
 
-@pytest.mark.parametrize("text", ["十一月", "十一点", "二十一号", "五一路", "下周三", "圣诞节",
+@pytest.mark.parametrize("text", ["十一月", "十一点", "二十一号", "五一路", "双十一", "下周三", "圣诞节",
                                   "Christmas", "next Wednesday", "tomorrow"])
 def test_words_that_name_no_statutory_holiday(text):
     assert find_holiday(text) is None
