@@ -1,8 +1,8 @@
-"""How the centre answers word things: kinds of centre the citizen names, holidays named instead of
-a date, day labels, a centre's hours on one day, and which centres an answer is about."""
+"""How the centre answers word things: kinds of centre the citizen names, day labels, a centre's
+hours on one day, and which centres an answer is about. (Holidays named instead of a date are the
+data service's to read: `GET /v1/calendar/holidays/next`.)"""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,43 +46,6 @@ KINDS = (
          ("行政服务", "市民中心", "administrative service", "citizen centre"),
          "行政服务中心", "administrative service centres"),
 )
-
-# Holidays named instead of a date ("国庆节开门吗"). Lunar-calendar ones move every year.
-_HOLIDAYS = (
-    (re.compile(r"春节|过年|大年|chinese new year|lunar new year|spring festival"), "春节",
-     "Spring Festival", {2026: (2, 17), 2027: (2, 6), 2028: (1, 26)}),
-    (re.compile(r"元旦|new year"), "元旦", "New Year's Day", (1, 1)),
-    (re.compile(r"清明|qingming|tomb"), "清明节", "Qingming Festival",
-     {2026: (4, 5), 2027: (4, 5), 2028: (4, 4)}),
-    (re.compile(r"劳动节|五一|labou?r day|may day"), "劳动节", "Labour Day", (5, 1)),
-    (re.compile(r"端午|dragon boat"), "端午节", "Dragon Boat Festival",
-     {2026: (6, 19), 2027: (6, 9), 2028: (5, 28)}),
-    (re.compile(r"中秋|mid-?\s?autumn|moon festival"), "中秋节", "Mid-Autumn Festival",
-     {2026: (9, 25), 2027: (9, 15), 2028: (10, 3)}),
-    (re.compile(r"国庆|十一(?!月)|national day|golden week"), "国庆节", "National Day", (10, 1)),
-)
-
-
-@dataclass
-class Holiday:
-    day: date
-    zh: str
-    en: str
-
-
-def holiday_date(span: str, base: date | None = None) -> Holiday | None:
-    """The next occurrence (today or later) of a holiday named in `span`."""
-    base = base or dates.today()
-    text = (span or "").lower()
-    for pattern, zh, en, when in _HOLIDAYS:
-        if not pattern.search(text):
-            continue
-        for year in (base.year, base.year + 1, base.year + 2):
-            month_day = when if isinstance(when, tuple) else when.get(year)
-            if month_day and date(year, *month_day) >= base:
-                return Holiday(date(year, *month_day), zh, en)
-        return None
-    return None
 
 
 def day_label(day: date, lang: str, short: bool = False) -> str:

@@ -3,7 +3,8 @@
 `action_answer_center_question` answers the centre question of the dialogue (find_service_center
 or ask_office_hours, the intent of the message that asked it) for the `district` slot and, when it
 applies, the `service` slot: `GET /v1/centers?district=&service=&lang=`, then the holiday-aware
-`GET /v1/centers/{id}/hours?date=&lang=` for the day asked about (the `date` slot, today by default).
+`GET /v1/centers/{id}/hours?date=&lang=` for the day asked about (the `date` slot, a holiday named
+instead of a date via `GET /v1/calendar/holidays/next`, today by default).
 center_form asks for the district first; validate_center_form skips that question when the service
 is handled at only a few centres in the whole city.
 """
@@ -19,13 +20,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dates
-from actions.api.dataservice import DataServiceUnavailable, NotFound
+from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
-from actions.api.models import Centre, DayHours
+from actions.api.models import Centre, DayHours, NextHoliday
 from actions.base import DataAction
 from actions.center_asked import CENTER_QUESTIONS, HOURS, Asked, asked
-from actions.center_wording import (KINDS, Holiday, Kind, Scope, day_label, day_note, holiday_date,
-                                    hours_text)
+from actions.center_wording import KINDS, Kind, Scope, day_label, day_note, hours_text
 from actions.context import ContextualAnswer
 from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS
 from actions.i18n import lang_of, t
@@ -74,24 +74,33 @@ class ActionAnswerCenterQuestion(ContextualAnswer):
         except NotFound:
             return None
 
-    @staticmethod
-    def _day(tracker: Tracker, what: Asked) -> tuple[date, Holiday | None]:
+    async def _day(self, tracker: Tracker, what: Asked,
+                   lang: str) -> tuple[date, NextHoliday | None]:
         """The day asked about: the `date` slot if this question named a date the context action
-        could parse, else a holiday named ("国庆节"), else a day the question's text names, else
-        today (an old date never leaks in)."""
+        could parse, else a holiday named ("国庆节", "过年"), else a day the question's text names,
+        else today (an old date never leaks in)."""
         spans = what.mentioned("date")
         if any(dates.parse(span) for span in spans) and tracker.get_slot("date"):
             try:
                 return date.fromisoformat(tracker.get_slot("date")), None
             except ValueError:
                 pass
-        holiday = next(filter(None, (holiday_date(span) for span in spans)), None)
-        if holiday:
-            return holiday.day, holiday
+        holiday = await self._holiday([span for span in spans if not dates.parse(span)], lang)
+        if holiday:  # during its days off the data service answers the current one: today then
+            return max(date.fromisoformat(holiday.date), dates.today()), holiday
         # The entity model can miss a day inside a long sentence ("…受理中心周六开门吗"): the
         # citizen's own words of this question still name it.
         named = next(filter(None, (dates.parse(text) for text in what.texts)), None)
         return named or dates.today(), None
+
+    async def _holiday(self, spans: list[str], lang: str) -> NextHoliday | None:
+        """The statutory holiday a date span names, as the data service reads it (any year)."""
+        for span in spans:
+            try:
+                return await self.gateway.next_holiday(span, dates.today().isoformat(), lang)
+            except (NotFound, Rejected):  # names no holiday
+                continue
+        return None
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any], lang: str) -> list[dict[str, Any]]:
@@ -101,7 +110,7 @@ class ActionAnswerCenterQuestion(ContextualAnswer):
         district = tracker.get_slot("district")
         service = what.service(tracker)
 
-        day, holiday = self._day(tracker, what)
+        day, holiday = await self._day(tracker, what, lang)
 
         if not district and not service:  # center_form normally makes sure of one of them
             await ActionAskCenterFormDistrict().run(dispatcher, tracker, domain)
@@ -142,7 +151,7 @@ class ActionAnswerCenterQuestion(ContextualAnswer):
         return Scope(district_name, service_name, kind)
 
     async def _reply(self, dispatcher: CollectingDispatcher, centers: list[Centre], scope: Scope,
-                     listing: dict, holiday: Holiday | None, lang: str,
+                     listing: dict, holiday: NextHoliday | None, lang: str,
                      lead: str = "") -> list[dict[str, Any]]:
         """One page of the answer from `listing["shown"]` on; a cut list offers the rest with a
         button and remembers where it stopped (the `center_list` slot)."""
@@ -194,7 +203,7 @@ class ActionAnswerCenterQuestion(ContextualAnswer):
         return "\n".join(lines), end, len(centers)
 
     async def _office_hours(self, centers: list[Centre], scope: Scope, day: date,
-                            holiday: Holiday | None, lang: str,
+                            holiday: NextHoliday | None, lang: str,
                             start: int = 0) -> tuple[str, int, int]:
         """(text, where this page ends, how many in all); open centres are listed first."""
         centers = centers[:MAX_HOURS_CALLS]
@@ -212,10 +221,10 @@ class ActionAnswerCenterQuestion(ContextualAnswer):
         if holiday and sample.reason != "statutory_holiday" and not sample.holiday_data:
             # The official calendar for that year is not out yet: say what is certain.
             text = t(lang,
-                     f"{day_text}是{holiday.zh}，属于法定节假日，{label}按规定休息。"
+                     f"{day_text}是{holiday.name}，属于法定节假日，{label}按规定休息。"
                      f"该年度的放假和调休安排尚未公布，请以届时的官方通知为准。"
                      f"平时办公时间：{known[0][0].hours_summary}",
-                     f"{day_text[:1].upper()}{day_text[1:]} is {holiday.en}, a statutory public "
+                     f"{day_text[:1].upper()}{day_text[1:]} is {holiday.name}, a statutory public "
                      f"holiday, when {label} are closed. The official holiday schedule for that "
                      f"year is not published yet, so please check nearer the time. Usual hours: "
                      f"{known[0][0].hours_summary}")

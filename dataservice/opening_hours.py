@@ -14,19 +14,13 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from dataservice.holidays.statutory import STATUTORY
 from privacy.parsing import weekday_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# chinese_calendar.Holiday values -> (code, zh, en)
-HOLIDAYS = {
-    "New Year's Day": ("new_years_day", "元旦", "New Year's Day"),
-    "Spring Festival": ("spring_festival", "春节", "Spring Festival"),
-    "Tomb-sweeping Day": ("tomb_sweeping_day", "清明节", "Qingming Festival (Tomb-sweeping Day)"),
-    "Labour Day": ("labour_day", "劳动节", "Labour Day"),
-    "Dragon Boat Festival": ("dragon_boat_festival", "端午节", "Dragon Boat Festival"),
-    "National Day": ("national_day", "国庆节", "National Day"),
-    "Mid-autumn Festival": ("mid_autumn_festival", "中秋节", "Mid-Autumn Festival"),
+# chinese_calendar.Holiday values -> (code, zh, en): the statutory holidays, and a one-off day off.
+HOLIDAYS = {h.calendar_key: (h.code, h.zh, h.en) for h in STATUTORY} | {
     "Anti-Fascist 70th Day": ("anti_fascist_70th_day", "抗战胜利70周年纪念日",
                               "70th Anniversary of the Victory of the War of Resistance"),
 }

@@ -105,6 +105,14 @@ class DataServiceGateway:
                 await self.transport.get(f"/v1/calendar/{day}", params={"lang": lang}))
         return await self._cached(("calendar", day, lang), load)
 
+    async def next_holiday(self, name: str, start: str, lang: str) -> m.NextHoliday:
+        """The next occurrence, from `start` (YYYY-MM-DD) on, of the statutory holiday `name` names
+        in either language ("过年", "golden week"); NotFound when it names none."""
+        async def load() -> m.NextHoliday:
+            return m.NextHoliday.parse_obj(await self.transport.get(
+                "/v1/calendar/holidays/next", params={"name": name, "from": start, "lang": lang}))
+        return await self._cached(("next_holiday", name, start, lang), load)
+
     # -- appointments --------------------------------------------------------------------------
     async def slots(self, centre_id: str, service: str, lang: str,
                     day: Optional[str] = None) -> m.Slots:

@@ -89,6 +89,13 @@ class CalendarDay(Model):
     holiday_data: bool = True
 
 
+class NextHoliday(Named):
+    """A statutory holiday's next occurrence (`GET /v1/calendar/holidays/next`); `holiday_data` is
+    false while the official days off of that year are not published."""
+    date: str
+    holiday_data: bool = False
+
+
 class Slot(Model):
     slot_id: int
     date: str

@@ -31,12 +31,12 @@ def LimitQuery():  # noqa: N802
     return Query(5, ge=1, le=20)
 
 
-def clean_query(q: str) -> str:
+def clean_query(q: str, field: str = "q") -> str:
     """Resolver input: 1..200 characters once surrounding blanks are stripped, else a 422."""
     q = q.strip()
     if not 1 <= len(q) <= MAX_QUERY_CHARS:
-        raise ApiError(422, "validation_error",
-                       f"q must be 1 to {MAX_QUERY_CHARS} characters (blank-only is not allowed).")
+        raise ApiError(422, "validation_error", f"{field} must be 1 to {MAX_QUERY_CHARS} characters "
+                                                "(blank-only is not allowed).")
     return q
 
 

@@ -1,6 +1,7 @@
 """Service centres and office hours against the real data service: listing by district / service /
 kind of centre, holiday-aware hours (statutory holiday, weekend, make-up working day, no calendar
-yet), holidays named instead of dates, center_form's district question and its skip, an outage."""
+yet), holidays named instead of dates (any year, read by the data service), center_form's district
+question and its skip, an outage."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions import dates
-from actions.center_wording import day_label, holiday_date
+from actions.center_wording import day_label
 from actions.centers import (ActionAnswerCenterQuestion, ActionAskCenterFormDistrict,
                              ActionShowMoreCenters, ValidateCenterForm)
 from tests.actions.conftest import after_form, entity, make_tracker, slot_events, texts
@@ -299,14 +300,50 @@ async def test_holiday_named_instead_of_a_date(dispatcher):
     assert "国庆节" in text and "休息" in text and "10月1日" in text
 
 
-def test_holiday_dates():
-    assert holiday_date("国庆节", date(2026, 11, 29)) == holiday_date("national day", date(2026, 11, 29))
-    assert holiday_date("国庆", date(2026, 9, 1)).day == date(2026, 10, 1)
-    assert holiday_date("春节", date(2026, 11, 29)).day == date(2027, 2, 6)
-    assert holiday_date("端午节调休那天", date(2026, 1, 1)).day == date(2026, 6, 19)
-    assert holiday_date("十一月", date(2026, 1, 1)) is None
-    assert holiday_date("下周三", date(2026, 1, 1)) is None
+def holiday_question(text: str, span: str, lang: str = "zh"):
+    return make_tracker(text, intent="ask_office_hours",
+                        entities=[entity("district", "浦东"), entity("date", span)],
+                        slots={"district": "pudong", "language": lang})
 
+
+@pytest.mark.parametrize("today, text, span, lang, phrases", [
+    # Lunar holidays in years past any table the assistant ever kept: the data service computes them.
+    (date(2030, 11, 1), "过年浦东社区事务受理中心开门吗", "过年", "zh",
+     ["2031年1月23日（周四）是春节，属于法定节假日", "尚未公布"]),
+    (date(2030, 11, 1), "is the pudong community centre open at chinese new year", "chinese new year",
+     "en", ["Thursday 23 January 2031 is Spring Festival, a statutory public holiday",
+            "not published yet"]),
+    (date(2029, 1, 10), "端午节浦东社区事务受理中心开不开", "端午节", "zh",
+     ["6月16日（周六）是端午节"]),
+    (date(2030, 1, 10), "is the pudong community centre open on mid-autumn festival", "mid-autumn festival",
+     "en", ["Thursday 12 September is Mid-Autumn Festival"]),
+])
+async def test_a_holiday_of_any_year_is_found_by_the_data_service(today, text, span, lang, phrases,
+                                                                  monkeypatch, dispatcher):
+    monkeypatch.setattr(dates, "today", lambda: today)
+    await answer(holiday_question(text, span, lang), dispatcher)
+    [reply] = texts(dispatcher)
+    for phrase in phrases:
+        assert phrase in reply
+
+
+async def test_during_the_days_off_a_named_holiday_means_today(monkeypatch, dispatcher):
+    """Asked on 3 October 2026, "十一" is this National Day break (1-7 October), not next year's."""
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 10, 3))
+    await answer(holiday_question("十一浦东社区事务受理中心开门吗", "十一"), dispatcher)
+    [reply] = texts(dispatcher)
+    assert reply.startswith("今天 10月3日（周六），") and "休息（国庆节）" in reply
+
+
+async def test_a_span_that_names_no_holiday_is_today(dispatcher):
+    await answer(holiday_question("圣诞节浦东社区事务受理中心开门吗", "圣诞节"), dispatcher)
+    assert texts(dispatcher)[0].startswith("今天")
+
+
+@pytest.mark.parametrize("lang,phrase", [("zh", "系统暂时无法查询"), ("en", "can't look that up")])
+async def test_a_holiday_asked_during_an_outage_is_a_polite_reply(down_client, lang, phrase, dispatcher):
+    assert await answer(holiday_question("国庆节浦东中心开门吗", "国庆节", lang), dispatcher) == []
+    assert phrase in texts(dispatcher)[0]
 
 
 @pytest.mark.parametrize("text,lang", [("浦东的社区事务受理中心周六开门吗", "zh"),

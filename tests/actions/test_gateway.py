@@ -1,6 +1,6 @@
 """The data-service gateway's own behaviour, against small local servers that misbehave on purpose:
 a deadline that really cancels a hanging call, retries for GETs only, the breaker, the reference
-cache, the API key and Idempotency-Key headers."""
+cache (named holidays too), the API key and Idempotency-Key headers."""
 from __future__ import annotations
 
 import asyncio
@@ -110,6 +110,25 @@ async def test_reference_lists_are_fetched_once_per_language():
         assert await gateway.district_name("pudong", "zh") == "浦东新区"
         assert await gateway.district_name("xuhui", "zh") == "xuhui"  # unknown: the code itself
         assert await gateway.district_name("pudong", "en") == "Pudong"
+        assert len(server.requests) == 2
+
+
+async def test_a_named_holiday_is_asked_once_per_name_day_and_language():
+    async def next_holiday(request):
+        if request.query["name"] == "圣诞节":
+            return web.json_response({"error": {"code": "unknown_holiday", "message": ""}}, status=404)
+        return web.json_response({"code": "spring_festival", "name": "春节", "date": "2031-01-23",
+                                  "holiday_data": False})
+    async with Server(next_holiday) as server:
+        gateway = server.gateway()
+        for _ in range(2):
+            holiday = await gateway.next_holiday("过年", "2030-11-01", "zh")
+            assert (holiday.code, holiday.name, holiday.date) == ("spring_festival", "春节", "2031-01-23")
+        with pytest.raises(NotFound):
+            await gateway.next_holiday("圣诞节", "2030-11-01", "zh")
+        first = server.requests[0]
+        assert first.path == "/v1/calendar/holidays/next"
+        assert dict(first.query) == {"name": "过年", "from": "2030-11-01", "lang": "zh"}
         assert len(server.requests) == 2
 
 
