@@ -23,7 +23,7 @@ from actions.forms import CityFormValidation
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 
-UTILITY_SLOTS = ["utility_kind", "utility_account_no", "utility_phone_last4"]
+UTILITY_SLOTS = ("utility_kind", "utility_account_no", "utility_phone_last4")
 KINDS = ("water", "electricity", "gas")
 KIND_LABELS = {"water": ("水费", "water"), "electricity": ("电费", "electricity"),
                "gas": ("燃气费", "gas")}
@@ -187,14 +187,10 @@ class ActionAskUtilityAccountNo(Action):
 
 
 class ActionCheckUtilityBill(DataAction):
+    forgets = UTILITY_SLOTS  # the verification factor never outlives the look-up
+
     def name(self) -> str:
         return "action_check_utility_bill"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        # The verification factor never outlives the look-up, whatever happened.
-        return await super().run(dispatcher, tracker, domain) + [
-            SlotSet(slot, None) for slot in UTILITY_SLOTS]
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:
