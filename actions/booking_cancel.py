@@ -17,7 +17,7 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import Booking
 from actions.booking_slots import slot_started
-from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
+from actions.forms import VerifiedByPhoneLast4, confirm_buttons, is_payload, locked_message
 from actions.i18n import lang_of, t, unavailable
 from actions.labels import when_label
 from privacy.parsing import TRY_LATER_OR_CALL, normalize
@@ -147,9 +147,8 @@ class ActionAskCancelConfirmed(Action):
                  f"I found your booking {found.get('booking_no', '')}:\n"
                  f"Service: {found.get('service', '')}\nWhere: {center.get('name', '')} "
                  f"({center.get('address', '')})\nWhen: {when}\nDo you want to cancel it?")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认取消", "Yes, cancel it"), "payload": "/affirm"},
-            {"title": t(lang, "保留预约", "No, keep it"), "payload": "/deny"}])
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(
+            lang, ("确认取消", "Yes, cancel it"), ("保留预约", "No, keep it")))
         return []
 
 

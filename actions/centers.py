@@ -27,7 +27,7 @@ from actions.center_asked import CENTER_QUESTIONS, HOURS, Asked, asked
 from actions.center_wording import (KINDS, Holiday, Kind, Scope, day_label, day_note, holiday_date,
                                     hours_text)
 from actions.context import ContextualAnswer
-from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS
+from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS, choice_buttons
 from actions.i18n import lang_of, t
 from actions.listing import REST_SLOT, send_next_page
 
@@ -336,8 +336,8 @@ class ActionAskCenterFormDistrict(Action):
                     counts[c.district.code] = counts.get(c.district.code, 0) + 1
             codes = sorted(counts, key=lambda code: (-counts[code], code))
         codes = codes or list(COMMON_DISTRICTS)
-        return [{"title": names.get(code, code), "payload": f'/inform{{"district": "{code}"}}'}
-                for code in codes[:MAX_DISTRICT_BUTTONS]]
+        return choice_buttons("district", {code: names.get(code, code) for code in codes},
+                              most=MAX_DISTRICT_BUTTONS)
 
 
 class ValidateCenterForm(FormValidationAction):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -80,6 +80,19 @@ def is_payload(text: str) -> bool:
 def inform(entity: str, value: str) -> str:
     """The payload of a button that answers with one entity."""
     return "/inform" + json.dumps({entity: value}, ensure_ascii=False)
+
+
+def choice_buttons(entity: str, titles: dict[str, str], codes: Iterable[str | None] | None = None,
+                   most: int | None = None) -> list[dict[str, str]]:
+    """Buttons that answer `entity`: one per code of `codes` (by default every code of `titles`,
+    in order) that `titles` names, each once, the first `most` of them."""
+    chosen = [c for c in dict.fromkeys(titles if codes is None else codes) if c in titles]
+    return [{"title": titles[c], "payload": inform(entity, c)} for c in chosen[:most]]
+
+
+def confirm_buttons(lang: str, yes: tuple[str, str], no: tuple[str, str]) -> list[dict[str, str]]:
+    """The two buttons under a summary to confirm: (zh, en) titles of `affirm` and `deny`."""
+    return [{"title": t(lang, *yes), "payload": "/affirm"}, {"title": t(lang, *no), "payload": "/deny"}]
 
 
 # -- which call of the form this is -----------------------------------------------------------

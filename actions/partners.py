@@ -19,7 +19,7 @@ from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Bill, Bills, Provenance
 from actions.base import DataAction
 from actions.dates import local_time
-from actions.forms import CityFormValidation
+from actions.forms import CityFormValidation, choice_buttons
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 
@@ -164,8 +164,9 @@ class ActionAskUtilityKind(Action):
         lang = lang_of(tracker)
         dispatcher.utter_message(
             text=t(lang, "请问要查询哪一项账单？", "Which bill would you like to check?"),
-            buttons=[{"title": KIND_LABELS[kind][0] if lang == "zh" else KIND_LABELS[kind][1].title(),
-                      "payload": f'/inform{{"utility_kind": "{kind}"}}'} for kind in KINDS])
+            buttons=choice_buttons("utility_kind", {
+                kind: KIND_LABELS[kind][0] if lang == "zh" else KIND_LABELS[kind][1].title()
+                for kind in KINDS}))
         return []
 
 

@@ -10,6 +10,7 @@ from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
 from actions.base import DataAction
+from actions.forms import confirm_buttons
 from actions.i18n import lang_of, t
 from actions.issue_words import ISSUE_KEYWORDS, match_issue_type
 from actions.work_orders import channel_of
@@ -65,10 +66,8 @@ class ActionAskReportConfirmed(Action):
             f"Please check your {kind} to 12345:\n- Category: {category}\n- District: {district_name}\n"
             f"- Location: {location}\n- Description: {description}\n"
             "Shall I submit it? To change something just tell me, e.g. \"the district is Xuhui\".")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认提交", "Submit"), "payload": "/affirm"},
-            {"title": t(lang, "不提交了", "Don't submit"), "payload": "/deny"},
-        ])
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(
+            lang, ("确认提交", "Submit"), ("不提交了", "Don't submit")))
         return []
 
 

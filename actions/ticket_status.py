@@ -12,7 +12,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from actions.api.models import Ticket
 from actions.base import LookupByNumber
 from actions.dates import SHANGHAI, local_time
-from actions.forms import CityFormValidation
+from actions.forms import CityFormValidation, inform
 from actions.i18n import lang_of, t
 from actions.issue_words import find_ticket_no
 
@@ -52,7 +52,7 @@ class ActionAskTicketNo(Action):
                  "when you reported. If you can't find it, call the 12345 hotline with the phone "
                  "number you gave.")
         buttons = ([{"title": t(lang, f"刚才提交的 {last}", f"The one I just filed: {last}"),
-                     "payload": f'/inform{{"ticket_no": "{last}"}}'}] if last else None)
+                     "payload": inform("ticket_no", last)}] if last else None)
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
