@@ -33,12 +33,15 @@ def read_in(package: str) -> set[str]:
     return names - NOT_SETTINGS
 
 
-# Code a process runs from elsewhere: Rasa loads the console's event broker from endpoints.yml.
-ALSO_RUNS = {"bot": [ROOT / "console" / "rasa_broker.py"]}
+# Code a process runs from elsewhere: every settings module applies deployment_env/'s rule, and
+# Rasa loads the console's event broker from endpoints.yml.
+SHARED = [ROOT / "deployment_env" / "__init__.py"]
+ALSO_RUNS = {"actions": SHARED, "console": SHARED,
+             "bot": [*SHARED, ROOT / "console" / "rasa_broker.py"]}
 
 
 def read_by(package: str) -> set[str]:
-    extra = {n for path in ALSO_RUNS.get(package, []) for n in READ.findall(path.read_text("utf-8"))}
+    extra = {n for path in ALSO_RUNS[package] for n in READ.findall(path.read_text("utf-8"))}
     return read_in(package) | extra
 
 
