@@ -134,6 +134,12 @@ def locked_message(lang: str) -> str:
              "your data. " + TRY_LATER_OR_CALL["en"])
 
 
+def _ends(events: list[dict[str, Any]]) -> bool:
+    """Did the validation end the form (nothing more to ask, e.g. a slot no longer needed)?"""
+    return any(e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT
+               and e.get("value") is None for e in events)
+
+
 def _refused(action: str, exc: Exception) -> None:
     if isinstance(exc, Rejected):
         log.warning("%s: data service refused a request (%s)", action, exc.code)
@@ -247,7 +253,7 @@ class CityFormValidation(FormValidationAction):
             _refused(self.name(), exc)
             dispatcher.utter_message(text=unavailable(lang))
             return self.stop(required, requested)
-        if (requested and not self.interrupted(tracker)
+        if (requested and not self.interrupted(tracker) and not _ends(events)
                 and not any(e.get("event") == "slot" and e.get("name") in required
                             for e in events)):
             zh, en = self.hints.get(requested, ("抱歉，我没有理解。", "Sorry, I didn't get that."))
