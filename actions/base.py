@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Iterable
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -41,7 +41,7 @@ class DataAction(Action, ABC):
         except DataServiceUnavailable:
             dispatcher.utter_message(text=unavailable(lang))
             events = []
-        return events + [SlotSet(slot, None) for slot in self.forgets]
+        return events + cleared(self.forgets)
 
     @property
     def gateway(self) -> DataServiceGateway:
@@ -89,6 +89,11 @@ class LookupByNumber(DataAction, ABC):
             dispatcher.utter_message(text=self.not_found(number, lang))
             return []
         return self.reply(dispatcher, record, lang)
+
+
+def cleared(slots: Iterable[str]) -> list[dict[str, Any]]:
+    """The events that empty `slots`."""
+    return [SlotSet(slot, None) for slot in slots]
 
 
 def events_this_turn(tracker: Tracker) -> list[dict]:

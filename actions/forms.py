@@ -32,7 +32,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.api.dataservice import DataServiceUnavailable, Rejected
-from actions.base import events_this_turn
+from actions.base import cleared, events_this_turn
 from actions.i18n import lang_of, t, unavailable
 from privacy.parsing import TRY_LATER_OR_CALL, find_last4, last4_of, normalize
 
@@ -149,12 +149,14 @@ class CityFormValidation(FormValidationAction):
     """The base of every form's `validate_<form>` action (see the module docstring).
 
     Subclasses set `form`, `own_intents` (intents that answer this form rather than interrupt
-    it) and `hints` ({slot: (zh, en)}), and may override `reset_events` and `settle`.
+    it), `hints` ({slot: (zh, en)}) and `own_slots` (cleared when the form ends or starts over),
+    and may override `settle`.
     """
 
     form = ""
     own_intents: frozenset[str] = frozenset()
     hints: dict[str, tuple[str, str]] = {}
+    own_slots: tuple[str, ...] = ()
 
     @abstractmethod
     def name(self) -> str:
@@ -180,7 +182,7 @@ class CityFormValidation(FormValidationAction):
 
     def reset_events(self) -> list[dict[str, Any]]:
         """The form's own slots, cleared (the form ends or starts over)."""
-        return []
+        return cleared(self.own_slots)
 
     async def settle(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                      lang: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -282,6 +284,21 @@ class AskAction(Action, ABC):
             _refused(self.name(), exc)
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet(REQUESTED_SLOT, None)]
+
+
+class ResetFormAction(Action, ABC):
+    """`action_reset_<form>`, run by the rule that follows a stopped form: the form's `own_slots`
+    forgotten, so the next time starts from scratch (abstract: `name` is the subclass's)."""
+
+    own_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_reset_<form>"""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        return cleared(self.own_slots)
 
 
 class VerifiedByPhoneLast4(CityFormValidation):

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
@@ -19,7 +18,7 @@ from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Bill, Bills, Provenance
 from actions.base import DataAction
 from actions.dates import local_time
-from actions.forms import CityFormValidation, choice_buttons
+from actions.forms import CityFormValidation, ResetFormAction, choice_buttons
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 
@@ -276,12 +275,10 @@ def bill_line(bill: Bill, lang: str) -> str:
              f"{bill.status_label} (due {bill.due_date})")
 
 
-class ActionResetUtilityBillForm(Action):
+class ActionResetUtilityBillForm(ResetFormAction):
     """After the citizen stops the form: forget the account and the verification digits."""
+
+    own_slots = UTILITY_SLOTS
 
     def name(self) -> str:
         return "action_reset_utility_bill_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return [SlotSet(slot, None) for slot in UTILITY_SLOTS]

@@ -10,7 +10,7 @@ from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
 from actions.base import DataAction
-from actions.forms import confirm_buttons
+from actions.forms import ResetFormAction, confirm_buttons
 from actions.i18n import lang_of, t
 from actions.issue_words import ISSUE_KEYWORDS, match_issue_type
 from actions.work_orders import channel_of
@@ -121,12 +121,10 @@ class ActionSubmitReportIssue(DataAction):
         return [SlotSet("last_ticket_no", number)]
 
 
-class ActionResetReportIssueForm(Action):
+class ActionResetReportIssueForm(ResetFormAction):
     """After the citizen stops the form: forget the half-filled report."""
+
+    own_slots = REPORT_SLOTS
 
     def name(self) -> str:
         return "action_reset_report_issue_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return [SlotSet(slot, None) for slot in REPORT_SLOTS]
