@@ -21,7 +21,7 @@ from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Application
 from actions.base import DataAction
 from actions.forms import ResetFormAction, VerifiedByPhoneLast4, is_payload, locked_message
-from actions.i18n import lang_of, t
+from actions.i18n import t
 from actions.labels import day_label, moment_label
 from privacy.parsing import normalize
 
@@ -70,11 +70,7 @@ class ValidateApplicationStatusForm(VerifiedByPhoneLast4):
 
     async def validate_application_no(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        number = re.sub(r"[\s-]", "", normalize(value)).upper()
-        if re.fullmatch(r"SH\d{13}", number) and number.isascii():
-            return {"application_no": number}
-        dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["application_no"]))
-        return {"application_no": None}
+        return self.validate_reference(value, dispatcher, tracker, "application_no", r"SH\d{13}")
 
 
 def _moment(value: str | None) -> datetime | None:

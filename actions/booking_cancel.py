@@ -73,11 +73,7 @@ class ValidateCancelAppointmentForm(VerifiedByPhoneLast4):
 
     async def validate_booking_no(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        number = re.sub(r"[\s-]", "", normalize(value)).upper()
-        if re.fullmatch(r"[A-Z0-9]{4,32}", number):
-            return {"booking_no": number}
-        dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["booking_no"]))
-        return {"booking_no": None}
+        return self.validate_reference(value, dispatcher, tracker, "booking_no", r"[A-Z0-9]{4,32}")
 
     async def validate_cancel_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Iterable
 
@@ -206,6 +207,16 @@ class CityFormValidation(FormValidationAction):
         if found:
             return {slot: found}
         return {slot: None} if answering and not self.interrupted(tracker) else {}
+
+    def validate_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           slot: str, pattern: str) -> dict[str, Any]:
+        """A reference number as the data service spells it (no spaces or dashes, upper case)
+        when it matches `pattern`, else the slot's hint."""
+        number = re.sub(r"[\s-]", "", normalize(value)).upper()
+        if number.isascii() and re.fullmatch(pattern, number):
+            return {slot: number}
+        self.hint(dispatcher, tracker, slot)
+        return {slot: None}
 
     def extract_last4(self, tracker: Tracker, slot: str = "phone_last4") -> dict[str, Any]:
         """The phone's last 4 digits from the text (an entity is mapped by the domain).
