@@ -9,9 +9,11 @@ A form is three things:
 2. **A validation action**, a subclass of `CityFormValidation` named `validate_<form>`, with
    `extract_<slot>` / `validate_<slot>` methods (rasa-sdk's `FormValidationAction`), the form's
    `hints` (what to say when an answer cannot be used) and, if needed, `settle` (checks across
-   slots) and `reset_events` (the form's slots, cleared).
+   slots) and `own_slots` (the form's slots, cleared when it ends or starts over).
 3. **Questions that need live data** (buttons of real centres or free times) as `AskAction`
-   subclasses named `action_ask_<slot>` or `action_ask_<form>_<slot>`.
+   subclasses named `action_ask_<slot>` or `action_ask_<form>_<slot>`; their buttons come from
+   `choice_buttons` / `confirm_buttons`. The rule after a stopped form runs its
+   `action_reset_<form>`, a `ResetFormAction` that forgets the form's `own_slots`.
 
 The conventions the base applies to every form: interrupting intents (digressions, other tasks)
 extract nothing, so Rasa rejects the form, a rule answers, and the form resumes; an answer the form
