@@ -12,17 +12,16 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dates
-from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
-from actions.api.gateway import get_gateway
+from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Application
-from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
-from actions.i18n import lang_of, t, unavailable
+from actions.base import DataAction
+from actions.forms import ResetFormAction, VerifiedByPhoneLast4, is_payload, locked_message
+from actions.i18n import t
 from actions.labels import day_label, moment_label
 from privacy.parsing import normalize
 
@@ -32,8 +31,7 @@ _BARE_DIGITS = re.compile(r"(?:\d[\s-]*){12}\d")
 OPEN_STATUSES = {"submitted", "under_review", "need_more_documents", "approved", "ready_for_pickup"}
 
 
-def application_reset() -> list[dict[str, Any]]:
-    return [SlotSet("application_no", None), SlotSet("phone_last4", None)]
+APPLICATION_SLOTS = ("application_no", "phone_last4")
 
 
 def find_application_no(text: str, answering: bool) -> str | None:
@@ -51,6 +49,7 @@ def find_application_no(text: str, answering: bool) -> str | None:
 
 class ValidateApplicationStatusForm(VerifiedByPhoneLast4):
     form = FORM
+    own_slots = APPLICATION_SLOTS
 
     def name(self) -> str:
         return "validate_application_status_form"
@@ -65,20 +64,13 @@ class ValidateApplicationStatusForm(VerifiedByPhoneLast4):
                         "application, e.g. 5590."),
     }
 
-    def reset_events(self) -> list[dict[str, Any]]:
-        return application_reset()
-
     async def extract_application_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
         return self.extract_reference(tracker, "application_no", find_application_no)
 
     async def validate_application_no(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        number = re.sub(r"[\s-]", "", normalize(value)).upper()
-        if re.fullmatch(r"SH\d{13}", number) and number.isascii():
-            return {"application_no": number}
-        dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["application_no"]))
-        return {"application_no": None}
+        return self.validate_reference(value, dispatcher, tracker, "application_no", r"SH\d{13}")
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -121,25 +113,25 @@ def status_message(data: Application, lang: str) -> str:
     return "\n".join(lines)
 
 
-class ActionCheckApplicationStatus(Action):
+class ActionCheckApplicationStatus(DataAction):
     """Submit of application_status_form."""
+
+    forgets = APPLICATION_SLOTS  # whatever happens: the next lookup asks again
 
     def name(self) -> str:
         return "action_check_application_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        lang = lang_of(tracker)
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: DomainDict, lang: str) -> list[dict[str, Any]]:
         number, last4 = tracker.get_slot("application_no"), tracker.get_slot("phone_last4")
-        done = application_reset()  # whatever happens: the next lookup asks again
         if not (number and last4):
-            return done
+            return []
         try:
-            data = await get_gateway().lookup_application(number, last4, lang)
+            data = await self.gateway.lookup_application(number, last4, lang)
         except (NotFound, Rejected) as exc:
             if isinstance(exc, Rejected) and exc.status == 429:
                 dispatcher.utter_message(text=locked_message(lang))
-                return done
+                return []
             # One answer for "no such number" and "wrong digits": existence is never revealed.
             dispatcher.utter_message(
                 text=t(lang, "没有查到与该受理编号和手机尾号相符的申请。请核对受理回执上的编号和申请时所留的手机号后再试。",
@@ -148,18 +140,13 @@ class ActionCheckApplicationStatus(Action):
                        "when applying, then try again."),
                 buttons=[{"title": t(lang, "重新查询", "Try again"),
                           "payload": "/check_application_status"}])
-            return done
-        except DataServiceUnavailable:
-            dispatcher.utter_message(text=unavailable(lang))
-            return done
+            return []
         dispatcher.utter_message(text=status_message(data, lang))
-        return done
+        return []
 
 
-class ActionResetApplicationStatusForm(Action):
+class ActionResetApplicationStatusForm(ResetFormAction):
+    own_slots = APPLICATION_SLOTS
+
     def name(self) -> str:
         return "action_reset_application_status_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        return application_reset()

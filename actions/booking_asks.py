@@ -20,7 +20,8 @@ from actions.api.dataservice import NotFound
 from actions.api.gateway import get_gateway
 from actions.booking_slots import (BOOKING_DAYS, MAX_SLOT_BUTTONS, centres_for, districts_of,
                                    free_slots, new_attempt, pick_slots, slot_items, start_day)
-from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS, AskAction, inform
+from actions.forms import (COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS, AskAction, choice_buttons,
+                           confirm_buttons)
 from actions.i18n import t
 from actions.labels import button_title, day_label, when_label
 from privacy import mask_name
@@ -38,15 +39,14 @@ class ActionAskBookingService(AskAction):
         names = {s.code: s.name for s in await get_gateway().services(lang)}
         was_set, options = set_this_turn(tracker, "service_options")
         if was_set and options:
-            codes = [o["code"] for o in options if isinstance(o, dict) and o.get("code")]
+            codes = [o.get("code") for o in options if isinstance(o, dict)]
             text = t(lang, "请问您要预约的是哪一项？", "Which of these would you like to book?")
         else:
-            codes = [c for c in (tracker.get_slot("service"), *POPULAR_SERVICES) if c]
+            codes = [tracker.get_slot("service"), *POPULAR_SERVICES]
             text = t(lang, "请问您要预约办理什么业务？可以点选常用业务，或直接输入业务名称。",
                      "Which service would you like to book? Pick one below or type its name.")
-        codes = [c for c in dict.fromkeys(codes) if c in names][:MAX_SLOT_BUTTONS]
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": names[c], "payload": inform("service", c)} for c in codes])
+        dispatcher.utter_message(text=text, buttons=choice_buttons("service", names, codes,
+                                                                    MAX_SLOT_BUTTONS))
         return []
 
 
@@ -67,17 +67,16 @@ class ActionAskBookingDistrict(AskAction):
             return [SlotSet(REQUESTED_SLOT, None)]
         known = tracker.get_slot("district")
         if len(districts) <= MAX_DISTRICT_BUTTONS:
-            codes = [c for c in (known, *districts) if c in districts]
+            codes = [known, *districts]
             text = t(lang, f"可以在这些区预约办理{svc}，请问您想去哪个区？",
                      f"{svc} can be booked in these districts. Which one suits you?")
         else:
-            codes = [c for c in (known, *COMMON_DISTRICTS) if c in districts]
+            codes = [known, *COMMON_DISTRICTS]
             text = t(lang, f"请问您想去哪个区办理{svc}？各区都可以办理，直接输入区名即可，例如“浦东”“徐汇”。",
                      f"Which district would you like to go to for {svc}? Every district handles "
                      "it: just type yours, e.g. \"Pudong\" or \"Xuhui\".")
-        codes = list(dict.fromkeys(codes))[:MAX_DISTRICT_BUTTONS]
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": districts[c], "payload": inform("district", c)} for c in codes])
+        dispatcher.utter_message(text=text, buttons=choice_buttons("district", districts, codes,
+                                                                    MAX_DISTRICT_BUTTONS))
         return []
 
 
@@ -101,8 +100,8 @@ class ActionAskBookingCenter(AskAction):
                           for i, c in enumerate(items, 1))
         text = t(lang, f"{where}有 {len(items)} 个地方可以办理{svc}，请选择：\n{lines}",
                  f"{len(items)} places in {where} handle {svc}. Which one?\n{lines}")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": c.name, "payload": inform("center_id", c.id)} for c in items])
+        dispatcher.utter_message(text=text, buttons=choice_buttons(
+            "center_id", {c.id: c.name for c in items}))
         return []
 
 
@@ -143,11 +142,9 @@ class ActionAskBookingSlotId(AskAction):
                        f"Free times for {svc} at {center_name}:"))
         notes.append(t(lang, "也可以告诉我想要的日期，例如“下周一”。",
                        "You can also tell me another day, e.g. \"next Monday\"."))
-        dispatcher.utter_message(text="\n".join(notes), buttons=[
-            {"title": button_title(s, lang, today), "payload": inform("slot_id", str(s["slot_id"]))}
-            for s in chosen])
+        dispatcher.utter_message(text="\n".join(notes), buttons=choice_buttons(
+            "slot_id", {str(s["slot_id"]): button_title(s, lang, today) for s in chosen}))
         return []
-
 
 
 class ActionAskBookingConfirmed(AskAction):
@@ -174,9 +171,8 @@ class ActionAskBookingConfirmed(AskAction):
                  f"Please check the booking:\nService: {svc}\nWhere: {place} "
                  f"({address})\nWhen: {when}\nName: {name} (mobile ending {last4})\n"
                  "Shall I book it?")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认预约", "Yes, book it"), "payload": "/affirm"},
-            {"title": t(lang, "不用了", "No"), "payload": "/deny"}])
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(
+            lang, ("确认预约", "Yes, book it"), ("不用了", "No")))
         return [] if tracker.get_slot("booking_attempt") else [SlotSet("booking_attempt",
                                                                        new_attempt())]
 

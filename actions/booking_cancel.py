@@ -17,7 +17,9 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import Booking
 from actions.booking_slots import slot_started
-from actions.forms import VerifiedByPhoneLast4, is_payload, locked_message
+from actions.base import cleared
+from actions.forms import (ResetFormAction, VerifiedByPhoneLast4, confirm_buttons, is_payload,
+                           locked_message)
 from actions.i18n import lang_of, t, unavailable
 from actions.labels import when_label
 from privacy.parsing import TRY_LATER_OR_CALL, normalize
@@ -25,10 +27,6 @@ from privacy.parsing import TRY_LATER_OR_CALL, normalize
 CANCEL_FORM = "cancel_appointment_form"
 CANCEL_SLOTS = ("booking_no", "phone_last4", "booking_found", "cancel_confirmed")
 _BOOKING_NO = re.compile(r"(?<![A-Za-z0-9])[Aa][Pp]\s*\d{6}\s*[A-Za-z0-9]{8}(?![A-Za-z0-9])")
-
-
-def cancel_reset() -> list[dict[str, Any]]:
-    return [SlotSet(name, None) for name in CANCEL_SLOTS]
 
 
 def find_booking_no(text: str, answering: bool) -> str | None:
@@ -54,6 +52,7 @@ def booking_summary(view: Booking) -> dict:
 
 class ValidateCancelAppointmentForm(VerifiedByPhoneLast4):
     form = CANCEL_FORM
+    own_slots = CANCEL_SLOTS
 
     def name(self) -> str:
         return "validate_cancel_appointment_form"
@@ -68,20 +67,13 @@ class ValidateCancelAppointmentForm(VerifiedByPhoneLast4):
                              "Please reply \"yes\" to cancel this booking, or \"no\" to keep it."),
     }
 
-    def reset_events(self) -> list[dict[str, Any]]:
-        return cancel_reset()
-
     async def extract_booking_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
         return self.extract_reference(tracker, "booking_no", find_booking_no)
 
     async def validate_booking_no(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        number = re.sub(r"[\s-]", "", normalize(value)).upper()
-        if re.fullmatch(r"[A-Z0-9]{4,32}", number):
-            return {"booking_no": number}
-        dispatcher.utter_message(text=t(lang_of(tracker), *self.hints["booking_no"]))
-        return {"booking_no": None}
+        return self.validate_reference(value, dispatcher, tracker, "booking_no", r"[A-Z0-9]{4,32}")
 
     async def validate_cancel_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -147,9 +139,8 @@ class ActionAskCancelConfirmed(Action):
                  f"I found your booking {found.get('booking_no', '')}:\n"
                  f"Service: {found.get('service', '')}\nWhere: {center.get('name', '')} "
                  f"({center.get('address', '')})\nWhen: {when}\nDo you want to cancel it?")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认取消", "Yes, cancel it"), "payload": "/affirm"},
-            {"title": t(lang, "保留预约", "No, keep it"), "payload": "/deny"}])
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(
+            lang, ("确认取消", "Yes, cancel it"), ("保留预约", "No, keep it")))
         return []
 
 
@@ -164,7 +155,7 @@ class ActionCancelAppointment(Action):
         lang = lang_of(tracker)
         number, last4 = tracker.get_slot("booking_no"), tracker.get_slot("phone_last4")
         if not (tracker.get_slot("cancel_confirmed") and number and last4):
-            return cancel_reset()
+            return cleared(CANCEL_SLOTS)
         try:
             view = await get_gateway().cancel_booking(number, last4, lang)
         except NotFound:
@@ -172,7 +163,7 @@ class ActionCancelAppointment(Action):
                 lang, "没有找到与该预约号和手机尾号相符的预约，未做任何更改。",
                 "I couldn't find a booking matching that number and phone digits; nothing was "
                 "changed."))
-            return cancel_reset()
+            return cleared(CANCEL_SLOTS)
         except Rejected as exc:
             if exc.status == 429:
                 dispatcher.utter_message(text=locked_message(lang))
@@ -184,7 +175,7 @@ class ActionCancelAppointment(Action):
                 dispatcher.utter_message(text=t(lang, "抱歉，取消没有成功。" + TRY_LATER_OR_CALL["zh"],
                                                 "Sorry, the cancellation didn't go through. "
                                                 + TRY_LATER_OR_CALL["en"]))
-            return cancel_reset()
+            return cleared(CANCEL_SLOTS)
         except DataServiceUnavailable:
             # Cancelling is idempotent: keep the verified booking so "yes" can simply be repeated.
             dispatcher.utter_message(text=unavailable(lang))
@@ -197,13 +188,11 @@ class ActionCancelAppointment(Action):
             f"Booking {view.booking_no} is cancelled: {view.service.name} at "
             f"{view.center.name}, {when_label(slot, 'en')}. The place has been released. "
             "If you need a new time, just say \"book an appointment\"."))
-        return cancel_reset()
+        return cleared(CANCEL_SLOTS)
 
 
-class ActionResetCancelAppointmentForm(Action):
+class ActionResetCancelAppointmentForm(ResetFormAction):
+    own_slots = CANCEL_SLOTS
+
     def name(self) -> str:
         return "action_reset_cancel_appointment_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        return cancel_reset()

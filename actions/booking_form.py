@@ -38,10 +38,6 @@ _NAME_PREFIX = re.compile(r"^(?:我叫|我是|叫|名字是|名字叫|姓名是|
                           r"my name is|name is|name|i am|i'm|it's|it is)\s*[:：,，]?\s*", re.I)
 
 
-def appointment_reset() -> list[dict[str, Any]]:
-    return [SlotSet(name, None) for name in BOOKING_SLOTS]
-
-
 def clean_name(text: str) -> str | None:
     name = _NAME_PREFIX.sub("", normalize(text)).strip(" ,，。.!！、")
     name = re.sub(r"\s+", " ", name)
@@ -54,6 +50,7 @@ def clean_name(text: str) -> str | None:
 
 class ValidateAppointmentForm(CityFormValidation):
     form = APPOINTMENT_FORM
+    own_slots = BOOKING_SLOTS
 
     def name(self) -> str:
         return "validate_appointment_form"
@@ -70,9 +67,6 @@ class ValidateAppointmentForm(CityFormValidation):
         "booking_confirmed": ("请回复“确认”完成预约，或“不用了”放弃。",
                               "Please reply \"yes\" to book it, or \"no\" to drop it."),
     }
-
-    def reset_events(self) -> list[dict[str, Any]]:
-        return appointment_reset()
 
     # -- service and district: copied from the context slots, resolved here when typed ----------
     def _copy(self, tracker: Tracker, shared: str, own: str) -> dict[str, Any]:

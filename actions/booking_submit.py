@@ -13,8 +13,10 @@ from actions import secrets as pii
 from actions.api.dataservice import DataServiceUnavailable, NotFound, Rejected
 from actions.api.gateway import get_gateway
 from actions.api.models import Booking
-from actions.booking_form import APPOINTMENT_FORM, appointment_reset
+from actions.base import cleared
+from actions.booking_form import APPOINTMENT_FORM, BOOKING_SLOTS
 from actions.booking_slots import idempotency_key
+from actions.forms import ResetFormAction
 from actions.i18n import lang_of, t
 from actions.labels import when_label
 from privacy.parsing import TRY_LATER_OR_CALL
@@ -33,7 +35,7 @@ class ActionBookAppointment(Action):
         name = pii.decrypt(tracker.get_slot("contact_name"))
         confirmed = tracker.get_slot("booking_confirmed")
         if not (confirmed and slot_id and tracker.get_slot("contact_name")):
-            return appointment_reset()  # the form ended without a confirmation: nothing to book
+            return cleared(BOOKING_SLOTS)  # the form ended without a confirmation: nothing to book
         phone = pii.decrypt(tracker.get_slot("contact_phone"))
         if not name:
             dispatcher.utter_message(text=t(lang, "为保护您的信息，请重新告诉我一次预约人的姓名。",
@@ -48,7 +50,7 @@ class ActionBookAppointment(Action):
             return [SlotSet("contact_phone", None), SlotSet("contact_phone_last4", None),
                     SlotSet("booking_confirmed", None), FollowupAction(APPOINTMENT_FORM)]
         if not str(slot_id).isdigit():
-            return appointment_reset()
+            return cleared(BOOKING_SLOTS)
         key = idempotency_key(tracker.sender_id, str(slot_id), tracker.get_slot("booking_attempt"))
         try:
             booking = await get_gateway().book(int(slot_id), name, phone, lang, idempotency_key=key)
@@ -63,7 +65,7 @@ class ActionBookAppointment(Action):
             dispatcher.utter_message(text=t(lang, "抱歉，预约没有成功。" + TRY_LATER_OR_CALL["zh"],
                                             "Sorry, the booking didn't go through. "
                                             + TRY_LATER_OR_CALL["en"]))
-            return appointment_reset()
+            return cleared(BOOKING_SLOTS)
         except DataServiceUnavailable:
             # The booking may or may not have been made: keep everything (and the attempt, hence
             # the Idempotency-Key) so that confirming again replays it instead of booking twice.
@@ -82,7 +84,7 @@ class ActionBookAppointment(Action):
         dispatcher.utter_message(text=booking_message(booking, documents,
                                                       tracker.get_slot("contact_phone_last4")
                                                       or phone[-4:], lang))
-        return appointment_reset()
+        return cleared(BOOKING_SLOTS)
 
 
 def booking_message(booking: Booking, documents: list[str], last4: str, lang: str) -> str:
@@ -103,13 +105,11 @@ def booking_message(booking: Booking, documents: list[str], last4: str, lang: st
     return t(lang, zh, en)
 
 
-class ActionResetAppointmentForm(Action):
+class ActionResetAppointmentForm(ResetFormAction):
     """After "stop": the next booking starts from scratch."""
+
+    own_slots = BOOKING_SLOTS
 
     def name(self) -> str:
         return "action_reset_appointment_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        return appointment_reset()
 

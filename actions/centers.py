@@ -14,7 +14,7 @@ import asyncio
 from datetime import date
 from typing import Any, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -27,7 +27,8 @@ from actions.base import DataAction
 from actions.center_asked import CENTER_QUESTIONS, HOURS, Asked, asked
 from actions.center_wording import KINDS, Kind, Scope, day_label, day_note, hours_text
 from actions.context import ContextualAnswer
-from actions.forms import COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS
+from actions.forms import (COMMON_DISTRICTS, MAX_DISTRICT_BUTTONS, CityFormValidation,
+                           choice_buttons, turn_mode)
 from actions.i18n import lang_of, t
 from actions.listing import REST_SLOT, send_next_page
 
@@ -313,13 +314,11 @@ class ActionAskCenterFormDistrict(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
-        latest = tracker.latest_message or {}
-        intent = (latest.get("intent") or {}).get("name")
-        other = [e for e in latest.get("entities") or [] if e.get("entity") != "district"]
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         prefix = ""
-        if intent == "inform" and not other:  # an answer to "which district?" we could not place
-            prefix = t(lang, "抱歉，没有找到这个区。", "Sorry, I couldn't find that district. ")
-        elif intent not in CENTER_QUESTIONS:
+        # Back after a rule answered a digression (an answer the form could not place got the
+        # form's hint instead).
+        if intent not in CENTER_QUESTIONS and turn_mode(tracker, "center_form") == "resume":
             prefix = t(lang, "回到刚才的问题：", "Back to your question: ")
         text = t(lang, "请问您在哪个区？可以点选或直接输入区名（如“浦东”）。",
                  "Which district are you in? Pick one or type its name (e.g. \"Pudong\").")
@@ -345,12 +344,17 @@ class ActionAskCenterFormDistrict(Action):
                     counts[c.district.code] = counts.get(c.district.code, 0) + 1
             codes = sorted(counts, key=lambda code: (-counts[code], code))
         codes = codes or list(COMMON_DISTRICTS)
-        return [{"title": names.get(code, code), "payload": f'/inform{{"district": "{code}"}}'}
-                for code in codes[:MAX_DISTRICT_BUTTONS]]
+        return choice_buttons("district", {code: names.get(code, code) for code in codes},
+                              most=MAX_DISTRICT_BUTTONS)
 
 
-class ValidateCenterForm(FormValidationAction):
-    """No district needed when the service is handled at only a few centres city-wide."""
+class ValidateCenterForm(CityFormValidation):
+    """The district comes from the context action (a custom mapping); none is needed when the
+    service is handled at only a few centres city-wide."""
+
+    form = "center_form"
+    own_intents = frozenset(CENTER_QUESTIONS)
+    hints = {"district": ("抱歉，没有找到这个区。", "Sorry, I couldn't find that district.")}
 
     def name(self) -> Text:
         return "validate_center_form"

@@ -9,9 +9,11 @@ A form is three things:
 2. **A validation action**, a subclass of `CityFormValidation` named `validate_<form>`, with
    `extract_<slot>` / `validate_<slot>` methods (rasa-sdk's `FormValidationAction`), the form's
    `hints` (what to say when an answer cannot be used) and, if needed, `settle` (checks across
-   slots) and `reset_events` (the form's slots, cleared).
+   slots) and `own_slots` (the form's slots, cleared when it ends or starts over).
 3. **Questions that need live data** (buttons of real centres or free times) as `AskAction`
-   subclasses named `action_ask_<slot>` or `action_ask_<form>_<slot>`.
+   subclasses named `action_ask_<slot>` or `action_ask_<form>_<slot>`; their buttons come from
+   `choice_buttons` / `confirm_buttons`. The rule after a stopped form runs its
+   `action_reset_<form>`, a `ResetFormAction` that forgets the form's `own_slots`.
 
 The conventions the base applies to every form: interrupting intents (digressions, other tasks)
 extract nothing, so Rasa rejects the form, a rule answers, and the form resumes; an answer the form
@@ -22,8 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -32,7 +35,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.api.dataservice import DataServiceUnavailable, Rejected
-from actions.base import events_this_turn
+from actions.base import cleared, events_this_turn
 from actions.i18n import lang_of, t, unavailable
 from privacy.parsing import TRY_LATER_OR_CALL, find_last4, last4_of, normalize
 
@@ -82,6 +85,19 @@ def inform(entity: str, value: str) -> str:
     return "/inform" + json.dumps({entity: value}, ensure_ascii=False)
 
 
+def choice_buttons(entity: str, titles: dict[str, str], codes: Iterable[str | None] | None = None,
+                   most: int | None = None) -> list[dict[str, str]]:
+    """Buttons that answer `entity`: one per code of `codes` (by default every code of `titles`,
+    in order) that `titles` names, each once, the first `most` of them."""
+    chosen = [c for c in dict.fromkeys(titles if codes is None else codes) if c in titles]
+    return [{"title": titles[c], "payload": inform(entity, c)} for c in chosen[:most]]
+
+
+def confirm_buttons(lang: str, yes: tuple[str, str], no: tuple[str, str]) -> list[dict[str, str]]:
+    """The two buttons under a summary to confirm: (zh, en) titles of `affirm` and `deny`."""
+    return [{"title": t(lang, *yes), "payload": "/affirm"}, {"title": t(lang, *no), "payload": "/deny"}]
+
+
 # -- which call of the form this is -----------------------------------------------------------
 def set_before_form(tracker: Tracker, slot: str, form: str) -> bool:
     """Was the slot filled from this turn's message (mappings run before the form action)?"""
@@ -121,6 +137,12 @@ def locked_message(lang: str) -> str:
              "your data. " + TRY_LATER_OR_CALL["en"])
 
 
+def _ends(events: list[dict[str, Any]]) -> bool:
+    """Did the validation end the form (nothing more to ask, e.g. a slot no longer needed)?"""
+    return any(e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT
+               and e.get("value") is None for e in events)
+
+
 def _refused(action: str, exc: Exception) -> None:
     if isinstance(exc, Rejected):
         log.warning("%s: data service refused a request (%s)", action, exc.code)
@@ -130,12 +152,14 @@ class CityFormValidation(FormValidationAction):
     """The base of every form's `validate_<form>` action (see the module docstring).
 
     Subclasses set `form`, `own_intents` (intents that answer this form rather than interrupt
-    it) and `hints` ({slot: (zh, en)}), and may override `reset_events` and `settle`.
+    it), `hints` ({slot: (zh, en)}) and `own_slots` (cleared when the form ends or starts over),
+    and may override `settle`.
     """
 
     form = ""
     own_intents: frozenset[str] = frozenset()
     hints: dict[str, tuple[str, str]] = {}
+    own_slots: tuple[str, ...] = ()
 
     @abstractmethod
     def name(self) -> str:
@@ -161,7 +185,7 @@ class CityFormValidation(FormValidationAction):
 
     def reset_events(self) -> list[dict[str, Any]]:
         """The form's own slots, cleared (the form ends or starts over)."""
-        return []
+        return cleared(self.own_slots)
 
     async def settle(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                      lang: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -185,6 +209,16 @@ class CityFormValidation(FormValidationAction):
         if found:
             return {slot: found}
         return {slot: None} if answering and not self.interrupted(tracker) else {}
+
+    def validate_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           slot: str, pattern: str) -> dict[str, Any]:
+        """A reference number as the data service spells it (no spaces or dashes, upper case)
+        when it matches `pattern`, else the slot's hint."""
+        number = re.sub(r"[\s-]", "", normalize(value)).upper()
+        if number.isascii() and re.fullmatch(pattern, number):
+            return {slot: number}
+        self.hint(dispatcher, tracker, slot)
+        return {slot: None}
 
     def extract_last4(self, tracker: Tracker, slot: str = "phone_last4") -> dict[str, Any]:
         """The phone's last 4 digits from the text (an entity is mapped by the domain).
@@ -234,7 +268,7 @@ class CityFormValidation(FormValidationAction):
             _refused(self.name(), exc)
             dispatcher.utter_message(text=unavailable(lang))
             return self.stop(required, requested)
-        if (requested and not self.interrupted(tracker)
+        if (requested and not self.interrupted(tracker) and not _ends(events)
                 and not any(e.get("event") == "slot" and e.get("name") in required
                             for e in events)):
             zh, en = self.hints.get(requested, ("抱歉，我没有理解。", "Sorry, I didn't get that."))
@@ -263,6 +297,21 @@ class AskAction(Action, ABC):
             _refused(self.name(), exc)
             dispatcher.utter_message(text=unavailable(lang))
             return [SlotSet(REQUESTED_SLOT, None)]
+
+
+class ResetFormAction(Action, ABC):
+    """`action_reset_<form>`, run by the rule that follows a stopped form: the form's `own_slots`
+    forgotten, so the next time starts from scratch (abstract: `name` is the subclass's)."""
+
+    own_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_reset_<form>"""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        return cleared(self.own_slots)
 
 
 class VerifiedByPhoneLast4(CityFormValidation):

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.dataservice import DataServiceUnavailable, Rejected
@@ -103,12 +102,10 @@ class ValidateGarbageForm(CityFormValidation):
 class ActionGarbageSorting(DataAction):
     """Answers from the `item` slot (or the message's item entity); clears it afterwards."""
 
+    forgets = ("item",)
+
     def name(self) -> str:
         return "action_garbage_sorting"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("item", None)]
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:

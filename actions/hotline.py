@@ -23,7 +23,7 @@ from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
-from actions.forms import CityFormValidation
+from actions.forms import CityFormValidation, choice_buttons
 from actions.i18n import lang_of, t
 from actions.issue_words import describes_problem
 from actions.resolution import resolve
@@ -346,7 +346,6 @@ class ActionAskDistrict(Action):
             districts = await get_gateway().districts(lang)
         except DataServiceUnavailable:
             districts = []
-        buttons = [{"title": d.name, "payload": f'/inform{{"district": "{d.code}"}}'}
-                   for d in districts]
+        buttons = choice_buttons("district", {d.code: d.name for d in districts})
         dispatcher.utter_message(text=text, buttons=buttons or None)
         return []

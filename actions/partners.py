@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
@@ -19,11 +18,11 @@ from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Bill, Bills, Provenance
 from actions.base import DataAction
 from actions.dates import local_time
-from actions.forms import CityFormValidation
+from actions.forms import CityFormValidation, ResetFormAction, choice_buttons
 from actions.i18n import lang_of, t
 from actions.listing import send_with_rest
 
-UTILITY_SLOTS = ["utility_kind", "utility_account_no", "utility_phone_last4"]
+UTILITY_SLOTS = ("utility_kind", "utility_account_no", "utility_phone_last4")
 KINDS = ("water", "electricity", "gas")
 KIND_LABELS = {"water": ("水费", "water"), "electricity": ("电费", "electricity"),
                "gas": ("燃气费", "gas")}
@@ -164,8 +163,9 @@ class ActionAskUtilityKind(Action):
         lang = lang_of(tracker)
         dispatcher.utter_message(
             text=t(lang, "请问要查询哪一项账单？", "Which bill would you like to check?"),
-            buttons=[{"title": KIND_LABELS[kind][0] if lang == "zh" else KIND_LABELS[kind][1].title(),
-                      "payload": f'/inform{{"utility_kind": "{kind}"}}'} for kind in KINDS])
+            buttons=choice_buttons("utility_kind", {
+                kind: KIND_LABELS[kind][0] if lang == "zh" else KIND_LABELS[kind][1].title()
+                for kind in KINDS}))
         return []
 
 
@@ -187,14 +187,10 @@ class ActionAskUtilityAccountNo(Action):
 
 
 class ActionCheckUtilityBill(DataAction):
+    forgets = UTILITY_SLOTS  # the verification factor never outlives the look-up
+
     def name(self) -> str:
         return "action_check_utility_bill"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        # The verification factor never outlives the look-up, whatever happened.
-        return await super().run(dispatcher, tracker, domain) + [
-            SlotSet(slot, None) for slot in UTILITY_SLOTS]
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:
@@ -279,12 +275,10 @@ def bill_line(bill: Bill, lang: str) -> str:
              f"{bill.status_label} (due {bill.due_date})")
 
 
-class ActionResetUtilityBillForm(Action):
+class ActionResetUtilityBillForm(ResetFormAction):
     """After the citizen stops the form: forget the account and the verification digits."""
+
+    own_slots = UTILITY_SLOTS
 
     def name(self) -> str:
         return "action_reset_utility_bill_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return [SlotSet(slot, None) for slot in UTILITY_SLOTS]

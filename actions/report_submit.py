@@ -10,13 +10,14 @@ from actions import work_orders
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
 from actions.base import DataAction
-from actions.i18n import lang_of, t, unavailable
+from actions.forms import ResetFormAction, confirm_buttons
+from actions.i18n import lang_of, t
 from actions.issue_words import ISSUE_KEYWORDS, match_issue_type
 from actions.work_orders import channel_of
 from privacy import redact_text
 
-REPORT_SLOTS = ["issue_type", "issue_location", "issue_district", "issue_description",
-                "report_confirmed", "issue_category", "category_options", "ticket_type"]
+REPORT_SLOTS = ("issue_type", "issue_location", "issue_district", "issue_description",
+                "report_confirmed", "issue_category", "category_options", "ticket_type")
 
 
 def ticket_type_of(tracker: Tracker) -> str:
@@ -65,26 +66,17 @@ class ActionAskReportConfirmed(Action):
             f"Please check your {kind} to 12345:\n- Category: {category}\n- District: {district_name}\n"
             f"- Location: {location}\n- Description: {description}\n"
             "Shall I submit it? To change something just tell me, e.g. \"the district is Xuhui\".")
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": t(lang, "确认提交", "Submit"), "payload": "/affirm"},
-            {"title": t(lang, "不提交了", "Don't submit"), "payload": "/deny"},
-        ])
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(
+            lang, ("确认提交", "Submit"), ("不提交了", "Don't submit")))
         return []
 
 
 class ActionSubmitReportIssue(DataAction):
+    # Filed or not (an outage: not, as far as we know), the report starts afresh next time.
+    forgets = REPORT_SLOTS
+
     def name(self) -> str:
         return "action_submit_report_issue"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        lang = lang_of(tracker)
-        try:
-            return await self.answer(dispatcher, tracker, domain, lang)
-        except DataServiceUnavailable:
-            # Not filed (as far as we know): the citizen hears so and starts again later.
-            dispatcher.utter_message(text=unavailable(lang))
-            return [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict, lang: str) -> list[dict]:
@@ -100,13 +92,12 @@ class ActionSubmitReportIssue(DataAction):
             "channel": channel_of(tracker),
             "language": lang,
         }
-        clear = [SlotSet(slot, None) for slot in REPORT_SLOTS]
         if not all(body.values()) or tracker.get_slot("report_confirmed") is not True:
             dispatcher.utter_message(text=t(
                 lang, "抱歉，信息还不完整，没有提交。请再说一次您要反映的问题。",
                 "Sorry, some details were missing, so nothing was submitted. Please tell me "
                 "the problem again."))
-            return clear
+            return []
         try:
             ticket = await self.gateway.create_ticket(**body)
         except Rejected:
@@ -114,7 +105,7 @@ class ActionSubmitReportIssue(DataAction):
                 lang, "抱歉，系统没有接受这条诉求，没有提交成功。您可以换个说法再试，或直接拨打 12345 市民服务热线反映。",
                 "Sorry, the report was not accepted, so nothing was filed. Please try again in "
                 "other words, or call the 12345 citizen hotline."))
-            return clear
+            return []
         expected = ticket.expected_response
         number = ticket.ticket_no
         dispatcher.utter_message(text=t(
@@ -127,15 +118,13 @@ class ActionSubmitReportIssue(DataAction):
             f"{expected.en or expected.text}\n"
             f"Please keep the number. To follow up, just ask me \"status of ticket {number}\" "
             "or call the 12345 citizen hotline."))
-        return clear + [SlotSet("last_ticket_no", number)]
+        return [SlotSet("last_ticket_no", number)]
 
 
-class ActionResetReportIssueForm(Action):
+class ActionResetReportIssueForm(ResetFormAction):
     """After the citizen stops the form: forget the half-filled report."""
+
+    own_slots = REPORT_SLOTS
 
     def name(self) -> str:
         return "action_reset_report_issue_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return [SlotSet(slot, None) for slot in REPORT_SLOTS]

@@ -18,6 +18,7 @@ from actions.api.dataservice import DataServiceUnavailable, NotFound
 from actions.api.gateway import get_gateway
 from actions.api.models import ServiceDetail
 from actions.context import ContextualAnswer
+from actions.forms import CityFormValidation
 from actions.i18n import bullet_list, lang_of, t
 
 REQUIREMENTS, FEE, TIME = "ask_service_requirements", "ask_service_fee", "ask_processing_time"
@@ -53,7 +54,7 @@ async def service_names(lang: str) -> dict[str, str]:
 
 
 async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
-                            button_intent: str = "inform", prefix: str = "") -> None:
+                            button_intent: str = "inform") -> None:
     """Buttons of the ambiguous candidates, else of popular services (titles in `lang`)."""
     options = [o for o in (tracker.get_slot("service_options") or [])
                if isinstance(o, dict) and o.get("code")][:MAX_OPTIONS]
@@ -76,7 +77,7 @@ async def ask_which_service(dispatcher: CollectingDispatcher, tracker: Tracker, 
                  f"type it (e.g. \"{example_en}\").")
         choices = [(code, names[code]) for code in POPULAR if code in names]
     buttons = [{"title": name, "payload": payload(button_intent, code)} for code, name in choices]
-    dispatcher.utter_message(text=prefix + text, buttons=buttons)
+    dispatcher.utter_message(text=text, buttons=buttons)
 
 
 def format_answer(data: ServiceDetail, question: str, lang: str) -> str:
@@ -134,6 +135,19 @@ class ActionAnswerServiceQuestion(ContextualAnswer):
         return [SlotSet("service_options", None)]
 
 
+class ValidateServiceQuestionForm(CityFormValidation):
+    """The service comes from the context action (a custom mapping). An answer it could not place
+    gets the hint; an ambiguous one is understood (it set `service` to None and `service_options`,
+    which the question then offers)."""
+
+    form = "service_question_form"
+    own_intents = frozenset(QUESTIONS)
+    hints = {"service": ("抱歉，没能确定是哪项业务。", "Sorry, I couldn't tell which service that is.")}
+
+    def name(self) -> str:
+        return "validate_service_question_form"
+
+
 class ActionAskServiceQuestionFormService(Action):
     """service_question_form's "which service?": candidates or popular services as buttons."""
 
@@ -142,13 +156,5 @@ class ActionAskServiceQuestionFormService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        lang = lang_of(tracker)
-        latest = tracker.latest_message or {}
-        intent = (latest.get("intent") or {}).get("name")
-        other = [e for e in latest.get("entities") or [] if e.get("entity") != "service"]
-        prefix = ""
-        # An answer to "which service?" that matched none (ambiguous ones get the candidates).
-        if intent == "inform" and not other and not tracker.get_slot("service_options"):
-            prefix = t(lang, "抱歉，没能确定是哪项业务。", "Sorry, I couldn't tell which service that is. ")
-        await ask_which_service(dispatcher, tracker, lang, prefix=prefix)
+        await ask_which_service(dispatcher, tracker, lang_of(tracker))
         return []

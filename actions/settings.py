@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-DEV_DATASERVICE_KEY = "dev-dataservice-key"
-DEV_HANDOFF_TOKEN = "dev-console-handoff-token"
+from deployment_env import (DEV_DATASERVICE_KEY, DEV_HANDOFF_TOKEN, is_production,
+                            refuse_development_secrets)
+
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 MIN_PRODUCTION_TOKEN_LENGTH = 24
 
@@ -23,7 +24,7 @@ class InsecureConfiguration(ValueError):
 
 
 def _production(env: Mapping[str, str]) -> bool:
-    return env.get("DEPLOYMENT_ENV", "development").strip().lower() == "production"
+    return is_production(env, InsecureConfiguration)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
@@ -47,11 +48,10 @@ def action_server_token(env: Mapping[str, str] | None = None) -> str:
     if not token:
         raise InsecureConfiguration(f"{TOKEN_VARIABLE} is not set: the action server needs the "
                                     "secret the Rasa server sends (bot/endpoints.yml).")
-    if _production(env) and (token.startswith("dev-") or len(token) < MIN_PRODUCTION_TOKEN_LENGTH):
-        raise InsecureConfiguration(
-            f"DEPLOYMENT_ENV=production but {TOKEN_VARIABLE} is a development secret: set it to a "
-            f"random value of at least {MIN_PRODUCTION_TOKEN_LENGTH} characters, not starting "
-            "with 'dev-', shared with the Rasa server.")
+    refuse_development_secrets(_production(env), {TOKEN_VARIABLE: (
+        token.startswith("dev-") or len(token) < MIN_PRODUCTION_TOKEN_LENGTH,
+        f"a random value of at least {MIN_PRODUCTION_TOKEN_LENGTH} characters, not starting with "
+        "'dev-', shared with the Rasa server")}, InsecureConfiguration)
     return token
 
 
@@ -95,19 +95,15 @@ class ActionSettings:
             port=int(_number(env, "ACTION_SERVER_PORT", cls.port, int)),
             log_level=env.get("LOG_LEVEL", cls.log_level),
         )
-        if _production(env):
-            settings._refuse_development_secrets(env)
+        refuse_development_secrets(_production(env), {
+            "DATASERVICE_API_KEY": (settings.dataservice_api_key == DEV_DATASERVICE_KEY,
+                                    "the action server's key to the data service"),
+            "CONSOLE_HANDOFF_TOKEN": (settings.console_handoff_token == DEV_HANDOFF_TOKEN,
+                                      "the console's token for handoffs"),
+            "PII_SECRET_KEY": (not pii_secret_key(env),
+                               "it encrypts the personal data carried in slots")},
+            InsecureConfiguration)
         return settings
-
-    def _refuse_development_secrets(self, env: Mapping[str, str]) -> None:
-        development = {"DATASERVICE_API_KEY": self.dataservice_api_key == DEV_DATASERVICE_KEY,
-                       "CONSOLE_HANDOFF_TOKEN": self.console_handoff_token == DEV_HANDOFF_TOKEN,
-                       "PII_SECRET_KEY": not pii_secret_key(env)}
-        for variable, is_development in development.items():
-            if is_development:
-                raise InsecureConfiguration(
-                    f"DEPLOYMENT_ENV=production but {variable} is unset or a development value: "
-                    "set it to this deployment's secret.")
 
 
 @lru_cache(maxsize=1)

@@ -6,15 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
-from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import Ticket
-from actions.base import DataAction
+from actions.base import LookupByNumber
 from actions.dates import SHANGHAI, local_time
-from actions.forms import CityFormValidation
+from actions.forms import CityFormValidation, inform
 from actions.i18n import lang_of, t
 from actions.issue_words import find_ticket_no
 
@@ -54,38 +52,34 @@ class ActionAskTicketNo(Action):
                  "when you reported. If you can't find it, call the 12345 hotline with the phone "
                  "number you gave.")
         buttons = ([{"title": t(lang, f"刚才提交的 {last}", f"The one I just filed: {last}"),
-                     "payload": f'/inform{{"ticket_no": "{last}"}}'}] if last else None)
+                     "payload": inform("ticket_no", last)}] if last else None)
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 
-class ActionCheckTicketStatus(DataAction):
+class ActionCheckTicketStatus(LookupByNumber):
+    slot = "ticket_no"
+    ask_number = ("请提供工单号，格式类似 12345-20261128-7K3QXM。",
+                  "Please give me the ticket number, e.g. 12345-20261128-7K3QXM.")
+
     def name(self) -> str:
         return "action_check_ticket_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("ticket_no", None)]
+    def parse(self, text: str) -> str | None:
+        return find_ticket_no(text)
 
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict, lang: str) -> list[dict]:
-        number = find_ticket_no(tracker.get_slot("ticket_no") or "")
-        if not number:
-            dispatcher.utter_message(text=t(
-                lang, "请提供工单号，格式类似 12345-20261128-7K3QXM。",
-                "Please give me the ticket number, e.g. 12345-20261128-7K3QXM."))
-            return []
-        try:
-            ticket = await self.gateway.ticket(number, lang)
-        except (NotFound, Rejected):
-            dispatcher.utter_message(text=t(
-                lang,
-                f"没有找到工单号 {number} 的记录。请核对一下号码（注意字母和数字），"
-                "或拨打 12345 市民服务热线查询。",
-                f"I couldn't find a ticket with the number {number}. Please check it (letters "
-                "and digits), or call the 12345 citizen hotline."))
-            return []
-        dispatcher.utter_message(text=render_ticket(ticket, lang))
+    async def fetch(self, number: str, lang: str) -> Ticket:
+        return await self.gateway.ticket(number, lang)
+
+    def not_found(self, number: str, lang: str) -> str:
+        return t(lang,
+                 f"没有找到工单号 {number} 的记录。请核对一下号码（注意字母和数字），"
+                 "或拨打 12345 市民服务热线查询。",
+                 f"I couldn't find a ticket with the number {number}. Please check it (letters "
+                 "and digits), or call the 12345 citizen hotline.")
+
+    def reply(self, dispatcher: CollectingDispatcher, record: Ticket, lang: str) -> list[dict]:
+        dispatcher.utter_message(text=render_ticket(record, lang))
         return []
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.api.dataservice import NotFound, Rejected
 from actions.api.models import TransportCard, Trip
-from actions.base import DataAction
+from actions.base import LookupByNumber
 from actions.forms import CityFormValidation
-from actions.i18n import lang_of, t
+from actions.i18n import t
 from actions.listing import send_with_rest
 from actions.partners import card_number, money, provenance_line
 
@@ -39,31 +37,28 @@ class ValidateTransportCardForm(CityFormValidation):
         return {"card_no": number}
 
 
-class ActionCheckTransportCard(DataAction):
+class ActionCheckTransportCard(LookupByNumber):
+    slot = "card_no"
+    ask_number = ("请告诉我交通卡背面的 11 位卡号。",
+                  "Please tell me the 11-digit number on the back of your transport card.")
+
     def name(self) -> str:
         return "action_check_transport_card"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict) -> list[dict]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("card_no", None)]
+    def parse(self, text: str) -> str | None:
+        return card_number(text)
 
-    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict, lang: str) -> list[dict]:
-        number = card_number(tracker.get_slot("card_no") or "")
-        if not number:
-            dispatcher.utter_message(text=t(
-                lang, "请告诉我交通卡背面的 11 位卡号。",
-                "Please tell me the 11-digit number on the back of your transport card."))
-            return []
-        try:
-            card = await self.gateway.transport_card(number, lang)
-        except (NotFound, Rejected):
-            dispatcher.utter_message(text=t(
-                lang, f"没有找到卡号为 {number} 的交通卡，请核对卡片背面的 11 位卡号。",
-                f"I couldn't find a transport card numbered {number}. Please check the 11-digit "
-                "number on the back of the card."))
-            return []
-        text, rest = render_card(card, lang)
+    async def fetch(self, number: str, lang: str) -> TransportCard:
+        return await self.gateway.transport_card(number, lang)
+
+    def not_found(self, number: str, lang: str) -> str:
+        return t(lang, f"没有找到卡号为 {number} 的交通卡，请核对卡片背面的 11 位卡号。",
+                 f"I couldn't find a transport card numbered {number}. Please check the 11-digit "
+                 "number on the back of the card.")
+
+    def reply(self, dispatcher: CollectingDispatcher, record: TransportCard,
+              lang: str) -> list[dict]:
+        text, rest = render_card(record, lang)
         return send_with_rest(dispatcher, text, t(lang, "更早的乘车记录：", "Earlier trips:"), rest, lang)
 
 

@@ -8,12 +8,13 @@ first level is known).
 """
 from __future__ import annotations
 
-import json
 import re
+
 from rasa_sdk import Tracker
 
 from actions.api.dataservice import DataServiceUnavailable, Rejected
 from actions.api.gateway import get_gateway
+from actions.forms import inform
 from actions.i18n import t
 
 TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
@@ -116,11 +117,10 @@ def category_buttons(options: list[dict], lang: str, *, first_is_prediction: boo
         if first_is_prediction and index == 0:
             title = t(lang, f"对，是“{title}”", f"Yes, {title}")
         buttons.append({"title": title,
-                        "payload": "/inform" + json.dumps({"issue_category": option["code"]},
-                                                          ensure_ascii=False)})
+                        "payload": inform("issue_category", option["code"])})
     if first_is_prediction:
         buttons.append({"title": t(lang, "都不是，其他类别", "Something else"),
-                        "payload": "/inform" + json.dumps({"issue_category": OTHER})})
+                        "payload": inform("issue_category", OTHER)})
     return buttons
 
 

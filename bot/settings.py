@@ -16,6 +16,8 @@ from typing import Any, Mapping, Optional
 
 from bot.channels.state import Limits
 from bot.channels.webchat_page import frame_ancestors
+from deployment_env import (DEV_HANDOFF_TOKEN, DEV_RELAY_SECRET, is_production,
+                            refuse_development_secrets)
 
 Env = Mapping[str, str]
 
@@ -49,16 +51,14 @@ def pairs(raw: Optional[str]) -> list[tuple[str, str]]:
 
 
 def production(env: Env) -> bool:
-    """DEPLOYMENT_ENV=production (any other value is a development deployment, as for every
-    service of the project)."""
-    return (env.get("DEPLOYMENT_ENV") or "development").strip().lower() == "production"
+    """DEPLOYMENT_ENV=production; unset is development, anything else is refused (deployment_env)."""
+    return is_production(env, SettingsError)
 
 
 def secret(env: Env, name: str, dev_value: str, purpose: str) -> str:
     """The secret `name`, its development value when unset; refused in production."""
     value = env.get(name) or dev_value
-    if value == dev_value and production(env):
-        raise SettingsError(f"{name} must be set to a random secret in production ({purpose})")
+    refuse_development_secrets(production(env), {name: (value == dev_value, purpose)}, SettingsError)
     return value
 
 
@@ -218,18 +218,14 @@ class SocketIOSettings:
         )
 
 
-AGENT_RELAY_DEV_SECRET = "dev-agent-relay-secret"
-HANDOFF_DEV_TOKEN = "dev-console-handoff-token"
-
-
 @dataclass(frozen=True)
 class AgentRelaySettings:
     """What the console's agent desk asks Rasa to deliver is signed with `secret`."""
-    secret: str = AGENT_RELAY_DEV_SECRET
+    secret: str = DEV_RELAY_SECRET
 
     @classmethod
     def from_env(cls, env: Env) -> "AgentRelaySettings":
-        return cls(secret(env, "AGENT_RELAY_SECRET", AGENT_RELAY_DEV_SECRET,
+        return cls(secret(env, "AGENT_RELAY_SECRET", DEV_RELAY_SECRET,
                           "it signs what the console's agent desk asks Rasa to deliver"))
 
 
@@ -237,15 +233,15 @@ class AgentRelaySettings:
 class ConsoleNoticeSettings:
     """Where Rasa tells the agent desk that a citizen left (`url` unset: no notice)."""
     url: str = ""
-    token: str = HANDOFF_DEV_TOKEN
+    token: str = DEV_HANDOFF_TOKEN
 
     @classmethod
     def from_env(cls, env: Env) -> "ConsoleNoticeSettings":
         url = (env.get("CONSOLE_URL") or "").rstrip("/")
-        token = env.get("CONSOLE_HANDOFF_TOKEN") or HANDOFF_DEV_TOKEN
-        if url and token == HANDOFF_DEV_TOKEN and production(env):
-            raise SettingsError("CONSOLE_HANDOFF_TOKEN must be set to the console's token in "
-                                "production (it authenticates Rasa's notices to the agent desk)")
+        token = env.get("CONSOLE_HANDOFF_TOKEN") or DEV_HANDOFF_TOKEN
+        refuse_development_secrets(production(env), {"CONSOLE_HANDOFF_TOKEN": (
+            bool(url) and token == DEV_HANDOFF_TOKEN,
+            "the console's token: it authenticates Rasa's notices to the agent desk")}, SettingsError)
         return cls(url=url, token=token)
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 # One way to read a database URL for both Python 3.11 services (standard library only).
 from dataservice.settings import normalize_database_url
-
-DEV_HANDOFF_TOKEN = "dev-console-handoff-token"
-DEV_RELAY_SECRET = "dev-agent-relay-secret"
+from deployment_env import (DEV_DATASERVICE_KEY, DEV_HANDOFF_TOKEN, DEV_RELAY_SECRET, PRODUCTION,
+                            deployment, refuse_development_secrets)
 
 
 class SettingsError(RuntimeError):
@@ -48,25 +47,23 @@ class Settings:
     relay_url: str = "http://127.0.0.1:5005"  # Rasa (or its load balancer): agent replies go there
     relay_secret: str = DEV_RELAY_SECRET  # signs what the console sends Rasa (AGENT_RELAY_SECRET)
     dataservice_url: str = "http://127.0.0.1:8000"  # the city's calendar and 12345 tickets
-    dataservice_key: str = "dev-dataservice-key"
+    dataservice_key: str = DEV_DATASERVICE_KEY
 
     @property
     def production(self) -> bool:
-        return self.deployment_env == "production"
+        return self.deployment_env == PRODUCTION
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    deployment = env.get("DEPLOYMENT_ENV", "development")
-    if deployment not in ("development", "production"):
-        raise SettingsError(f"DEPLOYMENT_ENV must be development or production, not {deployment!r}")
+    deployed_as = deployment(env, SettingsError)
     s = Settings(
         database_url=normalize_database_url(env.get("CONSOLE_DATABASE_URL", Settings.database_url)),
         broker_url=env.get("EVENT_BROKER_URL", Settings.broker_url),
         broker_queue=env.get("EVENT_BROKER_QUEUE", Settings.broker_queue),
-        deployment_env=deployment,
+        deployment_env=deployed_as,
         inbox_threshold=float(env.get("CONSOLE_INBOX_THRESHOLD", Settings.inbox_threshold)),
-        secure_cookies=deployment == "production",
+        secure_cookies=deployed_as == PRODUCTION,
         rasa_executable=env.get("CONSOLE_RASA", Settings.rasa_executable),
         queue_url=env.get("CONSOLE_QUEUE_URL", Settings.queue_url),
         queue_name=env.get("CONSOLE_QUEUE_NAME", Settings.queue_name),
@@ -81,8 +78,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dataservice_url=env.get("DATASERVICE_URL", Settings.dataservice_url),
         dataservice_key=env.get("DATASERVICE_API_KEY", Settings.dataservice_key),
     )
-    if s.production and DEV_HANDOFF_TOKEN == s.handoff_token:
-        raise SettingsError("CONSOLE_HANDOFF_TOKEN must be set to a random secret in production")
-    if s.production and DEV_RELAY_SECRET == s.relay_secret:
-        raise SettingsError("AGENT_RELAY_SECRET must be set to a random secret in production")
+    refuse_development_secrets(s.production, {
+        "CONSOLE_HANDOFF_TOKEN": (s.handoff_token == DEV_HANDOFF_TOKEN,
+                                  "the action server's bearer token for handoffs"),
+        "AGENT_RELAY_SECRET": (s.relay_secret == DEV_RELAY_SECRET,
+                               "it signs what the console asks Rasa to deliver")}, SettingsError)
     return s

@@ -10,22 +10,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt,
                       StringConstraints, ValidationError)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from deployment_env import DEV_DATASERVICE_KEY as DEV_API_KEY
+from deployment_env import DEVELOPMENT, PRODUCTION, deployment, refuse_development_secrets
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "dataservice.sqlite3"
-# Only for the embedded development default; production sets DATASERVICE_API_KEYS.
-DEV_API_KEY = "dev-dataservice-key"
+# Only for the embedded development default (so is DEV_API_KEY); production sets its own.
 DEV_PEPPER = "dev-pepper-change-me"
 # Where the shipped work-order classifier is trained to (from the corpus, see
 # dataservice/work_orders).
 DEFAULT_CLASSIFIER_DIR = REPO_ROOT / "var" / "work_order_classifier"
-DEPLOYMENTS = ("development", "production")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -87,7 +88,7 @@ class _Environment(BaseModel):
     DATASERVICE_HOST: str = "127.0.0.1"
     DATASERVICE_PORT: Annotated[int, Field(ge=1, le=65535)] = 8000
     TICKET_CLASSIFIER_MODEL: str | None = None
-    DEPLOYMENT_ENV: Literal["development", "production"] = "development"
+    DEPLOYMENT_ENV: str = DEVELOPMENT  # read by deployment_env's rule (Settings.from_env)
 
 
 VARIABLES = tuple(_Environment.model_fields)
@@ -125,7 +126,7 @@ class Settings:
     ticket_classifier_model: str | None = None
     classifier_dir: Path = DEFAULT_CLASSIFIER_DIR
     using_dev_key: bool = field(default=False, compare=False)
-    deployment_env: str = "development"
+    deployment_env: str = DEVELOPMENT
 
     @property
     def using_dev_pepper(self) -> bool:
@@ -143,16 +144,12 @@ class Settings:
 
     def refuse_if_insecure(self) -> None:
         """In production, a development secret (public in this repository) stops the service."""
-        if self.deployment_env != "production":
-            return
-        if self.using_dev_pepper:
-            raise InsecureConfiguration(
-                "DEPLOYMENT_ENV=production but DATASERVICE_PEPPER is unset or the development "
-                "value: set DATASERVICE_PEPPER to a secret (then re-seed the digests).")
-        if DEV_API_KEY in self.api_keys:
-            raise InsecureConfiguration(
-                "DEPLOYMENT_ENV=production but DATASERVICE_API_KEYS is unset or holds the "
-                f"development key {DEV_API_KEY!r}: set DATASERVICE_API_KEYS to the clients' keys.")
+        refuse_development_secrets(self.deployment_env == PRODUCTION, {
+            "DATASERVICE_PEPPER": (self.using_dev_pepper,
+                                   "it keys the digests of verification factors; re-seed them after"),
+            "DATASERVICE_API_KEYS": (DEV_API_KEY in self.api_keys,
+                                     f"the clients' keys, without the development key {DEV_API_KEY!r}")},
+            InsecureConfiguration)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -160,11 +157,8 @@ class Settings:
         variable that is malformed."""
         given = {name: value for name, value in (os.environ if env is None else env).items()
                  if name in VARIABLES and value.strip()}
-        deployment = given.get("DEPLOYMENT_ENV", "development")
-        if deployment not in DEPLOYMENTS:
-            # Refused as insecure: a misspelt "production" must not start with development secrets.
-            raise InsecureConfiguration(
-                f"DEPLOYMENT_ENV must be one of {', '.join(DEPLOYMENTS)}, not {deployment!r}.")
+        # Refused as insecure: a misspelt "production" must not start with development secrets.
+        deployed_as = deployment(given, InsecureConfiguration)
         try:
             e = _Environment.model_validate(given)
         except ValidationError as exc:
@@ -182,5 +176,5 @@ class Settings:
             port=e.DATASERVICE_PORT,
             ticket_classifier_model=e.TICKET_CLASSIFIER_MODEL,
             using_dev_key=e.DATASERVICE_API_KEYS is None,
-            deployment_env=e.DEPLOYMENT_ENV,
+            deployment_env=deployed_as,
         )

@@ -13,6 +13,8 @@ COPY docker/actions.requirements.txt /app/requirements.txt
 RUN pip install -r /app/requirements.txt \
  && useradd --system --uid 1001 --home-dir /app --shell /usr/sbin/nologin actions
 COPY privacy /app/privacy
+# DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
+COPY deployment_env /app/deployment_env
 COPY actions /app/actions
 USER 1001
 

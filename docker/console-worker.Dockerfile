@@ -44,6 +44,8 @@ RUN ldconfig \
 # components and data, and the held-out evaluation sets (never trained on).
 COPY config.yml /app/config.yml
 COPY privacy /app/privacy
+# DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
+COPY deployment_env /app/deployment_env
 COPY bot /app/bot
 COPY data /app/data
 COPY tests/nlu_heldout /app/tests/nlu_heldout

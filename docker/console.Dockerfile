@@ -22,6 +22,8 @@ RUN pip install -r /app/requirements.txt \
 # The console shares the data service's database helpers (three standard modules, no service).
 COPY dataservice/__init__.py dataservice/settings.py dataservice/db.py /app/dataservice/
 COPY privacy /app/privacy
+# DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
+COPY deployment_env /app/deployment_env
 # Signs what the console asks Rasa's agent relay to deliver.
 COPY signing /app/signing
 # Intent names and training data the inbox annotates against and checks conflicts with.

@@ -13,6 +13,8 @@ RUN pip install -r /app/dataservice/requirements.txt
 
 COPY dataservice /app/dataservice
 COPY privacy /app/privacy
+# DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
+COPY deployment_env /app/deployment_env
 # The shipped work-order classifier, trained from the corpus now so that start-up only loads it.
 RUN python -c "from dataservice.settings import DEFAULT_CLASSIFIER_DIR as d; \
 from dataservice.work_orders.shipped import ensure_shipped_model as e; e(d)"

@@ -36,8 +36,7 @@ class DataServiceGateway:
         return value
 
     async def _items(self, path: str, params: dict, model: type[T]) -> list[T]:
-        data = await self.transport.get(path, params=params)
-        return [model.parse_obj(item) for item in data.get("items", [])]
+        return m.ItemList[model].parse_obj(await self.transport.get(path, params=params)).items
 
     # -- service catalogue ---------------------------------------------------------------------
     async def services(self, lang: str) -> list[m.Named]:
@@ -72,9 +71,8 @@ class DataServiceGateway:
         return await self._resolve("districts", text, lang)
 
     async def _resolve(self, kind: str, text: str, lang: str) -> list[m.Match]:
-        data = await self.transport.get(f"/v1/{kind}/resolve",
-                                        params={"q": text, "lang": lang, "limit": RESOLVE_LIMIT})
-        return [m.Match.parse_obj(item) for item in data.get("matches", [])]
+        return await self._items(f"/v1/{kind}/resolve",
+                                 {"q": text, "lang": lang, "limit": RESOLVE_LIMIT}, m.Match)
 
     # -- centres, hours, calendar --------------------------------------------------------------
     async def centres(self, lang: str, district: Optional[str] = None,
@@ -167,9 +165,8 @@ class DataServiceGateway:
 
     # -- garbage sorting -----------------------------------------------------------------------
     async def classify_garbage(self, query: str, lang: str, limit: int = 3) -> list[m.GarbageMatch]:
-        data = await self.transport.get("/v1/garbage/classify",
-                                        params={"q": query, "lang": lang, "limit": limit})
-        return [m.GarbageMatch.parse_obj(item) for item in data.get("matches", [])]
+        return await self._items("/v1/garbage/classify",
+                                 {"q": query, "lang": lang, "limit": limit}, m.GarbageMatch)
 
     async def garbage_categories(self, lang: str) -> list[m.GarbageCategory]:
         return await self._cached(

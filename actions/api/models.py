@@ -6,15 +6,30 @@ can be shared between conversations.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Generic, Optional, TypeVar
 
-from pydantic import BaseModel, Extra
+from pydantic import BaseModel, Extra, root_validator
+from pydantic.generics import GenericModel
+
+T = TypeVar("T")
 
 
 class Model(BaseModel):
     class Config:
         extra = Extra.allow
         allow_mutation = False
+
+
+class ItemList(GenericModel, Model, Generic[T]):
+    """Every list answer of the data service: `ItemList[Centre]` and the like. Lists carry
+    `items`; resolvers and classifiers call theirs `matches` (beside the `query`)."""
+    items: list[T] = []
+
+    @root_validator(pre=True)
+    def _matches_are_items(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if "items" not in values and "matches" in values:
+            return {**values, "items": values["matches"]}
+        return values
 
 
 class Named(Model):
@@ -105,11 +120,10 @@ class Slot(Model):
     remaining: Optional[int] = None
 
 
-class Slots(Model):
+class Slots(ItemList[Slot]):
     center: CentreRef
     service: Named
     date: Optional[str] = None
-    items: list[Slot] = []
 
 
 class Booking(Model):

@@ -13,7 +13,7 @@ from privacy.parsing import HOTLINE, TRY_LATER_OR_CALL
 
 OUTAGE = {
     "zh": "抱歉，服务暂时繁忙，" + TRY_LATER_OR_CALL["zh"],
-    "en": "Sorry, the service is busy right now. Please try again later or call the 12345 hotline.",
+    "en": "Sorry, the service is busy right now. " + TRY_LATER_OR_CALL["en"],
 }
 FALLBACK = {
     "zh": f"抱歉，我没能理解这条消息。请换个说法再试一次，或拨打 {HOTLINE['zh']}。",

@@ -1,6 +1,8 @@
 """Admin pages: operators and their roles, and the audit log."""
 from __future__ import annotations
 
+from typing import Callable
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
@@ -20,6 +22,17 @@ def _page(request: Request, op: Operator, session: Session, status: int = 200,
     return render(request, "users.html", op, status=status, users=users, roles=ROLES, error=error)
 
 
+def _changed(request: Request, op: Operator, session: Session, change: Callable[[], object]):
+    """An account change saved, back to the list; refused, the page again with its reason."""
+    try:
+        change()
+    except accounts.AccountError as exc:
+        session.rollback()
+        return _page(request, op, session, status=400, error=exc.key)
+    session.commit()
+    return RedirectResponse("/users", status_code=303)
+
+
 @router.get("/users")
 def user_list(request: Request, op: Operator = Depends(require("admin")),
               session: Session = Depends(db)):
@@ -30,14 +43,9 @@ def user_list(request: Request, op: Operator = Depends(require("admin")),
 async def user_create(request: Request, op: Operator = Depends(require("admin")),
                       session: Session = Depends(db)):
     form = await checked_form(request, op.login.csrf_token)
-    try:
-        accounts.create_user(session, op.user.username, str(form.get("username") or ""),
-                             str(form.get("password") or ""), str(form.get("role") or ""))
-    except accounts.AccountError as exc:
-        session.rollback()
-        return _page(request, op, session, status=400, error=exc.key)
-    session.commit()
-    return RedirectResponse("/users", status_code=303)
+    return _changed(request, op, session, lambda: accounts.create_user(
+        session, op.user.username, str(form.get("username") or ""),
+        str(form.get("password") or ""), str(form.get("role") or "")))
 
 
 @router.post("/users/{user_id}/role")
@@ -47,13 +55,8 @@ async def user_role(request: Request, user_id: int, op: Operator = Depends(requi
     user = session.get(User, user_id)
     if user is None:
         raise PageError(404, "not_found")
-    try:
-        accounts.change_role(session, op.user.username, user, str(form.get("role") or ""))
-    except accounts.AccountError as exc:
-        session.rollback()
-        return _page(request, op, session, status=400, error=exc.key)
-    session.commit()
-    return RedirectResponse("/users", status_code=303)
+    return _changed(request, op, session, lambda: accounts.change_role(
+        session, op.user.username, user, str(form.get("role") or "")))
 
 
 @router.get("/audit")

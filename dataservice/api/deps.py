@@ -1,4 +1,5 @@
-"""Shared request plumbing: sessions, the client id, cached JSON reads, cache invalidation."""
+"""Shared request plumbing: sessions, the client id, cached JSON reads (a resolver's too), cache
+invalidation."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
@@ -9,8 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from dataservice.api.params import clean_query, query_key
 from dataservice.cache import cached
 from dataservice.security import require_api_key
+from dataservice.text.resolver import index_on
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -56,6 +59,17 @@ async def cached_json(request: Request, namespace: str, key: str,
 
     body = await cached(state.cache, namespace, key, state.settings.cache_ttl_seconds, _load)
     return Response(body, media_type="application/json")
+
+
+async def resolved_json(request: Request, namespace: str, index_attribute: str,
+                        load_rows: Callable[[Session], Any], q: str, lang: str,
+                        limit: int) -> Response:
+    """A resolver's answer, {"query", "matches"} best first, cached under its list's `namespace`;
+    the resolver index is kept on the app as `index_attribute` (built on first use)."""
+    q = clean_query(q)
+    index = index_on(request.app.state, index_attribute, load_rows)
+    return await cached_json(request, namespace, query_key("resolve", q, lang, limit),
+                             lambda s: {"query": q, "matches": index.get(s).resolve(q, lang, limit)})
 
 
 async def invalidate(request: Request, *namespaces: str) -> None:

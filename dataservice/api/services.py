@@ -5,13 +5,11 @@ import re
 
 from fastapi import APIRouter, Request
 
-from dataservice.api.deps import cached_json
-from dataservice.api.params import (Lang, LangQuery, LimitQuery, QueryText, clean_query,
-                                    query_key)
+from dataservice.api.deps import cached_json, resolved_json
+from dataservice.api.params import Lang, LangQuery, LimitQuery, QueryText
 from dataservice.api.responses import LIST, errors
 from dataservice.errors import ApiError
 from dataservice.repositories import catalogue as repo
-from dataservice.text.resolver import index_on
 
 router = APIRouter(tags=["services"])
 
@@ -29,11 +27,8 @@ async def get_services(request: Request, lang: Lang = LangQuery):
 async def resolve_service(request: Request, q: str = QueryText(), lang: Lang = LangQuery,
                           limit: int = LimitQuery()):
     """Which service does this text mean? Matches best first; `confident` when the score >= 75."""
-    q = clean_query(q)
-    index = index_on(request.app.state, "service_resolver", repo.service_resolver_rows)
-    return await cached_json(
-        request, "services", query_key("resolve", q, lang, limit),
-        lambda s: {"query": q, "matches": index.get(s).resolve(q, lang, limit)})
+    return await resolved_json(request, "services", "service_resolver",
+                               repo.service_resolver_rows, q, lang, limit)
 
 
 @router.get("/services/{code}", responses=errors(404))

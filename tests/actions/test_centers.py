@@ -413,16 +413,29 @@ async def test_ask_district_offers_districts_handling_the_service_en(dispatcher)
         "Chongming District", "Jing'an District", "Minhang District", "Pudong New Area"]
 
 
-@pytest.mark.parametrize("intent,entities,prefix", [
-    ("inform", [entity("district", "火星区")], "抱歉，没有找到这个区。"),
-    ("inform", [entity("service", "护照")], "回到刚才的问题："),
-    ("ask_service_fee", [], "回到刚才的问题："),
-    ("ask_office_hours", [], "")])
-async def test_ask_district_again(intent, entities, prefix, dispatcher):
+@pytest.mark.parametrize("intent,entities,answered_by,prefix", [
+    ("inform", [entity("district", "火星区")], None, ""),  # the form's hint said it (below)
+    ("nlu_fallback", [], None, ""),
+    ("ask_service_fee", [], "action_answer_service_question", "回到刚才的问题："),
+    ("ask_office_hours", [], "action_extract_context", "")])
+async def test_ask_district_again(intent, entities, answered_by, prefix, dispatcher):
     tracker = make_tracker("火星区", intent=intent, entities=entities,
                            slots={"requested_slot": "district"}, active_loop="center_form")
+    if answered_by:  # a rule ran this action before the form asks again
+        tracker.events.append({"event": "action", "name": answered_by})
     await ActionAskCenterFormDistrict().run(dispatcher, tracker, DOMAIN)
     assert texts(dispatcher)[0].startswith(prefix + "请问您在哪个区？")
+
+
+@pytest.mark.parametrize("lang,text,hint", [("zh", "火星区", "抱歉，没有找到这个区。"),
+                                            ("en", "Springfield", "Sorry, I couldn't find that district.")])
+async def test_a_district_answer_not_placed_gets_the_hint_and_the_question_again(
+        lang, text, hint, dispatcher):
+    tracker = make_tracker(text, entities=[entity("district", text)], active_loop="center_form",
+                           slots={"requested_slot": "district", "language": lang})
+    events = await ValidateCenterForm().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == [hint]
+    assert slot_events(events) == {"district": None}  # asked again, not a rejected form
 
 
 async def test_ask_district_during_an_outage_still_asks(down_client, dispatcher):

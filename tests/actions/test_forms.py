@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.events import SlotSet
 
+from actions.centers import ValidateCenterForm
 from actions.garbage import ValidateGarbageForm
 from actions.hotline import ValidateReportIssueForm
 from actions.partners import ValidateUtilityBillForm
+from actions.services import ValidateServiceQuestionForm
 from actions.ticket_status import ValidateTicketStatusForm
 from actions.transport_card import ValidateTransportCardForm
 from tests.actions.conftest import domain_files, make_tracker, render_response
@@ -45,7 +47,8 @@ def test_fixed_questions_exist_in_both_languages(name):
 @pytest.mark.parametrize("action,slot", [
     (ValidateUtilityBillForm, "utility_account_no"), (ValidateTransportCardForm, "card_no"),
     (ValidateTicketStatusForm, "ticket_no"), (ValidateReportIssueForm, "issue_description"),
-    (ValidateGarbageForm, "item")])
+    (ValidateGarbageForm, "item"), (ValidateCenterForm, "district"),
+    (ValidateServiceQuestionForm, "service")])
 @pytest.mark.parametrize("text", ["算了", "never mind"])
 async def test_a_typed_stop_word_ends_the_form(dispatcher, action, slot, text):
     """The NLU may read a typed stop word as an answer (from_text): the form ends anyway."""

@@ -113,6 +113,7 @@ async def test_reference_lists_are_fetched_once_per_language():
         assert len(server.requests) == 2
 
 
+<<<<<<< HEAD
 async def test_a_named_holiday_is_asked_once_per_name_day_and_language():
     async def next_holiday(request):
         if request.query["name"] == "圣诞节":
@@ -130,6 +131,20 @@ async def test_a_named_holiday_is_asked_once_per_name_day_and_language():
         assert first.path == "/v1/calendar/holidays/next"
         assert dict(first.query) == {"name": "过年", "from": "2030-11-01", "lang": "zh"}
         assert len(server.requests) == 2
+=======
+async def test_lists_and_matches_arrive_as_typed_items():
+    async def answer(request):
+        if request.path.endswith("/resolve"):
+            return web.json_response({"query": request.query["q"], "matches": [
+                {"code": "passport", "name": "护照", "score": 91, "confident": True}]})
+        return web.json_response({"items": [{"code": "pudong", "name": "Pudong", "new_field": 1}]})
+    async with Server(answer) as server:
+        gateway = server.gateway()
+        [match] = await gateway.resolve_service("办护照", "zh")
+        assert (match.code, match.confident, match.score) == ("passport", True, 91)
+        [district] = await gateway.districts("en")
+        assert district.name == "Pudong" and district.new_field == 1  # later fields are kept
+>>>>>>> shape
 
 
 async def test_every_request_carries_the_key_and_a_booking_its_idempotency_key():

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from actions.services import ActionAnswerServiceQuestion, ActionAskServiceQuestionFormService
+from rasa_sdk.events import SlotSet
+
+from actions.services import (ActionAnswerServiceQuestion, ActionAskServiceQuestionFormService,
+                              ValidateServiceQuestionForm)
 from tests.actions.conftest import after_form, entity, make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.asyncio
-DOMAIN: dict = {}
+DOMAIN: dict = {"forms": {"service_question_form": {"required_slots": ["service"]}}}
 
 
 async def answer(tracker, dispatcher):
@@ -148,12 +151,28 @@ async def test_form_offers_popular_services(lang, title, phrase, dispatcher):
     assert {"title": title, "payload": '/inform{"service": "residence_permit"}'} in found
 
 
-async def test_form_says_when_the_answer_was_not_recognised(dispatcher):
-    tracker = make_tracker("就是那个", intent="inform", slots={"question": "ask_service_fee",
-                                                             "requested_slot": "service"},
-                           active_loop="service_question_form")
+@pytest.mark.parametrize("lang,text,hint", [
+    ("zh", "就是那个", "抱歉，没能确定是哪项业务。"),
+    ("en", "that one", "Sorry, I couldn't tell which service that is.")])
+async def test_form_says_when_the_answer_was_not_recognised(lang, text, hint, dispatcher):
+    tracker = make_tracker(text, intent="inform", active_loop="service_question_form",
+                           slots={"question": "ask_service_fee", "requested_slot": "service",
+                                  "language": lang})
+    events = await ValidateServiceQuestionForm().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == [hint] and slot_events(events) == {"service": None}
     await ask(tracker, dispatcher)
-    assert texts(dispatcher)[0].startswith("抱歉，没能确定是哪项业务。请问您想了解哪项业务的费用？")
+    assert texts(dispatcher)[1].startswith(("请问您想了解哪项业务的费用？", "Which service would you like the fee"))
+
+
+async def test_an_ambiguous_answer_is_understood_and_gets_the_candidates(dispatcher):
+    tracker = make_tracker("营业执照", intent="inform", active_loop="service_question_form",
+                           slots={"question": "ask_service_fee", "requested_slot": "service"})
+    # The context action found several services: `service` cleared, the candidates kept.
+    tracker.add_slots([SlotSet("service_options", [{"code": "business_license"},
+                                                   {"code": "individual_business_license"}]),
+                       SlotSet("service", None)])
+    await ValidateServiceQuestionForm().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == []  # no "could not tell": the question offers the candidates
 
 
 async def test_unknown_code_asks_again(dispatcher):

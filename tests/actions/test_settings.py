@@ -40,3 +40,9 @@ def test_production_refuses_a_development_secret_by_name(variable):
 
 def test_production_with_its_own_secrets_starts():
     assert ActionSettings.from_env(PRODUCTION).dataservice_api_key == "k" * 32
+
+
+@pytest.mark.parametrize("value", ["prod", "Production"])
+def test_an_unknown_deployment_is_refused(value):
+    with pytest.raises(InsecureConfiguration, match="DEPLOYMENT_ENV"):
+        ActionSettings.from_env({**PRODUCTION, "DEPLOYMENT_ENV": value})

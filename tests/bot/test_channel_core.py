@@ -41,6 +41,8 @@ def test_production_refuses_each_development_secret_by_name():
     assert RasaSettings.from_env({}).agent_relay.secret == "dev-agent-relay-secret"
     RasaSettings.from_env({k: v for k, v in PRODUCTION.items()
                            if k not in ("CONSOLE_URL", "CONSOLE_HANDOFF_TOKEN")})
+    with pytest.raises(SettingsError, match="DEPLOYMENT_ENV"):  # a misspelt production
+        RasaSettings.from_env({**PRODUCTION, "DEPLOYMENT_ENV": "Production"})
 
 
 @pytest.mark.parametrize("name, value", [("WECHAT_REPLY_BUDGET", "soon"), ("WECHAT_BURST", "0"),

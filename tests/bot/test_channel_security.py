@@ -24,7 +24,7 @@ from tests.bot.integrator_support import REDIS_URL, CallbackServer, redis_client
 from tests.bot.wechat_support import WX_TOKEN, WeChat, text_xml
 
 KEY = "harness-portal-key"
-OUTAGE_ZH, OUTAGE_EN = "12345 市民服务热线", "call the 12345 hotline"
+OUTAGE_ZH, OUTAGE_EN = "12345 市民服务热线", "call the 12345 citizen hotline"
 
 
 @pytest.fixture(scope="module")

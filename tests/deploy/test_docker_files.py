@@ -143,22 +143,61 @@ def test_rasa_image_carries_the_stores_and_broker_its_endpoints_name():
         assert module.exists() and any(module.is_relative_to(src) for src in copied), section
 
 
-def test_rasa_image_carries_every_repository_module_the_bot_imports():
-    copied = _copied_sources(DOCKER / "rasa.Dockerfile")
-    first_party = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} - {"bot"}
-    imported = set()
-    for source in (ROOT / "bot").rglob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                imported.add(node.module)
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
-    modules = {m for m in imported if m.split(".")[0] in first_party}
-    assert "signing.relay" in modules  # the scan really sees the bot's imports
-    for module in modules:
-        path = ROOT / module.replace(".", "/")
-        file = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-        assert any(file == src or src in file.parents for src in copied), f"{module} not in the Rasa image"
+# The packages each image runs code from (copied whole); what they import from the repository,
+# and what that imports in turn, must be in the image too.
+IMAGE_PACKAGES = {"rasa": ("bot",), "actions": ("actions",), "console": ("console",),
+                  "console-worker": ("console", "bot"), "dataservice": ("dataservice",)}
+FIRST_PARTY = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+
+
+def _imported_modules(source: Path) -> set[str]:
+    """The repository modules a file imports (`from a import b` may name the module a.b)."""
+    names = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name.split(".")[0] in FIRST_PARTY}
+
+
+def _module_file(module: str) -> Path | None:
+    path = ROOT / module.replace(".", "/")
+    for file in (path / "__init__.py", path.with_suffix(".py")):
+        if file.exists():
+            return file
+    return None  # a name defined in a module, not a module
+
+
+def _files_needed(packages: tuple[str, ...]) -> set[Path]:
+    """The packages' files and every repository module they import, transitively (with the
+    packages above each module)."""
+    todo = [file for package in packages for file in (ROOT / package).rglob("*.py")]
+    needed = set(todo)
+    while todo:
+        for module in _imported_modules(todo.pop()):
+            parts = module.split(".")
+            for file in filter(None, (_module_file(".".join(parts[:n]))
+                                      for n in range(1, len(parts) + 1))):
+                if file not in needed:
+                    needed.add(file)
+                    todo.append(file)
+    return needed
+
+
+def test_the_import_scan_follows_imports_across_packages():
+    assert ROOT / "signing" / "relay.py" in _files_needed(("bot",))
+    # the console reads dataservice/settings.py, which imports deployment_env
+    assert ROOT / "deployment_env" / "__init__.py" in _files_needed(("console",))
+
+
+@pytest.mark.parametrize("image", sorted(IMAGE_PACKAGES))
+def test_every_image_carries_every_repository_module_its_code_imports(image: str):
+    copied = _copied_sources(DOCKER / f"{image}.Dockerfile")
+    for file in _files_needed(IMAGE_PACKAGES[image]):
+        assert any(file == src or src in file.parents for src in copied), \
+            f"{file.relative_to(ROOT)} not in the {image} image"
 
 
 def test_compose_file_passes_the_compose_spec_schema():
