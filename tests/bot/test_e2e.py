@@ -4,6 +4,7 @@ Answers are checked against what the data service itself says."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 
@@ -85,7 +86,8 @@ def test_socketio_widget_conversation_in_both_languages(backend):
         _wait(sio, got, 1)
         zh = ds(backend, "/v1/services/passport?lang=zh")
         assert zh["fee"] in "\n".join(m.get("text", "") for m in got)
-        assert user_texts(backend, f"web:{session.split('.')[0]}") == [
+        # socket.io emits the answer while Rasa is still working; the tracker is saved after it.
+        assert stored_user_texts(backend, f"web:{session.split('.')[0]}", 2) == [
             "how much does a passport cost", "护照多少钱"]
         assert user_texts(backend, f"rest:e2e:{integrator_sender}") == ["护照多少钱"]
     finally:
@@ -97,6 +99,15 @@ def user_texts(backend, conversation: str) -> list[str]:
                      params={"token": TOKEN}, timeout=30)
     assert r.status_code == 200, r.text
     return [e.get("text") for e in r.json()["events"] if e["event"] == "user"]
+
+
+def stored_user_texts(backend, conversation: str, n: int, seconds: float = 10) -> list[str]:
+    """The conversation's user messages once `n` of them are stored (or what is there after
+    `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while len(texts := user_texts(backend, conversation)) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return texts
 
 
 def _wait(sio, got: list, n: int, seconds: float = 30) -> None:
