@@ -8,7 +8,8 @@ Rerun it whenever the corpus (dataservice/seed/data/work_orders/messages_*.jsonl
 output is deterministic. Every message of every type (consultations too: a city question the
 service catalogue cannot answer becomes a consultation work order) is a `report_issue` example;
 the form then asks the data service for its category and type. From each (first-level class, type)
-group at most N messages are drawn with a fixed seed, so large classes do not drown the others.
+group at most N messages are drawn with a fixed seed, so large classes do not drown the others;
+hand-written messages are drawn before generated ones (`*_gen.jsonl`).
 The held-out split (tests/work_orders_heldout/) is never read. A district named in the text (any
 alias of dataservice/seed/data/districts.yaml) is annotated as the `district` entity, so the
 entity model keeps learning district spans from these messages too; only where Jieba (with the
@@ -75,15 +76,18 @@ def annotate(text: str, aliases: list[str]) -> str:
 
 
 def read(files: list[Path]) -> list[dict]:
+    """Every row, marked `generated` when it comes from a `*_gen.jsonl` file."""
     rows = []
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                rows.append(json.loads(line))
+                rows.append({**json.loads(line), "generated": path.stem.endswith("_gen")})
     return rows
 
 
 def sample(rows: list[dict], per_class: int) -> list[dict]:
+    """At most `per_class` rows per (first-level class, type): hand-written messages first (they
+    read the way citizens write), generated ones only to fill the remaining places."""
     groups: dict[tuple, list[dict]] = collections.defaultdict(list)
     for row in rows:
         groups[(row.get("level1"), row.get("type"))].append(row)
@@ -92,6 +96,7 @@ def sample(rows: list[dict], per_class: int) -> list[dict]:
     for key in sorted(groups, key=str):
         group = sorted(groups[key], key=lambda r: r["text"])
         rng.shuffle(group)
+        group.sort(key=lambda r: r["generated"])  # stable: the shuffled order within each kind
         chosen += group[:per_class]
     return chosen
 

@@ -55,13 +55,14 @@ def digest(files: Iterable[Path], *extra: str) -> str:
 def read_corpus(directory: Path = CORPUS_DIR, taxonomy: Taxonomy | None = None) -> list[Example]:
     """The shipped training messages and negatives."""
     taxonomy = taxonomy or load_taxonomy()
-    examples: list[Example] = []
-    for path in corpus_files(directory):
-        if path.name == NEGATIVES_FILE.name:
-            examples += [Example(row["text"], NONE) for _n, row in _jsonl(path)]
-        else:
-            examples += [_labelled(row, taxonomy, path, n) for n, row in _jsonl(path)]
-    return examples
+    return [e for path in corpus_files(directory) for e in read_corpus_file(path, taxonomy)]
+
+
+def read_corpus_file(path: Path, taxonomy: Taxonomy) -> list[Example]:
+    """One corpus file: labelled messages, or the negatives (first-level class NONE)."""
+    if path.name == NEGATIVES_FILE.name:
+        return [Example(row["text"], NONE) for _n, row in _jsonl(path)]
+    return [_labelled(row, taxonomy, path, n) for n, row in _jsonl(path)]
 
 
 def read_export(path: Path, taxonomy: Taxonomy | None = None) -> list[Example]:
