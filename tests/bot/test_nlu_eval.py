@@ -40,3 +40,20 @@ def test_real_messages_are_read_only_when_present(tmp_path):
     assert nlu_eval.load_citizen_messages(tmp_path) == {"titles": ["路灯不亮"]}
     lines = nlu_eval.citizen_lines({"citizen_dir_present": False}, None)
     assert any("real citizens' messages handled | not present" in line for line in lines)
+
+
+def _examples(path: Path) -> set[str]:
+    import yaml
+
+    found = set()
+    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+        found.update(line[2:].strip() for line in (block.get("examples") or "").splitlines()
+                     if line.strip().startswith("- "))
+    return found
+
+
+def test_no_held_out_message_is_also_a_training_example():
+    held_out = set().union(*map(_examples, (ROOT / "tests" / "nlu_heldout").glob("*.yml")))
+    assert len(held_out) > 500  # the scan reads the split
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        assert _examples(path) & held_out == set(), path.name
