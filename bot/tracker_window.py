@@ -13,9 +13,10 @@ before the cut, `window_events` returns None and the caller loads the whole sess
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+import sqlalchemy as sa
 
 # Earlier events that rewrite history: a slot summary cannot stand for them.
 REWRITING = ("restart", "reset_slots", "rewind", "undo")
@@ -23,26 +24,43 @@ REWRITING = ("restart", "reset_slots", "rewind", "undo")
 SUMMARISED = ("session_started", "slot", "active_loop", "pause", "resume", *REWRITING)
 
 
+class _Queries:
+    """The window's statements as SQL text, built once per table: the same queries as ORM
+    expressions cost SQLAlchemy a cache-key walk of the whole expression on every load (about as
+    much CPU as the rest of the load, py-spy on the Rasa server under the benchmark's load)."""
+
+    def __init__(self, table: str) -> None:
+        start = (f"(SELECT max(timestamp) FROM {table} WHERE sender_id = :sender "
+                 "AND type_name = 'session_started')")
+        # Rasa's own rule for the latest session: from its newest session_started event, if any.
+        this_session = f"sender_id = :sender AND (timestamp >= {start} OR {start} IS NULL)"
+        kinds = ", ".join(f"'{kind}'" for kind in SUMMARISED)
+        self.cut = sa.text(f"SELECT id FROM {table} WHERE {this_session} AND type_name = 'user' "
+                           "ORDER BY id DESC LIMIT 1 OFFSET :skip")
+        self.session = sa.text(f"SELECT data FROM {table} WHERE {this_session} ORDER BY id")
+        self.newest = sa.text(f"SELECT type_name, action_name, max(id) FROM {table} "
+                              f"WHERE {this_session} AND id < :cut AND type_name IN ({kinds}) "
+                              "GROUP BY type_name, action_name")
+        self.rows = sa.text(f"SELECT id, data FROM {table} WHERE id IN :keep "
+                            f"OR ({this_session} AND id >= :cut) ORDER BY id"
+                            ).bindparams(sa.bindparam("keep", expanding=True))
+
+
+@lru_cache(maxsize=None)
+def _queries(table: str) -> _Queries:
+    return _Queries(table)
+
+
 def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
     """Serialised events of the latest session: the summary and the last `turns` turns, all of
     them when the session is shorter, or None when the caller must load the whole session
     itself. `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent).
     Three queries at most, whatever the conversation's length."""
-    E = table
-    start = (session.query(func.max(E.timestamp))
-             .filter(E.sender_id == sender_id, E.type_name == "session_started")
-             .scalar_subquery())
-    # Rasa's own rule for the latest session: from its newest session_started event, if any.
-    this_session = (E.sender_id == sender_id) & ((E.timestamp >= start) | start.is_(None))
-
-    cut = (session.query(E.id).filter(this_session, E.type_name == "user")
-           .order_by(E.id.desc()).offset(turns - 1).limit(1).scalar())
+    q = _queries(table.__tablename__)
+    cut = session.execute(q.cut, {"sender": sender_id, "skip": turns - 1}).scalar()
     if cut is None:  # a short conversation: all of its session
-        return [json.loads(data) for (data,) in
-                session.query(E.data).filter(this_session).order_by(E.id)]
-    newest = (session.query(E.type_name, E.action_name, func.max(E.id))
-              .filter(this_session, E.id < cut, E.type_name.in_(SUMMARISED))
-              .group_by(E.type_name, E.action_name).all())
+        return [json.loads(data) for (data,) in session.execute(q.session, {"sender": sender_id})]
+    newest = session.execute(q.newest, {"sender": sender_id, "cut": cut}).all()
     if any(kind in REWRITING for kind, _, _ in newest):
         return None  # history was rewritten: only a replay of everything is exact
     loops = sorted((row_id, name) for kind, name, row_id in newest if kind == "active_loop")
@@ -52,8 +70,7 @@ def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, 
     if pauses and pauses[-1][1] == "pause":
         return None
     keep = [row_id for kind, _, row_id in newest if kind in ("session_started", "slot")]
-    rows = (session.query(E.id, E.data)
-            .filter((E.id.in_(keep)) | (this_session & (E.id >= cut))).order_by(E.id).all())
+    rows = session.execute(q.rows, {"sender": sender_id, "cut": cut, "keep": keep}).all()
     summary = [json.loads(data) for row_id, data in rows if row_id < cut]
     tail = [json.loads(data) for row_id, data in rows if row_id >= cut]
     listen = {"event": "action", "name": "action_listen", "timestamp": tail[0].get("timestamp"),
