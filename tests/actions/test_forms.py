@@ -17,7 +17,9 @@ from tests.actions.conftest import domain_files, make_tracker, render_response
 DOMAIN = domain_files()
 FORMS = {form: spec["required_slots"] for d in DOMAIN.values()
          for form, spec in (d.get("forms") or {}).items()}
-ACTIONS = {a for d in DOMAIN.values() for a in d.get("actions") or []}
+# An action is a name, or {name: {send_domain: true}} (Rasa's selective domain).
+ACTIONS = {name for d in DOMAIN.values() for a in d.get("actions") or []
+           for name in ([a] if isinstance(a, str) else a)}
 RESPONSES = {r for d in DOMAIN.values() for r in d.get("responses") or {}}
 ASKED = [(form, slot) for form, slots in FORMS.items() for slot in slots]
 

@@ -113,7 +113,6 @@ async def test_reference_lists_are_fetched_once_per_language():
         assert len(server.requests) == 2
 
 
-<<<<<<< HEAD
 async def test_a_named_holiday_is_asked_once_per_name_day_and_language():
     async def next_holiday(request):
         if request.query["name"] == "圣诞节":
@@ -131,7 +130,8 @@ async def test_a_named_holiday_is_asked_once_per_name_day_and_language():
         assert first.path == "/v1/calendar/holidays/next"
         assert dict(first.query) == {"name": "过年", "from": "2030-11-01", "lang": "zh"}
         assert len(server.requests) == 2
-=======
+
+
 async def test_lists_and_matches_arrive_as_typed_items():
     async def answer(request):
         if request.path.endswith("/resolve"):
@@ -144,7 +144,6 @@ async def test_lists_and_matches_arrive_as_typed_items():
         assert (match.code, match.confident, match.score) == ("passport", True, 91)
         [district] = await gateway.districts("en")
         assert district.name == "Pudong" and district.new_field == 1  # later fields are kept
->>>>>>> shape
 
 
 async def test_every_request_carries_the_key_and_a_booking_its_idempotency_key():
