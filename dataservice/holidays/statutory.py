@@ -36,12 +36,7 @@ STATUTORY: tuple[StatutoryHoliday, ...] = (
     StatutoryHoliday("national_day", "国庆节", "National Day", "National Day", GREGORIAN, 10, 1),
 )
 _BY_CODE = {h.code: h for h in STATUTORY}
-_BY_CALENDAR_KEY = {h.calendar_key: h for h in STATUTORY}
 
 
 def by_code(code: str) -> StatutoryHoliday | None:
     return _BY_CODE.get(code)
-
-
-def by_calendar_key(key: str | None) -> StatutoryHoliday | None:
-    return _BY_CALENDAR_KEY.get(key) if key else None
