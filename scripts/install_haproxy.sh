@@ -15,4 +15,4 @@ trap '[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y -q --no-install-recommends haproxy >/dev/null 2>&1 \
   || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends haproxy >/dev/null; }
 command -v haproxy >/dev/null || { echo "FAIL: haproxy could not be installed" >&2; exit 1; }
-haproxy -v | head -1
+haproxy -v | sed -n 1p  # sed reads to the end: head would leave haproxy a broken pipe (pipefail)

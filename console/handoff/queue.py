@@ -155,14 +155,32 @@ def new_reply_id() -> str:
 
 def record_reply(session: Session, handoff: Handoff, agent: User, text: str, reply_id: str,
                  now: datetime) -> Message:
-    """The agent's reply, stored redacted as the bot side of the conversation."""
-    if session.get(Conversation, handoff.conversation_id) is None:  # events not consumed yet
-        session.add(Conversation(id=handoff.conversation_id, channel=handoff.channel,
-                                 language=handoff.language, started_at=now, last_event_at=now))
-    message = Message(event_key=reply_key(reply_id), conversation_id=handoff.conversation_id,
-                      sender="bot", text=redact_text(text), channel=handoff.channel,
-                      language=handoff.language, timestamp=now, agent_id=agent.id)
-    session.add(message)
+    """The agent's reply, stored redacted as the bot side of the conversation.
+
+    The reply is delivered before it is stored, so the event consumer may store Rasa's copy of
+    it (the same key), or the conversation's first events, while this runs: a conflict on either
+    is taken as theirs, never as an error."""
+    key = reply_key(reply_id)
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                if session.get(Conversation, handoff.conversation_id) is None:
+                    session.add(Conversation(id=handoff.conversation_id, channel=handoff.channel,
+                                             language=handoff.language, started_at=now,
+                                             last_event_at=now))
+                message = Message(event_key=key, conversation_id=handoff.conversation_id,
+                                  sender="bot", text=redact_text(text), channel=handoff.channel,
+                                  language=handoff.language, timestamp=now, agent_id=agent.id)
+                session.add(message)
+            break
+        except IntegrityError:
+            stored = session.scalars(select(Message).where(Message.event_key == key)).one_or_none()
+            if stored is not None:  # Rasa's copy, stored by the consumer: that is the reply
+                message = stored
+                break
+            if attempt == 2:
+                raise
+            # else the consumer created the conversation meanwhile: the second attempt finds it
     handoff.agent_active_at = now
     return message
 

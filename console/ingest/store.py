@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from console.ingest.events import Reading, channel_of, event_key, read_event
@@ -14,11 +15,20 @@ from console.models import Conversation, Message, Outcome
 def store_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
     """Store a batch (the caller commits). Returns how many messages and outcomes were new."""
     batch = [(event_key(e), e) for e in events if isinstance(e, dict)]
+    try:
+        with session.begin_nested():
+            return _store_new(session, batch)
+    except IntegrityError:
+        # The agent desk stores an agent's reply under the key of Rasa's copy of it
+        # (console/handoff/queue.py) and committed it between our check and our insert: the
+        # savepoint is gone, and a second look finds that key taken.
+        with session.begin_nested():
+            return _store_new(session, batch)
+
+
+def _store_new(session: Session, batch: list[tuple[str, dict[str, Any]]]) -> int:
     keys = [k for k, _ in batch]
-    taken = set(session.scalars(select(Message.event_key).where(Message.event_key.in_(keys))))
-    # Events that yield only outcomes (a fallback action, a ticket slot) are known by those.
-    taken |= {k.split(":", 1)[0] for k in session.scalars(
-        select(Outcome.event_key).where(Outcome.event_key.in_(_outcome_keys(keys))))}
+    taken = taken_keys(session, keys)
     # One query for the batch's conversations, and no flush until the end: a batch is a few
     # statements, not one per event.
     ids = {e["sender_id"][:255] for _, e in batch if isinstance(e.get("sender_id"), str)}
@@ -28,6 +38,15 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
         added = _store_batch(session, batch, taken, conversations)
     session.flush()
     return added
+
+
+def taken_keys(session: Session, keys: list[str]) -> set[str]:
+    """The keys of `keys` already stored."""
+    taken = set(session.scalars(select(Message.event_key).where(Message.event_key.in_(keys))))
+    # Events that yield only outcomes (a fallback action, a ticket slot) are known by those.
+    taken |= {k.split(":", 1)[0] for k in session.scalars(
+        select(Outcome.event_key).where(Outcome.event_key.in_(_outcome_keys(keys))))}
+    return taken
 
 
 def _store_batch(session: Session, batch: list[tuple[str, dict[str, Any]]], taken: set[str],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Callable
 
 import httpx
 
@@ -26,6 +27,9 @@ class FakeRasa:
     """Records every relay request after checking its signature; `down` makes it refuse."""
     sent: list[dict] = field(default_factory=list)
     down: bool = False
+    # Called with each delivered reply before the desk answers: what Rasa's event broker and
+    # the console's consumer may do while the desk has not stored the reply yet.
+    on_reply: Callable[[dict], None] | None = None
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -35,6 +39,8 @@ class FakeRasa:
         if self.down:
             return httpx.Response(503, json={"error": "down"})
         self.sent.append(json.loads(body))
+        if self.on_reply is not None and self.sent[-1]["kind"] == "reply":
+            self.on_reply(self.sent[-1])
         return httpx.Response(200, json={"ok": True})
 
     def kinds(self) -> list[str]:

@@ -121,6 +121,67 @@ def test_accept_reply_end_reach_the_citizen_and_the_reply_is_stored_redacted(des
     assert agent.state()["mine"] == []
 
 
+def _rasa_copy(reply: dict, agent_id: int) -> dict:
+    """The bot event Rasa publishes for a delivered reply (bot/channels/agent_relay.py)."""
+    return {"event": "bot", "sender_id": reply["conversation_id"], "text": reply["text"],
+            "timestamp": 1.8e9, "metadata": {"agent": {"id": agent_id, "name": "agent1",
+                                                        "reply_id": reply["reply_id"]}}}
+
+
+def _stored_replies(sessions, conversation_id: str) -> list[tuple[str, str, int | None]]:
+    with sessions() as s:
+        return [(m.sender, m.text, m.agent_id) for m in s.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))]
+
+
+def test_a_reply_the_consumer_stored_first_is_stored_once(desk_app, rasa, sessions):
+    """The desk delivers a reply before storing it: the consumer may store Rasa's copy first."""
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    with sessions() as s:
+        agent_id = s.scalar(select(User.id).where(User.username == "agent1"))
+
+    def consumer_first(reply: dict) -> None:
+        with sessions() as s, s.begin():
+            assert store_events(s, [_rasa_copy(reply, agent_id)]) == 1
+
+    rasa.on_reply = consumer_first
+    response = agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "One moment please"})
+    assert response.status_code == 200 and response.json()["text"] == "One moment please"
+    assert _stored_replies(sessions, "web:a") == [("bot", "One moment please", agent_id)]
+    assert agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "明天给您回电"}).status_code == 200
+    assert [t for _, t, _ in _stored_replies(sessions, "web:a")] == ["One moment please", "明天给您回电"]
+
+
+def test_a_reply_stored_between_the_consumers_check_and_insert_is_stored_once(
+        desk_app, rasa, sessions, monkeypatch):
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    assert agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "您好，我是客服"}).status_code == 200
+    with sessions() as s:
+        agent_id = s.scalar(select(User.id).where(User.username == "agent1"))
+    # The consumer looked for the batch's keys just before the desk committed its reply.
+    from console.ingest import store
+    looks, real = [], store.taken_keys
+
+    def stale_first_look(session, keys):
+        looks.append(keys)
+        return set() if len(looks) == 1 else real(session, keys)
+
+    monkeypatch.setattr(store, "taken_keys", stale_first_look)
+    citizen = {"event": "user", "sender_id": "web:a", "text": "好的谢谢", "timestamp": 1.8e9 + 5,
+               "input_channel": "socketio"}
+    with sessions() as s, s.begin():
+        assert store_events(s, [_rasa_copy(rasa.sent[-1], agent_id), citizen]) == 1
+    assert len(looks) == 2
+    assert _stored_replies(sessions, "web:a") == [("bot", "您好，我是客服", agent_id),
+                                                   ("user", "好的谢谢", None)]
+
+
 def test_two_agents_cannot_take_the_same_conversation(desk_app):
     one, two = Agent(desk_app, "agent1"), Agent(desk_app, "agent2")
     one.post("/desk/presence", {"available": True})
