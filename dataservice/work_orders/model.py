@@ -42,6 +42,7 @@ FORMAT = 2
 DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 10  # the prediction and its alternatives
 MAX_FEATURES = 120_000
+SEED = 13
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[a-z][a-z']+")
 _SPACE = re.compile(r"\s+")
@@ -232,9 +233,15 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
+def linear_svm(c: float) -> LinearSVC:
+    """The classifier of every head. Seeded: liblinear's dual solver shuffles the data, and an
+    unseeded model (and its fitted threshold) differed from one training to the next."""
+    return LinearSVC(C=c, class_weight="balanced", random_state=SEED)
+
+
 def _fit_head(x, y: np.ndarray, c: float) -> tuple[Head, np.ndarray]:
     """A linear SVM on (x, y) and its temperature; also the out-of-fold probabilities."""
-    svm = LinearSVC(C=c, class_weight="balanced").fit(x, y)
+    svm = linear_svm(c).fit(x, y)
     classes = svm.classes_
     weights = np.asarray(svm.coef_.T, dtype=np.float32)
     bias = np.asarray(svm.intercept_, dtype=np.float32)
@@ -245,8 +252,8 @@ def _fit_head(x, y: np.ndarray, c: float) -> tuple[Head, np.ndarray]:
     folds = min(3, smallest)
     if folds < 2:  # a class with one example: no out-of-fold scores, a neutral temperature
         return Head(_names(classes), weights, bias, 1.0), np.zeros((len(y), len(classes)))
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=13)
-    scores = cross_val_predict(LinearSVC(C=c, class_weight="balanced"), x, y, cv=cv,
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    scores = cross_val_predict(linear_svm(c), x, y, cv=cv,
                                method="decision_function")
     if scores.ndim == 1:
         scores = np.column_stack([-scores / 2, scores / 2])

@@ -49,9 +49,8 @@ def choose_c(examples: Sequence[Example]) -> float:
     """The C of C_GRID with the best 3-fold first-level accuracy of a linear SVM on the export."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import cross_val_score
-    from sklearn.svm import LinearSVC
 
-    from dataservice.work_orders.model import analyze, normalize
+    from dataservice.work_orders.model import analyze, linear_svm, normalize
 
     labels = np.array([e.level1 for e in examples])
     folds = min(3, int(np.min(np.unique(labels, return_counts=True)[1])))
@@ -60,7 +59,7 @@ def choose_c(examples: Sequence[Example]) -> float:
     x = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32).fit_transform(
         [normalize(e.text) for e in examples])
     cv = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    scores = [cross_val_score(LinearSVC(C=c, class_weight="balanced"), x, labels, cv=cv).mean()
+    scores = [cross_val_score(linear_svm(c), x, labels, cv=cv).mean()
               for c in C_GRID]
     return C_GRID[int(np.argmax(scores))]
 
