@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dataservice.text.bilingual import localized
+
 SEED_DIR = Path(__file__).with_name("seed")
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Partner:
     name_en: str
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return localized(self, "name", lang)
 
 
 def provenance(partner: Partner, lang: str, as_of: datetime) -> dict:

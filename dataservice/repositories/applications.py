@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import Application, Center, Service
 from dataservice.security import factor_matches
+from dataservice.text.bilingual import localized
 
 STATUSES: dict[str, tuple[str, str]] = {
     "submitted": ("已提交", "Submitted"),
@@ -43,11 +44,11 @@ def render(session: Session, application: Application, lang: str) -> dict:
         "application_no": application.application_no,
         "status": {"code": application.status, "label": label[0 if zh else 1]},
         "service": {"code": application.service_code,
-                    "name": (service.name_zh if zh else service.name_en) if service else None},
+                    "name": localized(service, "name", lang) if service else None},
         "center": None if center is None else {
             "id": center.id,
-            "name": center.name_zh if zh else center.name_en,
-            "address": center.address_zh if zh else center.address_en,
+            "name": localized(center, "name", lang),
+            "address": localized(center, "address", lang),
             "phone": center.phone,
         },
         "applicant_name_masked": application.applicant_name_masked,
@@ -55,7 +56,7 @@ def render(session: Session, application: Application, lang: str) -> dict:
         "submitted_at": _iso(application.submitted_at),
         "updated_at": _iso(application.updated_at),
         "expected_done_at": _iso(application.expected_done_at),
-        "note": application.note_zh if zh else application.note_en,
+        "note": localized(application, "note", lang),
         "history": [
             {"status": h["status"],
              "status_label": STATUSES.get(h["status"], (h["status"], h["status"]))[0 if zh else 1],

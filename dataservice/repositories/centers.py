@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dataservice.errors import ApiError
 from dataservice.models import Center, CenterService, District, Service
 from dataservice.opening_hours import day_hours, weekly_summary
+from dataservice.text.bilingual import localized
 
 EARTH_RADIUS_KM = 6371.0088
 # Every code and id in the catalogue has this shape; anything else is unknown without a query
@@ -23,10 +24,6 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
-
-
-def _loc(obj, field: str, lang: str) -> str:
-    return getattr(obj, f"{field}_{lang}")
 
 
 def require_district(session: Session, code: str) -> District:
@@ -55,13 +52,13 @@ class Views:
 
     def __init__(self, session: Session, lang: str):
         self.lang = lang
-        self.districts = {d.code: _loc(d, "name", lang) for d in session.scalars(select(District))}
-        self.services = {s.code: _loc(s, "name", lang) for s in session.scalars(select(Service))}
+        self.districts = {d.code: localized(d, "name", lang) for d in session.scalars(select(District))}
+        self.services = {s.code: localized(s, "name", lang) for s in session.scalars(select(Service))}
 
     def center_ref(self, center: Center) -> dict:
         """The short form embedded in slots and bookings."""
-        return {"id": center.id, "name": _loc(center, "name", self.lang),
-                "address": _loc(center, "address", self.lang), "phone": center.phone}
+        return {"id": center.id, "name": localized(center, "name", self.lang),
+                "address": localized(center, "address", self.lang), "phone": center.phone}
 
     def service_ref(self, code: str) -> dict:
         return {"code": code, "name": self.services.get(code, code)}
@@ -113,5 +110,5 @@ def center_detail(session: Session, center_id: str, lang: str) -> dict:
 
 def center_hours(session: Session, center_id: str, day: date, lang: str) -> dict:
     center = require_center(session, center_id)
-    return {"center": {"id": center.id, "name": _loc(center, "name", lang)},
+    return {"center": {"id": center.id, "name": localized(center, "name", lang)},
             **day_hours(center.weekly_hours, day).as_dict(lang)}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.models import GarbageItem
+from dataservice.text.bilingual import localized
 from dataservice.text.matcher import CONFIDENT_SCORE, AliasMatcher
 
 # code -> names, bin and the disposal rule that applies to every item of the category.
@@ -111,7 +112,7 @@ def category_list(session: Session, lang: str, examples: int = 6) -> list[dict]:
     out = []
     for code, category in CATEGORIES.items():
         names = session.scalars(
-            select(GarbageItem.name_zh if lang == "zh" else GarbageItem.name_en)
+            select(localized(GarbageItem, "name", lang))
             .where(GarbageItem.category == code).order_by(GarbageItem.id).limit(examples)
         ).all()
         out.append({"code": code, "name": category[f"name_{lang}"], "bin": category[f"bin_{lang}"],

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dataservice.models import District, MessageType, Ticket, WorkOrderCategory
 from dataservice.models.base import utcnow
+from dataservice.text.bilingual import localized
 from privacy import redact_text
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -151,7 +152,7 @@ def render_ticket(session: Session, ticket: Ticket, lang: str) -> dict:
         "description": redact_text(ticket.description),
         "location": redact_text(ticket.location),
         "district": {"code": ticket.district_code,
-                     "name": (district.name_zh if zh else district.name_en) if district else None},
+                     "name": localized(district, "name", lang) if district else None},
         "contact_phone_masked": ticket.contact_phone_masked,
         "language": ticket.language,
         "created_at": created.isoformat(),

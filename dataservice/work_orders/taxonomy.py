@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from dataservice.text.bilingual import localized
+
 TAXONOMY_FILE = Path(__file__).resolve().parent.parent / "seed" / "data" / "work_order_taxonomy.yaml"
 
 
@@ -28,10 +30,10 @@ class Category:
     position: int
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return localized(self, "name", lang)
 
     def department(self, lang: str) -> str:
-        return self.department_zh if lang == "zh" else self.department_en
+        return localized(self, "department", lang)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class MessageType:
     position: int
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return localized(self, "name", lang)
 
 
 class Taxonomy:
