@@ -89,33 +89,35 @@ class ValidateAppointmentForm(CityFormValidation):
 
     async def validate_booking_service(self, value: Any, dispatcher: CollectingDispatcher,
                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        if value:
-            return {"booking_service": value}
-        lang = lang_of(tracker)
-        text = latest_text(tracker)
-        was_set, options = set_this_turn(tracker, "service_options")
-        if not (was_set and options) and text and not is_payload(text):
-            found = await resolve(get_gateway(), "services", text, lang)
-            if found.code:
-                return {"booking_service": found.code}
-            options = found.options
-        if options:  # action_ask_booking_service offers them as buttons
-            return {"booking_service": None, "service_options": options}
-        dispatcher.utter_message(text=t(lang, *self.hints["booking_service"]))
-        return {"booking_service": None}
+        # action_ask_booking_service offers close matches as buttons
+        return await self._resolve_typed("booking_service", "services", value, dispatcher, tracker,
+                                         options_slot="service_options")
 
     async def validate_booking_district(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return await self._resolve_typed("booking_district", "districts", value, dispatcher, tracker)
+
+    async def _resolve_typed(self, slot: str, kind: str, value: Any,
+                             dispatcher: CollectingDispatcher, tracker: Tracker,
+                             options_slot: str | None = None) -> dict[str, Any]:
+        """The copied value, else the code resolved from the typed text, else (with an
+        `options_slot`) the close matches to offer, else the slot's hint."""
         if value:
-            return {"booking_district": value}
+            return {slot: value}
         lang = lang_of(tracker)
         text = latest_text(tracker)
-        if text and not is_payload(text):
-            found = await resolve(get_gateway(), "districts", text, lang)
+        # Options offered this turn (by the context action) are not resolved again.
+        options = set_this_turn(tracker, options_slot)[1] if options_slot else None
+        if not options and text and not is_payload(text):
+            found = await resolve(get_gateway(), kind, text, lang)
             if found.code:
-                return {"booking_district": found.code}
-        dispatcher.utter_message(text=t(lang, *self.hints["booking_district"]))
-        return {"booking_district": None}
+                return {slot: found.code}
+            if options_slot:
+                options = found.options
+        if options:
+            return {slot: None, options_slot: options}
+        dispatcher.utter_message(text=t(lang, *self.hints[slot]))
+        return {slot: None}
 
     # -- centre ---------------------------------------------------------------------------------
     async def extract_booking_center(self, dispatcher: CollectingDispatcher, tracker: Tracker,
