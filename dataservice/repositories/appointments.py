@@ -17,6 +17,7 @@ from dataservice.models import Booking, Center, CenterService, Slot
 from dataservice.opening_hours import SHANGHAI, parse_hhmm
 from dataservice.repositories.centers import Views, require_center, require_service
 from dataservice.security import factor_matches, mask_name, mask_phone, verification_digest
+from dataservice.text.bilingual import localized
 
 # No 0/O/1/I: booking numbers get read out over the phone.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -64,7 +65,7 @@ def free_slots(session: Session, center_id: str, service_code: str, day: date | 
              if slot_start(s) > now]
     views = Views(session, lang)
     return {
-        "center": {"id": center.id, "name": getattr(center, f"name_{lang}")},
+        "center": {"id": center.id, "name": localized(center, "name", lang)},
         "service": views.service_ref(service_code),
         "date": day.isoformat() if day else None,
         "items": [{**_slot_view(s), "capacity": s.capacity, "remaining": s.capacity - s.booked}

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from dataservice.errors import ApiError
 from dataservice.models import CenterService, District, Service
+from dataservice.text.bilingual import localized
 
 
 def list_services(session: Session, lang: str) -> dict:
     rows = session.scalars(select(Service).order_by(Service.code))
-    return {"items": [{"code": s.code, "name": getattr(s, f"name_{lang}")} for s in rows]}
+    return {"items": [{"code": s.code, "name": localized(s, "name", lang)} for s in rows]}
 
 
 def service_detail(session: Session, code: str, lang: str) -> dict:
@@ -24,7 +25,7 @@ def service_detail(session: Session, code: str, lang: str) -> dict:
                               .order_by(CenterService.center_id)).all()
 
     def t(field: str):
-        return getattr(s, f"{field}_{lang}")
+        return localized(s, field, lang)
 
     return {
         "code": s.code, "name": t("name"), "department": t("department"),
@@ -43,7 +44,7 @@ def service_resolver_rows(session: Session):
 
 def list_districts(session: Session, lang: str) -> dict:
     rows = session.scalars(select(District).order_by(District.code))
-    return {"items": [{"code": d.code, "name": getattr(d, f"name_{lang}")} for d in rows]}
+    return {"items": [{"code": d.code, "name": localized(d, "name", lang)} for d in rows]}
 
 
 def district_rows(session: Session) -> list[tuple[str, str, str, list]]:

@@ -177,12 +177,12 @@ def _work_order_fields(session: Session, ticket: Ticket, lang: str) -> dict:
     level1, level2 = (parent, category) if parent is not None else (category, None)
 
     def named(row) -> dict | None:
-        return {"code": row.code, "name": getattr(row, f"name_{lang}")} if row is not None else None
+        return {"code": row.code, "name": localized(row, "name", lang)} if row is not None else None
 
     return {
         "type": named(kind),
         "category": {"level1": named(level1), "level2": named(level2)} if category else None,
-        "department": getattr(category, f"department_{lang}") if category else None,
+        "department": localized(category, "department", lang) if category else None,
         "road": ticket.road,
         "landmark": ticket.landmark,
         "channel": ticket.channel,

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataservice.models import MessageType, WorkOrderCategory
+from dataservice.text.bilingual import localized
 
 
 def list_categories(session: Session, lang: str) -> dict:
@@ -14,8 +15,8 @@ def list_categories(session: Session, lang: str) -> dict:
     items: list[dict] = []
     by_code: dict[str, dict] = {}
     for row in rows:
-        entry = {"code": row.code, "name": getattr(row, f"name_{lang}"),
-                 "department": getattr(row, f"department_{lang}"),
+        entry = {"code": row.code, "name": localized(row, "name", lang),
+                 "department": localized(row, "department", lang),
                  "response_working_days": row.response_working_days}
         if row.level == 1:
             entry["children"] = []
@@ -28,4 +29,4 @@ def list_categories(session: Session, lang: str) -> dict:
 
 def list_types(session: Session, lang: str) -> dict:
     rows = session.scalars(select(MessageType).order_by(MessageType.position))
-    return {"items": [{"code": t.code, "name": getattr(t, f"name_{lang}")} for t in rows]}
+    return {"items": [{"code": t.code, "name": localized(t, "name", lang)} for t in rows]}
