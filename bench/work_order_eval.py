@@ -131,8 +131,8 @@ def same_message_groups(titles: list[dict], full_texts: list[dict]) -> list[int]
     group = list(range(len(titles) + len(full_texts)))
     for i, row in enumerate(titles):
         shared = Counter(j for g in grams(row["text"]) for j in where.get(g, ()))
-        if shared:
-            j, count = shared.most_common(1)[0]
+        if shared:  # ties go to the first full text: the same groups whatever the hash seed
+            j, count = max(shared.items(), key=lambda kv: (kv[1], -kv[0]))
             if count >= 3:
                 group[i] = len(titles) + j
     return group
