@@ -154,9 +154,13 @@ def test_a_citizen_who_disconnects_is_shown_to_the_agent(stack):
     card = wait_until(lambda: desk.waiting(citizen.conversation), 30, "the queue")
     desk.post(f"/desk/handoffs/{card['id']}/accept")
     citizen.sio.disconnect()
-    held = wait_until(lambda: (desk.held(citizen.conversation) or {}).get("citizen_left")
-                      and desk.held(citizen.conversation), 30, "the citizen-left mark")
-    assert any(m["text"] == "我要转人工" for m in held["transcript"])
+    wait_until(lambda: (desk.held(citizen.conversation) or {}).get("citizen_left"), 30,
+               "the citizen-left mark")
+    # The event consumer stores the citizen's message on its own schedule (it polls Rasa's
+    # events): the transcript is waited for, not read at the moment the mark appears.
+    wait_until(lambda: any(m["text"] == "我要转人工"
+                           for m in (desk.held(citizen.conversation) or {}).get("transcript", [])),
+               30, "the citizen's message in the transcript")
     assert desk.post(f"/desk/handoffs/{card['id']}/end").status_code == 200
 
 
