@@ -161,27 +161,28 @@ def record_reply(session: Session, handoff: Handoff, agent: User, text: str, rep
     it (the same key), or the conversation's first events, while this runs: a conflict on either
     is taken as theirs, never as an error."""
     key = reply_key(reply_id)
-    for attempt in (1, 2):
-        try:
-            with session.begin_nested():
-                if session.get(Conversation, handoff.conversation_id) is None:
-                    session.add(Conversation(id=handoff.conversation_id, channel=handoff.channel,
-                                             language=handoff.language, started_at=now,
-                                             last_event_at=now))
-                message = Message(event_key=key, conversation_id=handoff.conversation_id,
-                                  sender="bot", text=redact_text(text), channel=handoff.channel,
-                                  language=handoff.language, timestamp=now, agent_id=agent.id)
-                session.add(message)
-            break
-        except IntegrityError:
-            stored = session.scalars(select(Message).where(Message.event_key == key)).one_or_none()
-            if stored is not None:  # Rasa's copy, stored by the consumer: that is the reply
-                message = stored
-                break
-            if attempt == 2:
-                raise
-            # else the consumer created the conversation meanwhile: the second attempt finds it
+    try:
+        message = _insert_reply(session, handoff, agent, text, key, now)
+    except IntegrityError:
+        stored = session.scalars(select(Message).where(Message.event_key == key)).one_or_none()
+        # Rasa's copy, stored by the consumer, is the reply; else the consumer created the
+        # conversation meanwhile, and a second insert finds it.
+        message = stored or _insert_reply(session, handoff, agent, text, key, now)
     handoff.agent_active_at = now
+    return message
+
+
+def _insert_reply(session: Session, handoff: Handoff, agent: User, text: str, key: str,
+                  now: datetime) -> Message:
+    """In a savepoint: a conflict leaves the caller's transaction as it was."""
+    with session.begin_nested():
+        if session.get(Conversation, handoff.conversation_id) is None:  # events not consumed yet
+            session.add(Conversation(id=handoff.conversation_id, channel=handoff.channel,
+                                     language=handoff.language, started_at=now, last_event_at=now))
+        message = Message(event_key=key, conversation_id=handoff.conversation_id, sender="bot",
+                          text=redact_text(text), channel=handoff.channel,
+                          language=handoff.language, timestamp=now, agent_id=agent.id)
+        session.add(message)
     return message
 
 

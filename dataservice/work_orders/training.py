@@ -14,11 +14,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from dataservice.work_orders.corpus import NONE, Example, read_corpus, read_export
-from dataservice.work_orders.model import WorkOrderModel
+from dataservice.work_orders.model import SEED, WorkOrderModel
 from dataservice.work_orders.taxonomy import Taxonomy, load_taxonomy
 
 FOLDS = 5
-SEED = 13
 # Regularisation strengths the command chooses from (3-fold CV on the export's first level): a city's
 # history is larger and more uniform than our corpus and usually wants less regularisation.
 C_GRID = (0.1, 0.3, 1.0, 3.0)
