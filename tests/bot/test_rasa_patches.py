@@ -129,3 +129,67 @@ def test_rule_matching_is_rasa_s(agent):
                 assert answer == rule_policy.rasa_is_rule_applicable(policy, key, turn, state)
                 answers.add(answer)
     assert answers == {True, False}
+
+
+def tracker_state(tracker: DialogueStateTracker, domain) -> tuple:
+    """Everything a copied tracker carries that Rasa or an action reads."""
+    from rasa.shared.core.trackers import EventVerbosity
+
+    return (tracker.current_state(EventVerbosity.ALL), tracker.events,
+            {name: (type(slot), slot.value, slot.has_been_set) for name, slot in tracker.slots.items()},
+            tracker.active_loop, tracker.latest_action, tracker.latest_message,
+            tracker.latest_bot_utterance, tracker.followup_action, tracker.is_paused(),
+            tracker.model_id, tracker.assistant_id, tracker.sender_source,
+            tracker.past_states(domain), tracker._max_event_history)
+
+
+def test_a_tracker_copies_as_by_rasa_s_replay(agent):
+    """Every prefix of every conversation test and rule (forms, interruptions, slots, pauses)
+    copies to the tracker Rasa's replay builds, and the copy is independent of the original."""
+    from rasa.core.training import load_data
+    from rasa.shared.core.events import ActiveLoop
+
+    from bot.rasa_patches import tracker_copy
+
+    assert DialogueStateTracker.copy is tracker_copy.copy_tracker
+    domain = agent.domain
+    stories = load_data("tests/conversations", domain, augmentation_factor=0)
+    rules = load_data("data/rules", domain, augmentation_factor=0)
+    checked = with_loop = 0
+    for story in [*stories, *rules]:
+        events = list(story.events)
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("t", events[:end], domain.slots)
+            tracker.model_id, tracker.assistant_id = "model", "assistant"
+            ours, rasas = tracker.copy(), tracker_copy.rasa_copy(tracker)
+            assert tracker_state(ours, domain) == tracker_state(rasas, domain)
+            with_loop += bool(tracker.active_loop)
+            checked += 1
+    assert checked > 500 and with_loop > 50
+
+    ours = tracker.copy()
+    ours.update_with_events([SlotSet("language", "xx"), ActiveLoop("some_form")], domain)
+    ours.reject_action("some_form")
+    assert tracker.get_slot("language") != "xx" and len(tracker.events) == len(events)
+    assert tracker.active_loop_name != "some_form"
+
+
+def test_a_slot_copies_as_by_the_pickle_protocol(agent):
+    """Each of the domain's slots, set to a value, copies to what `copy.copy` made of it before
+    the patch: an independent slot of the same type and attributes."""
+    import copy
+
+    from bot.rasa_patches import tracker_copy
+
+    assert agent.domain.slots
+    for slot in agent.domain.slots:
+        original = copy.copy(slot)
+        original.value = ["a value"] if slot.type_name == "list" else "a value"
+        ours = copy.copy(original)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delattr(tracker_copy.Slot, "__copy__")
+            pickled = copy.copy(original)
+        assert type(ours) is type(pickled) is type(original)
+        assert vars(ours) == vars(pickled) and ours is not original
+        ours.value = None
+        assert original.value is not None
