@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -25,7 +26,9 @@ rasa_copy = DialogueStateTracker.copy  # Rasa's own, for the tests' comparison
 
 
 def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
-    tracker = self.init_copy()
+    # Rasa's `init_copy` without its slots (it would copy them only to reset them).
+    tracker = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, (), self._max_event_history,
+                                   is_rule_tracker=self.is_rule_tracker)
     tracker.events = tracker._create_events(self.events)
     tracker.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
     tracker._paused = self._paused
