@@ -8,7 +8,8 @@ Rasa version with a clear error rather than patch code it was not written for.
 - speedups: the action response schema compiled once, event types from a dictionary;
 - graph_runner: the model graph run in plain Python instead of through dask;
 - rule_policy: RulePolicy's rules parsed once, not on every check;
-- tracker_copy: the tracker copied before each action from its state, not by replaying its events
+- tracker_copy: the tracker copied before each action from its state, not by replaying its events;
+- frozen_model: the objects alive after each model load kept out of the cyclic garbage collector
   (all measured, docs/performance.md);
 - model_server: a missing or empty model server falls back to the `--model` path;
 - store_failures: a tracker store that declares `fails_loudly` is used without Rasa's fail-safe
@@ -52,10 +53,11 @@ def install() -> None:
     if _installed:
         return
     check_rasa_version()
-    from bot.rasa_patches import (graph_runner, model_server, rule_policy, speedups, store_failures,
-                                  tracker_copy)
+    from bot.rasa_patches import (frozen_model, graph_runner, model_server, rule_policy, speedups,
+                                  store_failures, tracker_copy)
 
-    for patch in (speedups, graph_runner, rule_policy, tracker_copy, model_server, store_failures):
+    for patch in (speedups, graph_runner, rule_policy, tracker_copy, frozen_model, model_server,
+                  store_failures):
         patch.install()
     _installed = True
 
