@@ -48,21 +48,18 @@ def trackers_of_conversations(domain) -> list[DialogueStateTracker]:
     return trackers
 
 
-def best_ms(run: Callable[[], None], calls: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.process_time()
-        run()
-        best = min(best, time.process_time() - started)
-    return 1000 * best / calls
+def cpu_ms(run: Callable[[], None], calls: int) -> float:
+    started = time.process_time()
+    run()
+    return 1000 * (time.process_time() - started) / calls
 
 
 def compare(name: str, rasas: Callable[[], None], ours: Callable[[], None], calls: int,
             rounds: int) -> tuple[str, float, float]:
     before = after = float("inf")
     for _ in range(rounds):  # alternate, so that a change in the machine's load hits both
-        before = min(before, best_ms(rasas, calls, 1))
-        after = min(after, best_ms(ours, calls, 1))
+        before = min(before, cpu_ms(rasas, calls))
+        after = min(after, cpu_ms(ours, calls))
     return name, before, after
 
 
@@ -115,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return run
 
     n = len(trackers)
-    unfrozen = compare("a full garbage collection, the model loaded (`frozen_model`)",
-                       full_collection(False), full_collection(True), 1, args.rounds)
+    collection = compare("a full garbage collection, the model loaded (`frozen_model`)",
+                         full_collection(False), full_collection(True), 1, args.rounds)
     gc.freeze()
     rows = [
         compare("tracker copy before an action (`tracker_copy`)",
@@ -127,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         compare(f"RulePolicy's matching over its {len(rules)} rules (`rule_policy`)",
                 matching(rule_policy.rasa_is_rule_applicable), matching(rule_policy._is_rule_applicable),
                 n, args.rounds),
-        unfrozen,
+        collection,
     ]
     events = sum(len(t.events) for t in trackers) / n
     print(f"{n} trackers (conversation-test prefixes, {events:.0f} events on average), "
