@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -31,3 +33,15 @@ def chromium(width: int = 1280, height: int = 900, language: str = "zh-CN") -> I
         yield driver
     finally:
         driver.quit()
+
+
+def wait_until(driver: webdriver.Chrome, condition: Callable[[], object], what: str, timeout: float,
+               describe: Callable[[], str], ignored: tuple[type[Exception], ...] = ()):
+    """`condition()` once it is truthy; on timeout an AssertionError with `describe()`, which is only
+    called then: evaluated up front (as `until`'s message is) it reads a page that may be navigating
+    away, and the read itself fails with a stale element instead of the wait."""
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=ignored).until(
+            lambda _: condition())
+    except TimeoutException:
+        raise AssertionError(f"waiting for {what}: {describe()}") from None

@@ -6,7 +6,8 @@ from typing import Callable
 
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser import wait_until
 
 # What the page shows, read from the DOM as a citizen would see it (text, never HTML).
 _MESSAGES = """
@@ -35,8 +36,8 @@ class ChatPage:
         self.wait_connected()
 
     def wait(self, condition: Callable[[], object], what: str, timeout: float | None = None):
-        return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=0.2).until(
-            lambda _: condition(), message=f"waiting for {what}; page shows {self.messages()}")
+        return wait_until(self.driver, condition, what, timeout or self.timeout,
+                          lambda: f"page shows {self.messages()}")
 
     def wait_connected(self) -> None:
         self.wait(lambda: self.token() and self.status() == "", "the session to be confirmed")

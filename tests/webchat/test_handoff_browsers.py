@@ -13,9 +13,8 @@ from typing import Iterator
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import chromium
+from tests.browser import chromium, wait_until
 from tests.webchat.chat_page import ChatPage
 from tests.webchat.conftest import launched
 
@@ -43,15 +42,22 @@ class DeskPage:
         driver.find_element(By.NAME, "username").send_keys(stack["agent"])
         driver.find_element(By.NAME, "password").send_keys(stack["password"])
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
+        # Going to the desk before the login's redirect lands would race it: the redirect to the
+        # inbox can arrive after the desk was asked for and replace it.
+        self.wait(lambda: driver.current_url.endswith("/inbox"), "the login to land")
         driver.get(stack["console"] + "/desk")
         self.wait(lambda: driver.find_element(By.ID, "presence-toggle").text, "the desk")
 
     def wait(self, condition, what: str, timeout: float = 60):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.2, ignored_exceptions=(
-            NoSuchElementException, StaleElementReferenceException)).until(
-            lambda _: condition(), message=f"waiting for {what} on {self.driver.current_url}: "
-                                           f"{self.driver.find_element(By.TAG_NAME, 'body').text[:500]!r} "
-                                           f"{self.driver.get_log('browser')}")
+        return wait_until(self.driver, condition, what, timeout, self.describe,
+                          ignored=(NoSuchElementException, StaleElementReferenceException))
+
+    def describe(self) -> str:
+        try:
+            body = self.driver.find_element(By.TAG_NAME, "body").text[:500]
+        except (NoSuchElementException, StaleElementReferenceException):
+            body = "(the page is changing)"
+        return f"{self.driver.current_url}: {body!r} {self.driver.get_log('browser')}"
 
     def card(self, conversation: str, kind: str):
         for article in self.driver.find_elements(By.CSS_SELECTOR, f"article.{kind}"):
