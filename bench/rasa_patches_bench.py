@@ -25,13 +25,18 @@ from bot import rasa_patches  # noqa: E402
 
 rasa_patches.install()
 
+import json  # noqa: E402
+
+from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.core.policies.rule_policy import RulePolicy  # noqa: E402
 from rasa.core.training import load_data  # noqa: E402
 from rasa.shared.core.slots import Slot  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
-from bot.rasa_patches import rule_policy, tracker_copy  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
+
+from bot.rasa_patches import action_calls, rule_policy, tracker_copy  # noqa: E402
 
 MODEL = ROOT / "models" / "shanghai-assistant.tar.gz"
 
@@ -93,15 +98,31 @@ def main(argv: list[str] | None = None) -> int:
     states = [t.past_states(domain) for t in trackers]
     rules = policy.lookup["rules"]
 
-    def matching(check: Callable) -> Callable[[], None]:
+    def matching(check: Callable, possible_keys: Callable) -> Callable[[], None]:
         def run() -> None:
             RulePolicy._is_rule_applicable = check
             try:
                 for s in states:
-                    policy._get_possible_keys(rules, s)
+                    possible_keys(policy, rules, s)
             finally:
                 RulePolicy._is_rule_applicable = rule_policy._is_rule_applicable
         return run
+
+    # What an action server returns: slot events of the conversations and a reply with buttons.
+    returned = [e.as_dict() for t in trackers[::50] for e in list(t.events)[-3:]]
+    reply = {"text": "居住证办理需要：身份证、租赁合同", "buttons": [
+        {"title": "预约办理 Book", "payload": "/book_appointment"}]}
+    responses = [{"events": returned[i:i + 3], "responses": [reply]}
+                 for i in range(0, len(returned), 3)]
+    remote = RemoteAction("validate_booking_form", EndpointConfig("http://localhost:1/webhook"))
+
+    def checking(validate: Callable) -> Callable[[], None]:
+        return lambda: [validate(remote, r) for r in responses]
+
+    bodies = [remote._action_call_format(t, domain) for t in trackers[::10]]
+
+    def encoding(dumps: Callable) -> Callable[[], None]:
+        return lambda: [dumps(body) for body in bodies]
 
     def full_collection(frozen: bool) -> Callable[[], None]:
         def run() -> None:
@@ -122,8 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         compare("past states for a policy (slots copied by `tracker_copy`)",
                 with_pickled_slots(featurize), featurize, n, args.rounds),
         compare(f"RulePolicy's matching over its {len(rules)} rules (`rule_policy`)",
-                matching(rule_policy.rasa_is_rule_applicable), matching(rule_policy._is_rule_applicable),
+                matching(rule_policy.rasa_is_rule_applicable, rule_policy.rasa_get_possible_keys),
+                matching(rule_policy._is_rule_applicable, rule_policy._get_possible_keys),
                 n, args.rounds),
+        compare("an action response checked against Rasa's schema (`action_calls`)",
+                checking(action_calls.rasa_validate_action_result),
+                checking(action_calls.validate_action_result), len(responses), args.rounds),
+        compare("a form validator's request body encoded, domain included (`action_calls`)",
+                encoding(json.dumps), encoding(action_calls.serialize_body), len(bodies),
+                args.rounds),
         collection,
     ]
     events = sum(len(t.events) for t in trackers) / n

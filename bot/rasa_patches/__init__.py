@@ -5,7 +5,9 @@ then runs Rasa's own command line, so `python -m bot run ...` is `rasa run ...` 
 Each was written against Rasa 3.6 and replaces a private function: `install()` refuses any other
 Rasa version with a clear error rather than patch code it was not written for.
 
-- speedups: the action response schema compiled once, event types from a dictionary;
+- action_calls: action responses checked event by event against their own type, the domain's
+  JSON kept for the form validators' calls;
+- speedups: event types from a dictionary;
 - graph_runner: the model graph run in plain Python instead of through dask;
 - rule_policy: RulePolicy's rules parsed once, not on every check;
 - tracker_copy: the tracker copied before each action from its state, not by replaying its events;
@@ -53,11 +55,11 @@ def install() -> None:
     if _installed:
         return
     check_rasa_version()
-    from bot.rasa_patches import (frozen_model, graph_runner, model_server, rule_policy, speedups,
-                                  store_failures, tracker_copy)
+    from bot.rasa_patches import (action_calls, frozen_model, graph_runner, model_server,
+                                  rule_policy, speedups, store_failures, tracker_copy)
 
-    for patch in (speedups, graph_runner, rule_policy, tracker_copy, frozen_model, model_server,
-                  store_failures):
+    for patch in (action_calls, speedups, graph_runner, rule_policy, tracker_copy, frozen_model,
+                  model_server, store_failures):
         patch.install()
     _installed = True
 

@@ -33,11 +33,15 @@ def test_another_rasa_is_refused_with_a_clear_error(version):
 def test_installing_applies_every_patch_once():
     from rasa.core import agent
 
-    from bot.rasa_patches import model_server, speedups, store_failures
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_patches import action_calls, model_server, speedups, store_failures
 
     rasa_patches.install()  # a second call changes nothing
     assert rasa_patches.installed()
-    assert RemoteAction._validate_action_result is speedups.validate_action_result
+    assert RemoteAction._validate_action_result is action_calls.validate_action_result
+    assert EndpointConfig.session is action_calls.session
+    assert Event.resolve_by_type is speedups.resolve_by_type
     assert agent.load_from_server is model_server.load_from_server
     assert agent.Agent._create_tracker_store is store_failures._create_tracker_store
 
@@ -129,6 +133,58 @@ def test_rule_matching_is_rasa_s(agent):
                 assert answer == rule_policy.rasa_is_rule_applicable(policy, key, turn, state)
                 answers.add(answer)
     assert answers == {True, False}
+
+
+def test_the_possible_rules_are_rasa_s(agent):
+    """For every prefix of every conversation test, the rules that match its states are the ones
+    Rasa's own filter (and its own check) finds, for both of RulePolicy's lookups."""
+    from rasa.core.training import load_data
+
+    policy = next(p for p in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(getattr(p, "_component", None), RulePolicy))._component
+    assert RulePolicy._get_possible_keys is rule_policy._get_possible_keys
+    found = set()
+    for story in load_data("tests/conversations", agent.domain, augmentation_factor=0):
+        events = list(story.events)
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("t", events[:end], agent.domain.slots)
+            states = policy._prediction_states(tracker, agent.domain,
+                                               rule_only_data=policy._get_rule_only_data())
+            for lookup in (policy.lookup["rules"], policy.lookup["rules_for_loop_unhappy_path"]):
+                ours = policy._get_possible_keys(lookup, states)
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.setattr(RulePolicy, "_is_rule_applicable", rule_policy.rasa_is_rule_applicable)
+                    assert ours == rule_policy.rasa_get_possible_keys(policy, lookup, states)
+                found.add(len(ours))
+    assert max(found) > 0 and 0 in found
+
+
+def test_rules_not_indexed_by_their_last_action_are_still_found(agent):
+    """Rules whose last turn names no previous action (none, a text, "should not be set", no turn
+    at all) are checked on every conversation, as Rasa checks them."""
+    import itertools
+    import json
+
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
+
+    policy = next(p for p in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(getattr(p, "_component", None), RulePolicy))._component
+    listen, greet = {"action_name": "action_listen"}, {"intent": "greet"}
+    turns = [{"prev_action": listen, "user": greet}, {"user": greet}, {"prev_action": {}},
+             {"prev_action": {"action_text": "hi"}},
+             {"prev_action": {"action_name": SHOULD_NOT_BE_SET}, "user": greet},
+             {"prev_action": {"action_name": "utter_greet"}}]
+    lookup = {json.dumps(list(rule)): "utter_x" for n in range(3)
+              for rule in itertools.product(turns, repeat=n)}
+    found = set()
+    for n in range(3):
+        for states in itertools.product(turns, repeat=n):
+            ours = policy._get_possible_keys(lookup, list(states))
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(RulePolicy, "_is_rule_applicable", rule_policy.rasa_is_rule_applicable)
+                assert ours == rule_policy.rasa_get_possible_keys(policy, lookup, list(states))
+            found.add(len(ours))
+    assert len(found) > 3
 
 
 def tracker_state(tracker: DialogueStateTracker, domain) -> tuple:
