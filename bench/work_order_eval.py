@@ -159,6 +159,7 @@ def city_history(messages: dict[str, list[dict]]) -> dict:
     tested = {kind: [r for g in test for k, r in members[g] if k == kind]
               for kind in ("titles", "full_texts")}
     return {"train_n": len(examples), "train_seconds": seconds, "c": model.meta.get("c"),
+            "beta": model.meta.get("beta"),
             "messages": len(groups), "paired": len(rows) - len(groups),
             **{kind: level1_accuracy(model, tested[kind]) for kind in tested}}
 
@@ -204,8 +205,8 @@ def markdown(own: dict, oos: dict, shipped_info: dict, real: dict | None, city: 
                   f"{pct(city['full_texts']['level1'])} | {pct(city['full_texts']['confident'])} | ≥ 90% |",
                   "", "The city-history model is trained with the code of `python -m dataservice "
                   f"train-classifier` on the titles and full texts of a stratified 70% of the messages "
-                  f"(seed {SEED}; C={city['c']} chosen by the command's own cross-validation on that "
-                  f"70%; {city['train_seconds']:.0f} s to train on this machine), and tested on the "
+                  f"(seed {SEED}; NB-SVM C={city['c']}, β={city['beta']} chosen by the command's own "
+                  f"cross-validation on that 70%; {city['train_seconds']:.0f} s to train on this machine), and tested on the "
                   "titles and full texts of the other 30%. The board published many messages both as a "
                   f"title and as a full text: {city['paired']} title–text pairs (sharing at least three "
                   "rare character 4-grams) are kept on the same side of the split, so no tested text "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sklearn
 
-from dataservice.work_orders import message_type, model as model_module
+from dataservice.work_orders import message_type, model as model_module, nbsvm
 from dataservice.work_orders.corpus import corpus_files, digest, read_corpus
 from dataservice.work_orders.model import WorkOrderModel
 from dataservice.work_orders.taxonomy import TAXONOMY_FILE, load_taxonomy
@@ -26,7 +26,7 @@ STAMP_FILE = "shipped.sha256"
 
 # The training code as this process imported it (read once: a process still running older code
 # must not stamp a model with the hash of newer code on disk).
-_CODE = b"".join(Path(m.__file__).read_bytes() for m in (model_module, message_type)).hex()
+_CODE = b"".join(Path(m.__file__).read_bytes() for m in (model_module, nbsvm, message_type)).hex()
 
 
 def shipped_digest() -> str:

@@ -20,7 +20,8 @@ from dataservice import seed
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.main import create_app
 from dataservice.migrate import upgrade
-from dataservice.settings import Settings, normalize_database_url
+from dataservice.settings import DEFAULT_CLASSIFIER_DIR, Settings, normalize_database_url
+from dataservice.work_orders.shipped import ensure_shipped_model
 
 API_KEY = "test-key-0123456789"
 OTHER_KEY = "test-key-other"
@@ -28,6 +29,14 @@ PG_ADMIN_URL = normalize_database_url(
     os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shipped_classifier() -> None:
+    """The shipped work-order classifier, trained before any test when the corpus or its code
+    changed (about a minute): a test that starts a live server within a deadline must not spend
+    that deadline training it in the app's start-up."""
+    ensure_shipped_model(DEFAULT_CLASSIFIER_DIR)
 
 
 @pytest.fixture(scope="session")

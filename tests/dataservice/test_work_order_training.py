@@ -106,21 +106,19 @@ def test_a_model_file_must_be_a_classifier(tmp_path):
 
 
 def test_prediction_matches_scikit_learn(tmp_path):
-    """The numpy fast path gives the same scores as the fitted vectoriser and SVM."""
+    """The numpy fast path gives the same scores as the fitted vectoriser and NB-SVM."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
 
-    from dataservice.work_orders.model import analyze
+    from dataservice.work_orders.model import analyze, head_classifier
     from dataservice.work_orders.taxonomy import load_taxonomy
 
     rows = _export_rows()
     examples = read_export(_write_csv(tmp_path / "e.csv", rows))
-    model = WorkOrderModel.train(examples, load_taxonomy())
+    model = WorkOrderModel.train(examples, load_taxonomy(), c=0.7, beta=0.5)
     texts = [normalize(e.text) for e in examples]
     vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32).fit(texts)
-    svm = LinearSVC(C=0.5, class_weight="balanced").fit(vectorizer.transform(texts),
-                                                         [e.level1 for e in examples])
+    svm = head_classifier(0.7, beta=0.5).fit(vectorizer.transform(texts), [e.level1 for e in examples])
     probe = normalize("浦东新区河水发黑发臭，还有人拖欠工资 (unseen words too)")
     index, values = model.features(probe)
     ours = values @ model.level1.weights[index] + model.level1.bias
