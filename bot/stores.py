@@ -119,6 +119,15 @@ class CityTrackerStore(SQLTrackerStore):
         setattr(tracker.events[-1], _STORED, True)
         return tracker
 
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """The new events to the event broker. Rasa's own loads the stored conversation again to
+        find them by count (a second tracker load per message); the store already knows them."""
+        new = self._unstored_events(tracker)
+        if self.event_broker is None or new is None:
+            await super().stream_events(tracker)  # no broker, or a tracker not loaded here
+            return
+        await self._stream_new_events(self.event_broker, new, tracker.sender_id)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)  # the event broker, if one is configured
         new = await asyncio.to_thread(
@@ -158,7 +167,10 @@ class CityTrackerStore(SQLTrackerStore):
         tracker._city_unsaved = True  # a new conversation: nothing of it is stored yet
         return tracker
 
-    def _new_events(self, session, tracker: DialogueStateTracker) -> list[Event]:
+    @staticmethod
+    def _unstored_events(tracker: DialogueStateTracker) -> list[Event] | None:
+        """The events after the newest one loaded or saved; None for a tracker this store
+        neither loaded nor created (e.g. rebuilt by the HTTP API)."""
         events = list(tracker.events)
         stored_at = next((i for i in range(len(events) - 1, -1, -1)
                           if getattr(events[i], _STORED, False)), None)
@@ -166,8 +178,13 @@ class CityTrackerStore(SQLTrackerStore):
             return events[stored_at + 1:]
         if getattr(tracker, "_city_unsaved", False):
             return events
-        # A tracker this store neither loaded nor created (e.g. rebuilt by the HTTP API): count.
-        return list(super()._additional_events(session, tracker))
+        return None
+
+    def _new_events(self, session, tracker: DialogueStateTracker) -> list[Event]:
+        new = self._unstored_events(tracker)
+        if new is not None:
+            return new
+        return list(super()._additional_events(session, tracker))  # counted, as Rasa does
 
 
 class CityLockStore(LockStore):

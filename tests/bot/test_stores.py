@@ -7,8 +7,10 @@ import uuid
 
 import psycopg2
 import pytest
+from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import TrackerEventDiffEngine
 
 from bot import rasa_patches
 from bot.stores import CityLockStore, CityTrackerStore, tracker_window
@@ -118,6 +120,33 @@ async def test_phone_and_id_numbers_are_redacted_in_the_database(store):
     stored = await store.retrieve_full_tracker(sender)
     text = stored.latest_message.text
     assert "13812345678" not in text and "310101199001011234" not in text
+
+
+class RecordingBroker(EventBroker):
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+@pytest.mark.asyncio
+async def test_the_broker_gets_exactly_rasas_new_events_without_a_second_load(store, monkeypatch):
+    """Rasa finds the events to publish by loading the stored conversation again and counting;
+    the store publishes the same events from what it loaded, across the window's cut too."""
+    store.event_broker = broker = RecordingBroker()
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    tracker = await store.get_or_create_tracker(sender)
+    for n in range(WINDOW + 3):
+        turn(tracker, n)
+        rasas = TrackerEventDiffEngine.event_difference(await store.retrieve(sender), tracker)
+        expected = [dict(e.as_dict(), sender_id=sender) for e in rasas]
+        broker.published.clear()
+        with monkeypatch.context() as m:
+            m.setattr(store, "_retrieve", None)  # saving must not load the conversation again
+            await store.save(tracker)
+        assert broker.published == expected and len(expected) == 5
+        tracker = await store.retrieve(sender)
 
 
 def test_window_setting_is_validated():
