@@ -78,8 +78,10 @@ def _is_rule_applicable(self: RulePolicy, rule_key: str, turn_index: int,
     return turn_index >= len(turns) or _turn_applies(turns[turn_index], conversation_state)
 
 
-# id of a lookup -> (the lookup, its size, {action its last turn follows: keys}, other keys)
-_indexes: dict[int, tuple[dict, int, dict[str, list[str]], list[str]]] = {}
+# On each policy, id of a lookup -> (the lookup, its size, {action its last turn follows: keys},
+# other keys). Kept on the policy, not in a module dict, so that a model swapped out by the model
+# server takes its indexes (and the lookups they hold) with it.
+_INDEXES = "_city_rule_indexes"
 
 
 def _index(lookup: dict[str, str]) -> tuple[dict, int, dict[str, list[str]], list[str]]:
@@ -93,15 +95,16 @@ def _index(lookup: dict[str, str]) -> tuple[dict, int, dict[str, list[str]], lis
             by_action.setdefault(action, []).append(key)
         else:
             others.append(key)
-    _indexes[id(lookup)] = index = (lookup, len(lookup), by_action, others)
-    return index
+    return lookup, len(lookup), by_action, others
 
 
-def _last_turn_candidates(lookup: dict[str, str], state: dict[str, Any]) -> list[str]:
+def _last_turn_candidates(policy: RulePolicy, lookup: dict[str, str],
+                          state: dict[str, Any]) -> list[str]:
     """The keys that can match the conversation's last turn: the others cannot."""
-    index = _indexes.get(id(lookup))
+    indexes = policy.__dict__.setdefault(_INDEXES, {})
+    index = indexes.get(id(lookup))
     if index is None or index[0] is not lookup or index[1] != len(lookup):
-        index = _index(lookup)
+        indexes[id(lookup)] = index = _index(lookup)
     _, _, by_action, others = index
     action = (state.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
     return by_action.get(action, []) + others
@@ -110,7 +113,7 @@ def _last_turn_candidates(lookup: dict[str, str], state: dict[str, Any]) -> list
 def _get_possible_keys(self: RulePolicy, lookup: dict[str, str],
                        states: list[dict[str, Any]]) -> set[str]:
     """The rule keys whose every turn matches the conversation's, the latest turns first."""
-    settled, pending = [], _last_turn_candidates(lookup, states[-1]) if states else list(lookup)
+    settled, pending = [], _last_turn_candidates(self, lookup, states[-1]) if states else list(lookup)
     for turn_index, state in enumerate(reversed(states)):
         if not pending:
             break
