@@ -15,13 +15,17 @@
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from functools import lru_cache
 from typing import Any, Callable
 
 import aiohttp
+import ujson
 from jsonschema import validators
 from jsonschema.exceptions import best_match
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
@@ -29,6 +33,11 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 # Rasa's own, for the tests and bench/rasa_patches_bench.py
 rasa_session = EndpointConfig.session
 rasa_validate_action_result = RemoteAction._validate_action_result
+rasa_close_resources = rasa.core.run.close_resources
+
+KEEPALIVE_SECONDS = 2.0
+_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector]" = \
+    weakref.WeakKeyDictionary()
 
 
 def _validator(schema: dict) -> Any:
@@ -94,10 +103,18 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     raise error
 
 
+def dumps(value: Any) -> str:
+    """JSON that parses to what `json.dumps(value)` parses to."""
+    try:
+        return ujson.dumps(value, escape_forward_slashes=False)
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(value)
+
+
 class DomainSplicingSerializer:
     """`json.dumps` for aiohttp, with the JSON of the last domain dictionary kept."""
 
-    def __init__(self, dumps: Callable[[Any], str] = json.dumps):
+    def __init__(self, dumps: Callable[[Any], str] = dumps):
         self._dumps = dumps
         self._domain: Any = None  # held, so that its id cannot be reused by another object
         self._domain_json = ""
@@ -109,22 +126,48 @@ class DomainSplicingSerializer:
         if domain is not self._domain:
             self._domain, self._domain_json = domain, self._dumps(domain)
         rest = self._dumps({key: value for key, value in body.items() if key != "domain"})
-        separator = "" if rest == "{}" else ", "
-        return f'{rest[:-1]}{separator}"domain": {self._domain_json}}}'
+        separator = "" if rest == "{}" else ","
+        return f'{rest[:-1]}{separator}"domain":{self._domain_json}}}'
 
 
 serialize_body = DomainSplicingSerializer()
 
 
+def connection_pool() -> aiohttp.TCPConnector:
+    """The running event loop's pool of kept connections (aiohttp sessions need a running loop)."""
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None or pool.closed:
+        pool = _pools[loop] = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS)
+    return pool
+
+
+async def close_connection_pool() -> None:
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.close()
+
+
 def session(self: EndpointConfig) -> aiohttp.ClientSession:
-    """Rasa 3.6's `EndpointConfig.session`, with the body serializer above."""
+    """Rasa 3.6's `EndpointConfig.session`, with the body serializer above, on the event loop's
+    pool of kept connections (closing the session leaves the pool open)."""
     auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
             if self.basic_auth else None)
     return aiohttp.ClientSession(headers=self.headers, auth=auth,
                                  timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                                 json_serialize=serialize_body)
+                                 json_serialize=serialize_body, connector=connection_pool(),
+                                 connector_owner=False)
+
+
+async def close_resources(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Rasa's shutdown listener, then the worker's connection pool."""
+    try:
+        await rasa_close_resources(app, loop)
+    finally:
+        await close_connection_pool()
 
 
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
     EndpointConfig.session = session
+    rasa.core.run.close_resources = close_resources

@@ -1,5 +1,5 @@
 """bot.rasa_patches.action_calls: the action server's responses are judged as Rasa's schema judges
-them, and the request body is the JSON Rasa's encoding makes."""
+them, the request body is the JSON Rasa's encoding makes, and calls share kept connections."""
 from __future__ import annotations
 
 import asyncio
@@ -90,12 +90,27 @@ def test_the_request_body_is_rasa_s_json(agent):
     body = action._action_call_format(tracker, agent.domain)
     assert body["domain"] is agent.domain.as_dict() and len(body["tracker"]["events"]) > 10
     serializer = action_calls.DomainSplicingSerializer()
-    assert serializer(body) == json.dumps(body)
-    assert serializer(dict(body, sender_id="another")) == json.dumps(dict(body, sender_id="another"))
-    other = dict(body, domain={"intents": ["greet"]})
-    assert serializer(other) == json.dumps(other)
-    assert serializer({"domain": {"a": 1}}) == json.dumps({"domain": {"a": 1}})
-    assert serializer({"text": "你好"}) == json.dumps({"text": "你好"})
+
+    def same_as_rasa(value):
+        return json.loads(serializer(value)) == json.loads(json.dumps(value))
+
+    assert same_as_rasa(body)
+    assert same_as_rasa(dict(body, sender_id="another"))
+    assert same_as_rasa(dict(body, domain={"intents": ["greet"]}))
+    assert same_as_rasa({"domain": {"a": 1}})
+    assert same_as_rasa({"text": "你好 / hello \ \"quoted\"", "n": 0.1 + 0.2, "tiny": 1e-7})
+
+
+@pytest.mark.parametrize("value", [{"big": 2 ** 70}, {"nan": float("nan")}, {1: "int key"},
+                                   {"lone": "\ud800 surrogate"}])
+def test_what_ujson_refuses_or_writes_differently_is_encoded_as_rasa_does(value):
+    assert action_calls.dumps(value) == json.dumps(value) or \
+        json.loads(action_calls.dumps(value)) == json.loads(json.dumps(value))
+
+
+def test_a_value_json_cannot_encode_fails_as_before():
+    with pytest.raises(TypeError):
+        action_calls.dumps({"when": datetime(2026, 12, 4)})
 
 
 def test_the_domain_is_encoded_once_per_domain(agent):
@@ -124,3 +139,60 @@ def test_sessions_are_rasa_s_with_the_body_serializer():
 
     ours, rasas = asyncio.run(settings())
     assert ours == rasas
+
+
+def test_calls_share_one_kept_connection_per_event_loop():
+    from aiohttp import web
+
+    peers = []
+
+    async def handler(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": []})
+
+    async def calls():
+        app = web.Application()
+        app.router.add_post("/webhook", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "x"}) == {"events": [],
+                                                                            "responses": []}
+            pool = action_calls.connection_pool()
+            assert not pool.closed
+            await action_calls.close_connection_pool()
+            assert pool.closed
+            await endpoint.request(json={"next_action": "x"})  # a new pool after closing
+            await action_calls.close_connection_pool()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(calls())
+    assert len(peers) == 4 and len(set(peers[:3])) == 1 and peers[3] != peers[0]
+
+
+def test_the_pool_drops_idle_connections_before_the_action_server_does():
+    from actions.server import create_app
+
+    app = create_app("a-token-long-enough-for-the-check")
+    assert action_calls.KEEPALIVE_SECONDS < app.config.KEEP_ALIVE_TIMEOUT
+
+
+def test_the_server_s_shutdown_closes_the_pool():
+    import rasa.core.run
+    from sanic import Sanic
+
+    assert rasa.core.run.close_resources is action_calls.close_resources
+
+    async def shutdown():
+        pool = action_calls.connection_pool()
+        app = Sanic.get_app("rasa", force_create=True)
+        await rasa.core.run.close_resources(app, asyncio.get_running_loop())
+        return pool.closed
+
+    assert asyncio.run(shutdown())
