@@ -106,11 +106,13 @@ class CityTrackerStore(SQLTrackerStore):
             "read a conversation")
 
     def _retrieve_sync(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
-        with self.session_scope() as session:
-            events = None
-            if self.window and not all_sessions:
-                events = window_events(session, self.SQLEvent, sender_id, self.window)
-            if events is None:
+        events = None
+        if self.window and not all_sessions:
+            # A plain connection: an ORM session costs as much CPU as the window's queries.
+            with self.engine.connect() as connection:
+                events = window_events(connection, self.SQLEvent, sender_id, self.window)
+        if events is None:
+            with self.session_scope() as session:
                 query = self._event_query(session, sender_id, all_sessions)
                 events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
         if not self.domain or not events:
@@ -140,9 +142,14 @@ class CityTrackerStore(SQLTrackerStore):
     def _insert_new_events(self, tracker: DialogueStateTracker, attempt: int) -> list[Event]:
         """The events of `tracker` not stored yet, inserted in one transaction. On a retry, the
         previous attempt may have committed before its connection dropped: then nothing more."""
-        with self.session_scope() as session:
-            new = self._new_events(session, tracker)
-            if not new or (attempt and self._is_stored(session, tracker.sender_id, new[-1])):
+        new = self._unstored_events(tracker)
+        if new is None:  # a tracker this store neither loaded nor created: counted, as Rasa does
+            with self.session_scope() as session:
+                new = list(super()._additional_events(session, tracker))
+        if not new:
+            return new
+        with self.engine.begin() as connection:  # a plain connection: no ORM session per save
+            if attempt and self._is_stored(connection, tracker.sender_id, new[-1]):
                 return new
             rows = []
             events = list(tracker.events)
@@ -151,16 +158,15 @@ class CityTrackerStore(SQLTrackerStore):
                              "timestamp": data.get("timestamp"), "action_name": data.get("name"),
                              "intent_name": ((data.get("parse_data") or {}).get("intent") or {})
                              .get("name"), "data": json.dumps(data)})
-            session.execute(self.SQLEvent.__table__.insert(), rows)
-            session.commit()
+            connection.execute(self.SQLEvent.__table__.insert(), rows)
         return new
 
-    def _is_stored(self, session, sender_id: str, event: Event) -> bool:
+    def _is_stored(self, connection, sender_id: str, event: Event) -> bool:
         table = self.SQLEvent
         query = sa.select(table.id).where(table.sender_id == sender_id,
                                           table.type_name == event.type_name,
                                           table.timestamp == event.timestamp).limit(1)
-        return session.execute(query).first() is not None
+        return connection.execute(query).first() is not None
 
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
         tracker = super().init_tracker(sender_id)
@@ -179,13 +185,6 @@ class CityTrackerStore(SQLTrackerStore):
         if getattr(tracker, "_city_unsaved", False):
             return events
         return None
-
-    def _new_events(self, session, tracker: DialogueStateTracker) -> list[Event]:
-        new = self._unstored_events(tracker)
-        if new is not None:
-            return new
-        return list(super()._additional_events(session, tracker))  # counted, as Rasa does
-
 
 class CityLockStore(LockStore):
     """Factory: returns a RedisLockStore or an InMemoryLockStore instance."""

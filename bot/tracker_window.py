@@ -51,16 +51,16 @@ def _queries(table: str) -> _Queries:
     return _Queries(table)
 
 
-def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
+def window_events(connection, table, sender_id: str, turns: int) -> list[dict[str, Any]] | None:
     """Serialised events of the latest session: the summary and the last `turns` turns, all of
     them when the session is shorter, or None when the caller must load the whole session
-    itself. `table` is the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent).
+    itself. `connection`: a SQLAlchemy connection or session; `table`: the ORM class of Rasa's events table (SQLTrackerStore.SQLEvent).
     Three queries at most, whatever the conversation's length."""
     q = _queries(table.__tablename__)
-    cut = session.execute(q.cut, {"sender": sender_id, "skip": turns - 1}).scalar()
+    cut = connection.execute(q.cut, {"sender": sender_id, "skip": turns - 1}).scalar()
     if cut is None:  # a short conversation: all of its session
-        return [json.loads(data) for (data,) in session.execute(q.session, {"sender": sender_id})]
-    newest = session.execute(q.newest, {"sender": sender_id, "cut": cut}).all()
+        return [json.loads(data) for (data,) in connection.execute(q.session, {"sender": sender_id})]
+    newest = connection.execute(q.newest, {"sender": sender_id, "cut": cut}).all()
     if any(kind in REWRITING for kind, _, _ in newest):
         return None  # history was rewritten: only a replay of everything is exact
     loops = sorted((row_id, name) for kind, name, row_id in newest if kind == "active_loop")
@@ -70,7 +70,7 @@ def window_events(session, table, sender_id: str, turns: int) -> list[dict[str, 
     if pauses and pauses[-1][1] == "pause":
         return None
     keep = [row_id for kind, _, row_id in newest if kind in ("session_started", "slot")]
-    rows = session.execute(q.rows, {"sender": sender_id, "cut": cut, "keep": keep}).all()
+    rows = connection.execute(q.rows, {"sender": sender_id, "cut": cut, "keep": keep}).all()
     summary = [json.loads(data) for row_id, data in rows if row_id < cut]
     tail = [json.loads(data) for row_id, data in rows if row_id >= cut]
     listen = {"event": "action", "name": "action_listen", "timestamp": tail[0].get("timestamp"),

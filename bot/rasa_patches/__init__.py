@@ -11,6 +11,7 @@ Rasa version with a clear error rather than patch code it was not written for.
 - graph_runner: the model graph run in plain Python instead of through dask;
 - rule_policy: RulePolicy's rules parsed once, not on every check;
 - tracker_copy: the tracker copied before each action from its state, not by replaying its events;
+- past_states: a tracker's past states replayed once for repeated calls with the same arguments;
 - frozen_model: the objects alive after each model load kept out of the cyclic garbage collector
   (all measured, docs/performance.md);
 - model_server: a missing or empty model server falls back to the `--model` path;
@@ -56,10 +57,10 @@ def install() -> None:
         return
     check_rasa_version()
     from bot.rasa_patches import (action_calls, frozen_model, graph_runner, model_server,
-                                  rule_policy, speedups, store_failures, tracker_copy)
+                                  past_states, rule_policy, speedups, store_failures, tracker_copy)
 
-    for patch in (action_calls, speedups, graph_runner, rule_policy, tracker_copy, frozen_model,
-                  model_server, store_failures):
+    for patch in (action_calls, speedups, graph_runner, rule_policy, tracker_copy, past_states,
+                  frozen_model, model_server, store_failures):
         patch.install()
     _installed = True
 

@@ -230,6 +230,53 @@ def test_a_tracker_copies_as_by_rasa_s_replay(agent):
     assert tracker.active_loop_name != "some_form"
 
 
+def test_past_states_are_rasa_s_replay_however_often_asked(agent, monkeypatch):
+    """Every prefix of every conversation test and rule, with each set of arguments the policies
+    pass, asked twice: the states Rasa's replay makes, the repeat without a replay, and a caller
+    changing its states changes nobody else's."""
+    from rasa.core.training import load_data
+    from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
+    from rasa.shared.core.domain import Domain
+
+    from bot.rasa_patches import past_states
+
+    assert DialogueStateTracker.past_states is past_states.past_states
+    domain = agent.domain
+    replays = []
+    rasa_replay = Domain.states_for_tracker_history
+
+    def counted(*args, **kwargs):
+        replays.append(1)
+        return rasa_replay(*args, **kwargs)
+
+    monkeypatch.setattr(Domain, "states_for_tracker_history", counted)
+    rule_only = {RULE_ONLY_SLOTS: ["context_missing"], RULE_ONLY_LOOPS: []}
+    checked = 0
+    for story in [*load_data("tests/conversations", domain, augmentation_factor=0),
+                  *load_data("data/rules", domain, augmentation_factor=0)]:
+        events = list(story.events)
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("t", events[:end], domain.slots)
+            for arguments in ({}, {"ignore_rule_only_turns": True, "rule_only_data": rule_only},
+                              {"omit_unset_slots": True}):
+                expected = past_states.rasa_past_states(tracker, domain, **arguments)
+                replays.clear()
+                for _ in range(3):
+                    states = tracker.past_states(domain, **arguments)
+                    assert states == expected
+                    for state in states:  # as the featurizer drops the last input's text or intent
+                        for sub_state in state.values():
+                            sub_state.clear()
+                assert len(replays) == 1
+                checked += 1
+    assert checked > 1500
+
+    tracker.update(SlotSet("language", "en"))  # a new event: replayed again
+    replays.clear()
+    assert tracker.past_states(domain) == past_states.rasa_past_states(tracker, domain)
+    assert len(replays) == 2
+
+
 def test_a_slot_copies_as_by_the_pickle_protocol(agent):
     """Each of the domain's slots, set to a value, copies to what `copy.copy` made of it before
     the patch: an independent slot of the same type and attributes."""
