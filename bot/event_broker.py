@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import unquote, urlparse
 
+import aio_pika
 import rasa.shared.core.events  # noqa: F401 - Rasa's Pika broker calls it without importing it
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import RABBITMQ_EXCHANGE, PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.json_encoding import dumps
 from bot.schema_lock import schema_lock
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,31 @@ class PatientPikaEventBroker(PikaEventBroker):
             self._unpublished_events.append(event)
             return
         super().publish(event, headers)
+
+    async def _publish(self, event: dict[str, Any],
+                       headers: Optional[dict[str, str]] = None) -> None:
+        """Rasa's `_publish` without its debug line: Rasa deep-copied every event (minus its
+        parse data) for that line before publishing, logged or not, a tenth of the publishing
+        CPU (py-spy under the benchmark's load). A failed event is kept as Rasa keeps it."""
+        if self._exchange is None:
+            return
+        try:
+            await self._exchange.publish(self._message(event, headers), "")
+        except Exception as exc:  # whatever aio-pika raises; Rasa's own catch-all
+            # The event's type only: its text is conversation data.
+            logger.error("RabbitMQ: could not publish a %r event (%s); kept for later",
+                         event.get("event"), type(exc).__name__)
+            if self.should_keep_unpublished_messages:
+                self._unpublished_events.append(event)
+            if self.raise_on_failure:
+                await self.close()
+                raise
+
+    def _message(self, event: dict[str, Any], headers: Optional[dict[str, str]]) -> aio_pika.Message:
+        """Rasa's message, the event's JSON encoded with ujson (the same JSON, in less time)."""
+        return aio_pika.Message(dumps(event).encode("utf-8"), headers=headers,
+                                app_id=self.rasa_environment,
+                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
 
 
 def pika_settings(url: str, queue: str, exchange: str = RABBITMQ_EXCHANGE) -> dict[str, Any]:

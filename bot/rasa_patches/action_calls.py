@@ -16,19 +16,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from functools import lru_cache
 from typing import Any, Callable
 
 import aiohttp
-import ujson
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from bot.json_encoding import dumps
 
 # Rasa's own, for the tests and bench/rasa_patches_bench.py
 rasa_session = EndpointConfig.session
@@ -103,16 +103,8 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     raise error
 
 
-def dumps(value: Any) -> str:
-    """JSON that parses to what `json.dumps(value)` parses to."""
-    try:
-        return ujson.dumps(value, escape_forward_slashes=False)
-    except (TypeError, ValueError, OverflowError):
-        return json.dumps(value)
-
-
 class DomainSplicingSerializer:
-    """`json.dumps` for aiohttp, with the JSON of the last domain dictionary kept."""
+    """The body's JSON for aiohttp, with the JSON of the last domain dictionary kept."""
 
     def __init__(self, dumps: Callable[[Any], str] = dumps):
         self._dumps = dumps

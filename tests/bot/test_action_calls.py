@@ -101,18 +101,6 @@ def test_the_request_body_is_rasa_s_json(agent):
     assert same_as_rasa({"text": "你好 / hello \ \"quoted\"", "n": 0.1 + 0.2, "tiny": 1e-7})
 
 
-@pytest.mark.parametrize("value", [{"big": 2 ** 70}, {"nan": float("nan")}, {1: "int key"},
-                                   {"lone": "\ud800 surrogate"}])
-def test_what_ujson_refuses_or_writes_differently_is_encoded_as_rasa_does(value):
-    assert action_calls.dumps(value) == json.dumps(value) or \
-        json.loads(action_calls.dumps(value)) == json.loads(json.dumps(value))
-
-
-def test_a_value_json_cannot_encode_fails_as_before():
-    with pytest.raises(TypeError):
-        action_calls.dumps({"when": datetime(2026, 12, 4)})
-
-
 def test_the_domain_is_encoded_once_per_domain(agent):
     encoded = []
 
