@@ -26,13 +26,14 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import sqlalchemy as sa
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
 from bot.rasa_patches.store_failures import with_retries
+from bot.lock_store import RedisTicketLockStore
 from bot.schema_lock import schema_lock
 from bot.settings import StoreSettings, environment
 from bot.stored_events import stored_forms
@@ -186,8 +187,10 @@ class CityTrackerStore(SQLTrackerStore):
             return events
         return None
 
+
 class CityLockStore(LockStore):
-    """Factory: returns a RedisLockStore or an InMemoryLockStore instance."""
+    """Factory: a RedisTicketLockStore (bot/lock_store.py), or Rasa's InMemoryLockStore for a
+    single worker without Redis."""
 
     def __new__(cls, endpoint_config=None):  # type: ignore[override]
         config = getattr(endpoint_config, "kwargs", None) or {}
@@ -198,11 +201,7 @@ class CityLockStore(LockStore):
         url = stores.redis_url
         if not url:
             return InMemoryLockStore()
-        parsed = urlparse(url)
-        db = int((parsed.path or "/0").lstrip("/") or 0)
-        return RedisLockStore(host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379,
-                              db=db, password=unquote(parsed.password) if parsed.password else None,
-                              use_ssl=parsed.scheme == "rediss", key_prefix=stores.lock_key_prefix)
+        return RedisTicketLockStore(url, stores.lock_key_prefix)
 
 
 __all__ = ["CityLockStore", "CityTrackerStore"]
