@@ -43,7 +43,9 @@ def desk_app(database_url, sessions, rasa, data):
             create_user(s, "test", name, PASSWORD, "agent")
         create_user(s, "test", "viewer", PASSWORD, "viewer")
     app = create_app(Settings(database_url=database_url, handoff_token=TOKEN), sessions)
-    app.state.handoff = services(rasa, data)
+    # Staffed round the clock: these tests run on any day. Working hours and the city calendar
+    # have tests of their own, at fixed times.
+    app.state.handoff = services(rasa, data, "always")
     return app
 
 
@@ -317,6 +319,8 @@ def test_outside_working_hours_or_without_the_calendar_12345_is_offered(desk_app
         assert take_place(s, closed, body, evening) == {"status": "unavailable", "reason": "closed"}
         assert take_place(s, closed, body, SHANGHAI_10AM)["status"] == "queued"
         s.rollback()
+    # A desk open every hour of working days: without the calendar, no day is known to be one.
+    desk_app.state.handoff = services(FakeRasa(), data, "00:00-24:00")
     data.calendar_up = False
     assert ask(desk_app, "web:a").json() == {"status": "unavailable", "reason": "closed"}
 
