@@ -2,6 +2,7 @@
 so tests of every environment share it."""
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import time
@@ -9,7 +10,26 @@ import urllib.request
 from pathlib import Path
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free port below the kernel's ephemeral range. A port the kernel hands out (bind to 0)
+    comes from the range outgoing connections take their source ports from, and one of them could
+    take it before the server, started seconds later, binds it ("address already in use")."""
+    high = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(max(1024, high - 12000), high)  # random: parallel runs differ
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
