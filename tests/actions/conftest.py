@@ -7,7 +7,6 @@ Tests build a Tracker and a CollectingDispatcher, await the action, and assert e
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,21 +19,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.gateway import DataServiceGateway, set_gateway
 from actions.settings import ActionSettings
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DS_PYTHON = ROOT / ".venv" / "dataservice" / "bin" / "python"
 API_KEY = "actions-test-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_dataservice(tmp: Path, log: Path | None = None) -> tuple[subprocess.Popen, str]:
     """The data service on SQLite in `tmp`, its output in `log` (discarded without one)."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'ds.sqlite3'}", DATASERVICE_API_KEYS=API_KEY,
                DATASERVICE_PEPPER="actions-test-pepper")
     env.pop("REDIS_URL", None)
@@ -79,7 +73,7 @@ def client(dataservice_url) -> Iterator[DataServiceGateway]:
 @pytest.fixture()
 def down_client() -> Iterator[DataServiceGateway]:
     """A data service that is not there (nothing listens on the port)."""
-    c = DataServiceGateway(ActionSettings(dataservice_url=f"http://127.0.0.1:{_free_port()}",
+    c = DataServiceGateway(ActionSettings(dataservice_url=f"http://127.0.0.1:{free_port()}",
                                           dataservice_api_key=API_KEY))
     set_gateway(c)
     yield c

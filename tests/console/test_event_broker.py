@@ -5,7 +5,6 @@ Rasa runs in its own Python 3.10 environment, so the publishing side runs there 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from console.ingest.sources import RabbitSource, SqliteSource
 from console.models import Message
 from tests.console.conftest import RABBITMQ_URL
 from tests.console.test_ingest import _run_until
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
@@ -79,12 +79,6 @@ asyncio.run(main(int(os.environ["RELAY_PORT"])))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _publish_from_rasa(broker_url: str, queue: str = "", script: str = PUBLISH,
                        extra_env: dict | None = None) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENT_BROKER_URL": broker_url,
@@ -110,7 +104,7 @@ def test_rasa_pika_broker_to_rabbitmq_to_console(sessions, rabbit_queue):
 
 
 def test_rasa_starts_while_rabbitmq_is_down_and_the_console_catches_up(sessions, rabbit_queue):
-    port = _free_port()
+    port = free_port()
     _publish_from_rasa(f"amqp://guest:guest@127.0.0.1:{port}/%2F", rabbit_queue,
                        PUBLISH_WHILE_DOWN, {"RELAY_PORT": str(port)})
     _run_until(sessions, RabbitSource(RABBITMQ_URL, rabbit_queue), 20)

@@ -5,7 +5,6 @@ threads, real sockets and a real connection pool.
 """
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +14,9 @@ from typing import Iterator
 import httpx
 import uvicorn
 
+from tests.processes import free_port
+
 from .conftest import API_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
