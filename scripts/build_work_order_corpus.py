@@ -2,7 +2,7 @@
 more training messages for every second-level class and message type, the way different citizens
 write them.
 
-    .venv/dataservice/bin/python scripts/build_work_order_corpus.py [--per-class-zh 30] [--per-class-en 30]
+    .venv/dataservice/bin/python scripts/build_work_order_corpus.py [--per-class-zh 60] [--per-class-en 60]
 
 The hand-written parts live in scripts/work_order_fragments/: what goes wrong, what people ask and
 suggest for each of the 118 classes (topics_zh.yaml, topics_en.yaml) and places in all 16
@@ -179,8 +179,8 @@ def build(lang: str, per_class: int, places: list[dict], rng: random.Random) -> 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class-zh", type=int, default=30)
-    ap.add_argument("--per-class-en", type=int, default=30)
+    ap.add_argument("--per-class-zh", type=int, default=60)
+    ap.add_argument("--per-class-en", type=int, default=60)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     places = load_places()

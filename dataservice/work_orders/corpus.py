@@ -16,7 +16,9 @@ from typing import Iterable, Iterator
 from dataservice.work_orders.taxonomy import TYPE_CODES, Taxonomy, load_taxonomy
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "seed" / "data" / "work_orders"
-NEGATIVES_FILE = CORPUS_DIR / "negatives.jsonl"
+# Negatives: hand-written (negatives.jsonl) and the assistant's own out-of-scope examples
+# (negatives_assistant.jsonl, scripts/build_work_order_negatives.py).
+NEGATIVES_GLOB = "negatives*.jsonl"
 # The out-of-scope pseudo-class: chit-chat and everyday-assistant requests that are no city matter.
 NONE = "none"
 
@@ -35,10 +37,7 @@ class Example:
 
 def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
     """The training messages (every `messages_*.jsonl`) and the negatives, in a stable order."""
-    files = sorted(directory.glob("messages_*.jsonl"))
-    if (directory / NEGATIVES_FILE.name).exists():
-        files.append(directory / NEGATIVES_FILE.name)
-    return files
+    return sorted(directory.glob("messages_*.jsonl")) + sorted(directory.glob(NEGATIVES_GLOB))
 
 
 def digest(files: Iterable[Path], *extra: str) -> str:
@@ -60,7 +59,7 @@ def read_corpus(directory: Path = CORPUS_DIR, taxonomy: Taxonomy | None = None) 
 
 def read_corpus_file(path: Path, taxonomy: Taxonomy) -> list[Example]:
     """One corpus file: labelled messages, or the negatives (first-level class NONE)."""
-    if path.name == NEGATIVES_FILE.name:
+    if path.match(NEGATIVES_GLOB):
         return [Example(row["text"], NONE) for _n, row in _jsonl(path)]
     return [_labelled(row, taxonomy, path, n) for n, row in _jsonl(path)]
 
