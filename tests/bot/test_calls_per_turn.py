@@ -3,11 +3,10 @@ hours) is ONE action-server call, with no context action before the answer; a cl
 where a form asks. Counted at a proxy between the real Rasa and the real action server."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.bot.test_e2e import joined, rest
+from tests.senders import new_sender
 
 
 @pytest.mark.parametrize("text,action", [
@@ -18,14 +17,14 @@ from tests.bot.test_e2e import joined, rest
     ("where can I renew my passport", "action_answer_center_question"),
 ])
 def test_an_informational_question_is_one_action_server_call(backend, text, action):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     reply = joined(rest(backend, text, sender))
     assert reply  # answered...
     assert backend["action_calls"].calls(sender) == [action]  # ...in one call
 
 
 def test_a_question_that_names_no_service_is_answered_once_the_form_knows(backend):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     asked = joined(rest(backend, "办这个需要带什么材料", sender))
     assert "哪项业务" in asked
     calls = backend["action_calls"].calls(sender)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-import uuid
 
 import pytest
 import requests
@@ -14,13 +13,14 @@ import socketio
 
 from tests.actions.conftest import API_KEY
 from tests.bot.conftest import INTEGRATOR_KEY, TOKEN
+from tests.senders import new_sender
 
 AUTH = {"Authorization": f"Bearer {INTEGRATOR_KEY}"}
 
 
 def rest(backend, text: str, sender: str | None = None) -> list[dict]:
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook",
-                      json={"sender": sender or uuid.uuid4().hex, "message": text}, headers=AUTH,
+                      json={"sender": sender or new_sender(), "message": text}, headers=AUTH,
                       timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
@@ -57,7 +57,7 @@ def test_pudong_centre_saturday_hours_in_chinese(backend):
 
 
 def test_water_bill_asks_for_verification_in_english(backend):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     reply = joined(rest(backend, "my water bill account is 3100123456", sender))
     assert "4" in reply and ("digit" in reply or "phone" in reply)
 
@@ -71,7 +71,7 @@ def test_socketio_widget_conversation_in_both_languages(backend):
     sio.connect(backend["rasa"], socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
     try:
         # A widget asking to resume an integrator's conversation gets a session of its own.
-        integrator_sender = uuid.uuid4().hex
+        integrator_sender = new_sender()
         rest(backend, "护照多少钱", integrator_sender)
         sio.emit("session_request", {"session_id": f"rest:e2e:{integrator_sender}"})
         _wait(sio, confirmed, 1)
@@ -123,7 +123,7 @@ def _wait(sio, got: list, n: int, seconds: float = 30) -> None:
                                   "护照" * 3000])
 def test_bad_input_gets_a_sensible_answer_and_the_server_survives(backend, text):
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook",
-                      json={"sender": uuid.uuid4().hex, "message": text}, headers=AUTH, timeout=60)
+                      json={"sender": new_sender(), "message": text}, headers=AUTH, timeout=60)
     assert r.status_code < 500, r.text
     assert backend["rasa_proc"].poll() is None
     health = rest(backend, "hello")

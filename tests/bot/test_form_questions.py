@@ -2,11 +2,10 @@
 without an action-server call (counted at the proxy between the real Rasa and action server)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.bot.test_e2e import joined, rest
+from tests.senders import new_sender
 
 
 @pytest.mark.parametrize("text,asked", [
@@ -16,7 +15,7 @@ from tests.bot.test_e2e import joined, rest
     ("check my application status", "application number"),
 ])
 def test_a_fixed_form_question_costs_no_action_server_call(backend, text, asked):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     assert asked in joined(rest(backend, text, sender))
     calls = backend["action_calls"].calls(sender)
     assert not any(name.startswith("action_ask_") for name in calls), calls

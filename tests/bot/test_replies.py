@@ -5,7 +5,6 @@ list offers the rest on every channel."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 import requests
@@ -13,6 +12,7 @@ import socketio
 
 from tests.bot.conftest import INTEGRATOR_KEY, TOKEN
 from tests.bot.test_e2e import _wait, ds, joined, rest
+from tests.senders import new_sender
 
 ID_NO, MOBILE = "310104198807152316", "13917284650"
 
@@ -26,7 +26,7 @@ def tracker_events(backend, conversation: str) -> list[dict]:
 
 @pytest.mark.parametrize("lang, asks, status", [("zh", "后四位", "审核"), ("en", "last 4 digits", "review")])
 def test_a_bare_application_number_asks_for_the_digits_then_answers(backend, lang, asks, status):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook", headers={
         "Authorization": f"Bearer {INTEGRATOR_KEY}"}, timeout=30, json={
         "sender": sender, "message": "SH2026111200086", "metadata": {"language": lang}})
@@ -40,7 +40,7 @@ def test_a_bare_application_number_asks_for_the_digits_then_answers(backend, lan
     ("en", f"my ID number is {ID_NO} and my phone is {MOBILE}, how much is a passport"),
 ])
 def test_numbers_before_a_question_are_answered_and_kept_redacted(backend, lang, text):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     reply = joined(rest(backend, text, sender))
     assert ds(backend, f"/v1/services/passport?lang={lang}")["fee"] in reply, reply
     stored = str(tracker_events(backend, f"rest:e2e:{sender}"))
@@ -55,7 +55,7 @@ def test_numbers_before_a_question_are_answered_and_kept_redacted(backend, lang,
 def test_the_fallback_lists_what_the_assistant_can_do(backend, lang, words):
     r = requests.post(backend["rasa"] + "/webhooks/rest/webhook", headers={
         "Authorization": f"Bearer {INTEGRATOR_KEY}"}, timeout=30, json={
-        "sender": uuid.uuid4().hex, "message": "/nlu_fallback", "metadata": {"language": lang}})
+        "sender": new_sender(), "message": "/nlu_fallback", "metadata": {"language": lang}})
     [message] = r.json()
     assert all(word in message["text"] for word in words), message["text"]
     assert [b["payload"] for b in message["buttons"]] == [
@@ -66,7 +66,7 @@ def test_the_fallback_lists_what_the_assistant_can_do(backend, lang, words):
 
 
 def test_a_cut_bill_list_offers_the_rest_over_rest(backend):
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     rest(backend, "查一下水费", sender)
     rest(backend, "1020384756", sender)
     replies = rest(backend, "4403", sender)
@@ -113,7 +113,7 @@ def test_a_cut_centre_list_offers_the_rest_over_socketio(backend):
 def test_a_12345_place_is_kept_whole_and_corrected_at_the_summary(backend, lang, report, first,
                                                                   correction, second):
     """The issue's case: the house number is filed, and a correction at the summary is taken."""
-    sender = uuid.uuid4().hex
+    sender = new_sender()
     replies = rest(backend, report, sender)
     for _ in range(3):  # the category question (a button), then the summary
         summary = joined(replies)
