@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.systems import INTEGRATOR_KEY, CityBackend, tree_pss_mb, wait_http  # noqa: E402
+from bench.processes import wait_http  # noqa: E402
+from bench.systems import INTEGRATOR_KEY, CityBackend, tree_pss_mb  # noqa: E402
 from tests.bot.channel_harness import oversized_post  # noqa: E402
 from tests.bot.wechat_support import WeChat  # noqa: E402  (WeChat's signing, from wechatpy)
 

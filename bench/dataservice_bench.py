@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import yaml  # noqa: E402
 
+from bench.processes import free_port  # noqa: E402
 from dataservice.settings import normalize_database_url  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -45,12 +45,6 @@ RESOLVE_QUERIES = [
     "养老补贴", "残疾证", "小孩上学", "school enrollment", "退休金", "pension", "低保", "身份证",
     "ID card", "我想办 passport", "護照", "居住正",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fresh_database(name: str) -> str:

@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.conversations import SCRIPTS  # noqa: E402
-from bench.systems import REDIS_BASE, TOKEN, CityBackend, wait_http  # noqa: E402
+from bench.processes import wait_http  # noqa: E402
+from bench.systems import REDIS_BASE, TOKEN, CityBackend  # noqa: E402
 
 MODEL = ROOT / "models" / "shanghai-assistant.tar.gz"
 FAULTS = ("postgres", "postgres-outage", "redis", "actions", "dataservice")

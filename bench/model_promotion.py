@@ -18,7 +18,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import free_port, stop, wait_http  # noqa: E402
+
 RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
 CONSOLE_PY = ROOT / ".venv" / "console" / "bin" / "python"
 PULL_SECONDS = 10  # wait_time_between_pulls in bot/endpoints.yml
@@ -41,31 +43,11 @@ TEXTS = ["居住证要带什么材料？", "how long does a Shanghai residence p
          "浦东社区事务受理中心周六开门吗", "I want to book an appointment"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def newest_model() -> Path:
     models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         raise SystemExit("no model in models/: run `make train`")
     return models[-1]
-
-
-def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited; log:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {seconds}s; log:\n{log.read_text()[-3000:]}")
 
 
 class Stack:
@@ -120,13 +102,7 @@ class Stack:
         return [port for port, _, _ in started]
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(self.procs)
 
     def served_models(self, ports: list[int] | None = None) -> list[str | None]:
         """Each server's model file (None while it is busy loading one)."""

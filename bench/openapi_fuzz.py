@@ -20,9 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from dataservice_bench import API_KEY, PG_ADMIN, REDIS_URL, ROOT, free_port, fresh_database, wait_ready
-
 import psycopg  # noqa: E402  (after dataservice_bench put the repository root on the path)
+from dataservice_bench import (
+    API_KEY,
+    PG_ADMIN,
+    REDIS_URL,
+    ROOT,
+    fresh_database,
+    wait_ready,
+)
+
+from bench.processes import free_port  # noqa: E402
 
 CHECKS = ("not_a_server_error,status_code_conformance,response_schema_conformance,"
           "content_type_conformance")

@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import threading
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
+from bench.processes import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv" / "rasa" / "bin"
@@ -31,12 +30,6 @@ RABBITMQ_URL = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.
 INTEGRATOR_KEY = "bench-integrator-key"
 DS_KEY = "bench-dataservice-key"
 TOKEN = "bench-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_env() -> dict[str, str]:
@@ -53,19 +46,6 @@ def fresh_pg_database(name: str) -> str:
     for stmt in sql.split(";")[:2]:
         subprocess.run(["psql", admin, "-qc", stmt], check=True, capture_output=True)
     return admin.rsplit("/", 1)[0] + "/" + name
-
-
-def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited early; log {log}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"{url} not up after {seconds}s; log {log}")
 
 
 def _tree_sum(pid: int, measure) -> float:

@@ -21,8 +21,16 @@ from pathlib import Path
 
 import psycopg2
 
-from bench.systems import (DS_PY, RASA_BIN, REDIS_BASE, ROOT, Procs, base_env, fresh_pg_database,
-                           free_port, wait_http)
+from bench.processes import free_port, wait_http
+from bench.systems import (
+    DS_PY,
+    RASA_BIN,
+    REDIS_BASE,
+    ROOT,
+    Procs,
+    base_env,
+    fresh_pg_database,
+)
 
 HAPROXY_DIR = ROOT / "docker" / "haproxy"
 INTEGRATOR = "topo"

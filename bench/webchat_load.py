@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import statistics
 import sys
 import time
 import uuid
@@ -254,7 +253,8 @@ def main() -> int:
     parser.add_argument("--write-doc", action="store_true", help="write docs/webchat-load.md")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bench.systems import TOKEN, CityBackend, wait_http  # the production configuration
+    from bench.processes import wait_http
+    from bench.systems import TOKEN, CityBackend  # the production configuration
 
     workdir = ROOT / "bench" / "results" / "webchat-load"  # the services' logs, kept for reading
     shutil.rmtree(workdir, ignore_errors=True)

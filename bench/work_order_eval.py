@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataservice.settings import DEFAULT_CLASSIFIER_DIR  # noqa: E402
-from dataservice.work_orders.corpus import Example, read_corpus  # noqa: E402
+from dataservice.work_orders.corpus import Example  # noqa: E402
 from dataservice.work_orders.model import WorkOrderModel  # noqa: E402
 from dataservice.work_orders.shipped import ensure_shipped_model  # noqa: E402
 from dataservice.work_orders.taxonomy import load_taxonomy  # noqa: E402
@@ -73,11 +73,9 @@ def own_figures(model: WorkOrderModel) -> dict[str, dict]:
 def out_of_scope_texts() -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {}
     if OOS_ZH.is_file():
-        import yaml
+        from nlu_data.examples import nlu_examples
 
-        doc = yaml.safe_load(OOS_ZH.read_text(encoding="utf-8"))
-        texts["zh"] = [line[2:].strip() for block in doc.get("nlu", [])
-                       for line in block.get("examples", "").splitlines() if line.startswith("- ")]
+        texts["zh"] = [text for _intent, text in nlu_examples(OOS_ZH)]
     if CLINC.is_file():
         texts["en"] = [t for t, _label in json.loads(CLINC.read_text(encoding="utf-8"))["oos_val"]]
     return texts

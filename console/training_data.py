@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from console.ingest.events import FALLBACK_INTENT, normalize_text
+from nlu_data.examples import nlu_examples
 
 _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -48,13 +49,6 @@ def trained_intents(nlu_path: str) -> dict[str, frozenset[str]]:
 def _trained(stamp: tuple[tuple[str, float], ...]) -> dict[str, frozenset[str]]:
     found: dict[str, set[str]] = {}
     for path, _ in stamp:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        for block in doc.get("nlu") or []:
-            if not isinstance(block, dict) or "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    key = normalize_text(plain_text(line[2:]))
-                    found.setdefault(key, set()).add(str(block["intent"]))
+        for intent, example in nlu_examples(Path(path)):
+            found.setdefault(normalize_text(plain_text(example)), set()).add(intent)
     return {k: frozenset(v) for k, v in found.items()}

@@ -58,6 +58,8 @@ COPY models/shanghai-assistant.tar.gz /app/models/shanghai-assistant.tar.gz
 COPY dataservice/__init__.py dataservice/settings.py dataservice/db.py /app/dataservice/
 COPY docker/probes/console_ready.py /app/probes/console_ready.py
 COPY signing /app/signing
+# Reads the NLU training files (data/nlu) for the inbox's conflict checks.
+COPY nlu_data /app/nlu_data
 COPY console /app/console
 USER 1001
 

@@ -26,6 +26,8 @@ COPY privacy /app/privacy
 COPY deployment_env /app/deployment_env
 # Signs what the console asks Rasa's agent relay to deliver.
 COPY signing /app/signing
+# Reads the NLU training files (data/nlu) for the inbox's conflict checks.
+COPY nlu_data /app/nlu_data
 # Intent names and training data the inbox annotates against and checks conflicts with.
 COPY bot/domain /app/bot/domain
 COPY data/nlu /app/data/nlu

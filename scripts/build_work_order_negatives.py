@@ -12,29 +12,18 @@ beside the corpus), and the classifier should not call those city matters either
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nlu_data.examples import nlu_examples  # noqa: E402
+
 NLU = ROOT / "data" / "nlu"
 SOURCES = {"out_of_scope_zh.yml": "zh", "out_of_scope_en.yml": "en", "out_of_scope_clinc150_en.yml": "en"}
 CORPUS = ROOT / "dataservice" / "seed" / "data" / "work_orders"
 OUT = CORPUS / "negatives_assistant.jsonl"
-
-
-def examples(path: Path) -> list[str]:
-    """The example texts of every out_of_scope block of a Rasa NLU file."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    texts = []
-    for block in doc.get("nlu", []):
-        if block.get("intent") != "out_of_scope":
-            continue
-        for line in block["examples"].splitlines():
-            text = line.strip().removeprefix("- ").strip()
-            if text:
-                texts.append(text)
-    return texts
 
 
 def main() -> int:
@@ -42,8 +31,8 @@ def main() -> int:
             if line.strip()}
     rows = []
     for name, lang in SOURCES.items():
-        for text in examples(NLU / name):
-            if text not in seen:
+        for intent, text in nlu_examples(NLU / name):
+            if intent == "out_of_scope" and text not in seen:
                 seen.add(text)
                 rows.append({"text": text, "lang": lang, "source": f"data/nlu/{name}"})
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

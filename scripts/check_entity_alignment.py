@@ -6,27 +6,26 @@
 """
 from __future__ import annotations
 
-import glob
 import logging
 import re
 import sys
 from pathlib import Path
 
 import jieba
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nlu_data.examples import nlu_examples  # noqa: E402
+
 DICT = ROOT / "bot" / "nlu" / "jieba" / "userdict.txt"
 ANNOT = re.compile(r"\[([^\]]+)\]\((\w+)\)|\[([^\]]+)\]\{[^}]*\}")
 
 
 def examples():
-    for f in sorted(glob.glob(str(ROOT / "data" / "nlu" / "*.yml"))):
-        for item in yaml.safe_load(open(f, encoding="utf-8")).get("nlu", []):
-            for line in (item.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- ") and "intent" in item:
-                    yield line[2:]
+    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for _intent, example in nlu_examples(f):
+            yield example
 
 
 def spans(raw: str):

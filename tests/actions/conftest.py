@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.gateway import DataServiceGateway, set_gateway
 from actions.settings import ActionSettings
-from tests.processes import free_port
+from bench.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DS_PYTHON = ROOT / ".venv" / "dataservice" / "bin" / "python"

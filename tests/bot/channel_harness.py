@@ -88,7 +88,7 @@ def oversized_post(port: int, path: str, declared: int, sent: int = 2_000_000,
 @contextmanager
 def harness_server(env: dict, log: Path) -> Iterator[tuple[subprocess.Popen, int, str]]:
     """This harness in a process of its own with `env`: (process, port, base URL), until exit."""
-    from tests.processes import free_port, stop, wait_http
+    from bench.processes import free_port, stop, wait_http
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "tests.bot.channel_harness", str(port)],

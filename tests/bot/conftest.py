@@ -10,9 +10,9 @@ from typing import Iterator
 
 import pytest
 
+from bench.processes import free_port, stop, wait_http
 from tests.actions.conftest import API_KEY, start_dataservice
 from tests.bot.action_calls import ActionCalls
-from tests.processes import free_port, stop, wait_http  # noqa: F401 (imported from here by other tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-test-token"

@@ -24,8 +24,9 @@ from typing import Iterator
 
 import redis
 
+from bench.processes import free_port, stop, wait_http
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import ROOT, free_port, start_action_server, start_rasa, stop, wait_http
+from tests.bot.conftest import ROOT, start_action_server, start_rasa
 from tests.bot.wechat_support import (APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN, FakeWeChatAPI,
                                       require_redis)
 

@@ -17,9 +17,10 @@ import pytest
 import redis
 import yaml
 
+from bench.processes import free_port, stop
 from bot.channels.integrator_rest import sign
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import ROOT, free_port, start_action_server, start_rasa, stop
+from tests.bot.conftest import ROOT, start_action_server, start_rasa
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OPENAPI = yaml.safe_load((ROOT / "docs" / "integrator-webhook.openapi.yaml").read_text(encoding="utf-8"))

@@ -11,8 +11,9 @@ import urllib.request
 
 import pytest
 
+from bench.processes import free_port, stop
 from actions.server import InsecureConfiguration, action_server_token
-from tests.bot.conftest import ACTION_TOKEN, PYTHON, ROOT, free_port, start_action_server, stop
+from tests.bot.conftest import ACTION_TOKEN, PYTHON, ROOT, start_action_server
 
 SUBMIT_TICKET = {"next_action": "action_submit_report_issue", "sender_id": "attacker",
                  "tracker": {"sender_id": "attacker", "slots": {}, "events": [],

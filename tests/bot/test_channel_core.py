@@ -12,6 +12,7 @@ import uuid
 import pytest
 import requests
 
+from bench.processes import free_port
 from bot.channels import replies
 from bot.channels.once import Claim, Once
 from bot.channels.state import MemoryState, RedisState, StateUnavailable
@@ -20,7 +21,7 @@ from bot.channels.wechat_output import WeChatOutput
 from bot.settings import (IntegratorSettings, RasaSettings, SettingsError, StoreSettings,
                           with_credentials)
 from tests.bot.channel_harness import harness_server
-from tests.bot.conftest import ROOT, free_port
+from tests.bot.conftest import ROOT
 from tests.bot.wechat_support import WX_TOKEN, WeChat, text_xml
 
 PRODUCTION = {"DEPLOYMENT_ENV": "production", "SOCKETIO_SESSION_SECRET": "s" * 32,

@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+from nlu_data.examples import nlu_examples
+
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "bench" / "nlu_eval.py")
 nlu_eval = importlib.util.module_from_spec(_spec)
@@ -43,13 +45,7 @@ def test_real_messages_are_read_only_when_present(tmp_path):
 
 
 def _examples(path: Path) -> set[str]:
-    import yaml
-
-    found = set()
-    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-        found.update(line[2:].strip() for line in (block.get("examples") or "").splitlines()
-                     if line.strip().startswith("- "))
-    return found
+    return {text for _intent, text in nlu_examples(path)}
 
 
 def test_no_held_out_message_is_also_a_training_example():

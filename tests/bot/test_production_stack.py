@@ -20,8 +20,9 @@ import pytest
 import redis
 import requests
 
+from bench.processes import free_port, stop
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import ROOT, TOKEN, free_port, start_action_server, start_rasa, stop
+from tests.bot.conftest import ROOT, TOKEN, start_action_server, start_rasa
 from tests.bot.wechat_support import (APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN, FakeWeChatAPI,
                                       WeChat, require_redis, text_xml)
 

@@ -16,10 +16,11 @@ import pytest
 import redis
 import requests
 
+from bench.processes import free_port, stop
 from bot.channels.state import hashed
 from bot.channels.wechat_output import TEXT_LIMIT, render_messages, split_text
 from tests.actions.conftest import API_KEY, start_dataservice
-from tests.bot.conftest import ROOT, free_port, start_action_server, stop
+from tests.bot.conftest import ROOT, start_action_server
 from tests.bot.wechat_support import (AES_KEY, APP_ID, APP_SECRET, REDIS_URL, WX_TOKEN,
                                       FakeWeChatAPI, WeChat, event_xml, other_xml, rasa_server,
                                       require_redis, sign, text_xml, user_events)

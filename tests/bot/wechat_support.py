@@ -21,7 +21,8 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from tests.bot.conftest import TOKEN, free_port, start_rasa, stop
+from bench.processes import free_port, stop
+from tests.bot.conftest import TOKEN, start_rasa
 
 WX_TOKEN = "wx-test-token"
 APP_ID = "wx0123456789abcdef"

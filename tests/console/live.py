@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.processes import free_port
+from bench.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.processes import free_port
 from console.ingest.sources import RabbitSource, SqliteSource
 from console.models import Message
 from tests.console.conftest import RABBITMQ_URL
 from tests.console.test_ingest import _run_until
-from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"

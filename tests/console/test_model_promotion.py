@@ -3,7 +3,8 @@ model from the console's model server; under continuous load a promotion fails n
 both report the new model within two pull intervals."""
 from __future__ import annotations
 
-from bench.model_promotion import PULL_SECONDS, free_port, measure, running_stack
+from bench.model_promotion import PULL_SECONDS, measure, running_stack
+from bench.processes import free_port
 
 
 def test_a_promotion_reaches_every_rasa_server_without_a_failed_request():

@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from bench.processes import free_port
 from console.models import AuditEntry, Promotion, TrainingJob
 from console.settings import Settings
 from console.web.i18n import translate
-from tests.console.training_support import PASSING
 from tests.console.conftest import PASSWORD
+from tests.console.training_support import PASSING
 from tests.console.web import logged_in
-from bench.model_promotion import free_port
 
 BASELINE = b"the model make train left"
 

@@ -14,7 +14,7 @@ from typing import Iterator
 import httpx
 import uvicorn
 
-from tests.processes import free_port
+from bench.processes import free_port
 
 from .conftest import API_KEY
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.systems import free_port
+from bench.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBE = ROOT / "docker" / "probes" / "ready.py"

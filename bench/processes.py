@@ -1,5 +1,6 @@
-"""Starting and stopping test servers as processes on free loopback ports; standard library only,
-so tests of every environment share it."""
+"""Starting and stopping local servers as processes on free loopback ports, for benchmarks and
+tests alike; standard library only, so every environment (Rasa's, the data service's, the
+console's) imports this one copy."""
 from __future__ import annotations
 
 import random
