@@ -7,17 +7,13 @@ import uuid
 from typing import Iterator
 
 import pika
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dataservice.db import make_engine, make_sessionmaker
 from console.migrate import upgrade
-from dataservice.settings import normalize_database_url
+from dataservice.db import make_engine, make_sessionmaker
+from tests.postgres import fresh_database
 
-PG_ADMIN_URL = normalize_database_url(
-    os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 RUN_ID = uuid.uuid4().hex[:8]
 FULL_WALK = "test_browser_walk_full.py"
@@ -35,21 +31,11 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if item.path.name != FULL_WALK]
 
 
-def _pg_conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"console_test_{RUN_ID}"
-    try:
-        admin = psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        pytest.fail(f"PostgreSQL is required at {PG_ADMIN_URL} (start it, see .ci/run): {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    """A fresh database on the real server, dropped at the end of the run."""
+    with fresh_database(f"console_test_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

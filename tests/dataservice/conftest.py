@@ -10,23 +10,20 @@ import uuid
 from dataclasses import replace
 from typing import Iterator
 
-import psycopg
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from dataservice import seed
 from dataservice.db import make_engine, make_sessionmaker
 from dataservice.main import create_app
 from dataservice.migrate import upgrade
-from dataservice.settings import DEFAULT_CLASSIFIER_DIR, Settings, normalize_database_url
+from dataservice.settings import DEFAULT_CLASSIFIER_DIR, Settings
 from dataservice.work_orders.shipped import ensure_shipped_model
+from tests.postgres import fresh_database
 
 API_KEY = "test-key-0123456789"
 OTHER_KEY = "test-key-other"
-PG_ADMIN_URL = normalize_database_url(
-    os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -48,22 +45,11 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def _pg_conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database on the real server, dropped at the end of the run."""
-    name = f"ds_test_{RUN_ID}"
-    try:
-        admin = psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        pytest.fail(f"PostgreSQL is required at {PG_ADMIN_URL} (start it, see .ci/run): {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with fresh_database(f"ds_test_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
