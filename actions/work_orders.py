@@ -27,6 +27,11 @@ CLASSIFY_MAX = 2000  # the longest text POST /v1/tickets/classify accepts
 # text score low by the endpoint's contract).
 CONFIDENT = 0.35
 MAX_ALTERNATIVES = 2
+# An alternative is offered only when the classifier gives it at least this probability. A sure
+# prediction leaves the other classes near 0, and their order there is noise (a barbecue's noise
+# came with "Hong Kong, Macao and Taiwan affairs"): such a button would be right less than once in
+# twenty and only crowd the right one. "Something else" stays, so nothing is out of reach.
+ALTERNATIVE_MIN = 0.05
 OTHER = "__other__"  # the "something else" button
 
 
@@ -52,13 +57,14 @@ def type_code(result: dict | None) -> str | None:
 
 
 def options_of(result: dict | None) -> list[dict]:
-    """The predicted category first, then its alternatives (codes unique)."""
+    """The predicted category first, then the alternatives likely enough to offer (codes unique)."""
     if not result:
         return []
     kind = type_code(result)
     found = [_option(result.get("category") or {}, kind)]
     for alternative in result.get("alternatives") or []:
-        found.append(_option(alternative.get("category") or alternative, kind))
+        if float(alternative.get("score") or 0) >= ALTERNATIVE_MIN:
+            found.append(_option(alternative.get("category") or alternative, kind))
     unique: dict[str, dict] = {}
     for option in found:
         if option and option["code"] not in unique:

@@ -54,11 +54,12 @@ RESULT = {"type": {"code": "complaint", "name": "投诉", "score": 0.7}, "score"
           "category": {"level1": {"code": "01", "name": "城乡建设"},
                        "level2": {"code": "0102", "name": "城市建设和市政管理"}},
           "alternatives": [{"level1": {"code": "01", "name": "城乡建设"},
-                            "level2": {"code": "0102", "name": "城市建设和市政管理"}},
+                            "level2": {"code": "0102", "name": "城市建设和市政管理"}, "score": 0.8},
                            {"level1": {"code": "04", "name": "环境保护"},
-                            "level2": {"code": "0402", "name": "环境污染"}},
+                            "level2": {"code": "0402", "name": "环境污染"}, "score": 0.12},
                            {"category": {"level1": {"code": "13", "name": "政法"},
-                                         "level2": {"code": "1308", "name": "社会治安"}}}],
+                                         "level2": {"code": "1308", "name": "社会治安"}},
+                            "score": 0.05}],
           "location": {"district": "xuhui", "road": "田林东路75弄"}}
 
 
@@ -67,6 +68,22 @@ def test_options_put_the_prediction_first_without_repeats():
     assert [o["code"] for o in options] == ["0102", "0402", "1308"]
     assert options[0] == {"code": "0102", "level1": "城乡建设", "level2": "城市建设和市政管理",
                           "type": "complaint"}
+
+
+def test_unlikely_alternatives_are_not_offered():
+    """A sure prediction leaves the other classes near 0 in an arbitrary order: no buttons for them,
+    only the prediction and "something else"."""
+    sure = {**RESULT, "score": 0.9999, "alternatives": [
+        {"level1": {"code": "02", "name": "党务政务"}, "level2": {"code": "0202", "name": "港澳台侨"},
+         "score": 0.00001},
+        {"level1": {"code": "04", "name": "环境保护"}, "level2": {"code": "0402", "name": "环境污染"},
+         "score": 0.049},
+        {"level1": {"code": "07", "name": "经济管理"}, "level2": {"code": "0702", "name": "保险证券期货"}}]}
+    options = work_orders.options_of(sure)
+    assert [o["code"] for o in options] == ["0102"]
+    buttons = work_orders.category_buttons(options, "en", first_is_prediction=True)
+    assert [b["payload"] for b in buttons] == ['/inform{"issue_category": "0102"}',
+                                               '/inform{"issue_category": "%s"}' % OTHER]
 
 
 def test_a_low_score_is_not_offered_as_the_answer():
