@@ -74,6 +74,9 @@ async def _district_of(location: str | None, lang: str) -> str | None:
     return found.code
 
 
+# What is left of an answer once masked numbers (a phone or ID number, "138******78") and their
+# separators are taken out: nothing means the citizen gave a number, not a place.
+_MASKED_NUMBER = re.compile(r"[0-9Xx*＊+\-()（）\s]+")
 # A message at the confirmation that corrects the place ("change the location to …", "地址改成…").
 _CORRECTS_PLACE = re.compile(r"\b(?:location|address|place)\b|地址|位置|地点", re.IGNORECASE)
 
@@ -202,7 +205,15 @@ class ValidateReportIssueForm(CityFormValidation):
         location = " ".join(str(value or "").split())
         if _named(tracker, "location"):
             location = await _whole_place(tracker.latest_message.get("text") or "", location, lang)
-        location = redact_text(location)[:LOCATION_MAX]
+        redacted = redact_text(location)[:LOCATION_MAX]
+        if redacted != location and not _MASKED_NUMBER.sub("", redacted):
+            # A phone number where the place was asked for: not stored, and the citizen hears why.
+            dispatcher.utter_message(text=t(
+                lang, "这看起来是一个号码，不是地点。请告诉我问题发生的具体位置，比如路名和门牌号。",
+                "That looks like a number, not a place. Please tell me where it happens, e.g. a "
+                "street and number."))
+            return {"issue_location": None}
+        location = redacted
         if len(location.replace(" ", "")) < 2:
             dispatcher.utter_message(text=t(
                 lang, "请告诉我具体位置，比如路名和门牌号，或者两条路的路口。",

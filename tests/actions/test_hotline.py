@@ -224,6 +224,27 @@ async def test_too_short_location_is_asked_again(dispatcher):
     assert "where exactly" in texts(dispatcher)[0]
 
 
+@pytest.mark.parametrize("lang, text, said", [
+    ("zh", "13812345678", "这看起来是一个号码，不是地点"),
+    ("zh", "+86 138-1234-5678", "这看起来是一个号码，不是地点"),
+    ("en", "138 1234 5678", "That looks like a number, not a place"),
+    ("en", "310101199001011234", "That looks like a number, not a place"),
+])
+async def test_a_number_is_not_taken_as_the_place(dispatcher, lang, text, said):
+    """A citizen who answers the place question with a phone or ID number is asked again; the
+    number is never stored, not even masked, as the place."""
+    tracker = form_tracker(text, requested="issue_location", candidates={"issue_location": text},
+                           slots={"language": lang})
+    assert (await validate(tracker, dispatcher))["issue_location"] is None
+    assert said in texts(dispatcher)[0]
+
+
+async def test_a_place_with_a_number_in_it_is_kept(dispatcher):
+    tracker = form_tracker("漕溪北路100号 13812345678", requested="issue_location",
+                           candidates={"issue_location": "漕溪北路100号 13812345678"})
+    assert (await validate(tracker, dispatcher))["issue_location"] == "漕溪北路100号 138******78"
+
+
 async def test_unrecognised_district_answer_is_explained(dispatcher):
     tracker = form_tracker("火星区", requested="issue_district")
     assert (await validate(tracker, dispatcher))["issue_district"] is None
