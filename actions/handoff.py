@@ -86,18 +86,24 @@ class ActionRequestHuman(Action):
 
 
 def failed_twice(tracker: Tracker) -> bool:
-    """The latest two citizen messages both fell back, with no handoff ended between them."""
-    recent: list[dict] = []
+    """The latest two citizen messages both fell back, with no handoff ended between them. A
+    message that fell back but named a service the catalogue knows got that service's menu
+    (action_answer_unclear): it was half understood, and does not count."""
+    recent: list[tuple[dict, bool]] = []
+    named_service = False  # a service resolved after the user event being walked back to
     for event in reversed(tracker.events or []):
         if event.get("event") == "resume":
             break
+        if event.get("event") == "slot" and event.get("name") == "service" and event.get("value"):
+            named_service = True
         if event.get("event") == "user":
-            recent.append(event)
+            recent.append((event, named_service))
+            named_service = False
             if len(recent) == 2:
                 break
     return len(recent) == 2 and all(
         ((e.get("parse_data") or {}).get("intent") or {}).get("name") == FALLBACK_INTENT
-        for e in recent)
+        and not named for e, named in recent)
 
 
 class ActionHandOverIfRepeated(Action):

@@ -1,0 +1,79 @@
+"""nlu_fallback: a message the NLU could not place. One that names a service the catalogue knows
+gets that service's menu, not "I didn't quite understand", and does not count towards handing
+the conversation to a person."""
+from __future__ import annotations
+
+import pytest
+
+from actions.handoff import failed_twice
+from actions.out_of_context import ActionAnswerUnclear
+from tests.actions.conftest import entity, make_tracker, texts
+
+pytestmark = pytest.mark.asyncio
+
+
+def unclear(text: str, lang: str, service: str | None = None, span: str | None = None,
+            active_loop: str | None = None):
+    """The tracker after a fallback message; `service`: the code the context action resolved."""
+    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang},
+                           entities=[entity("service", span)] if span else None,
+                           active_loop=active_loop)
+    if service:
+        tracker.events.append({"event": "slot", "name": "service", "value": service})
+    return tracker
+
+
+def payloads(dispatcher) -> set[str]:
+    return {b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []}
+
+
+@pytest.mark.parametrize("lang, text, span, said", [
+    ("zh", "我想办居住证", "居住证", "您想了解这项业务的什么？"),
+    ("zh", "社保卡丢了怎么补", "社保卡", "您想了解这项业务的什么？"),
+    ("en", "residence permit thing, help??", "residence permit", "What would you like to know about it?"),
+])
+async def test_a_named_service_gets_its_menu(dispatcher, lang, text, span, said):
+    tracker = unclear(text, lang, "residence_permit", span)
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+    assert texts(dispatcher) == [said]
+    assert '/ask_service_requirements{"service": "residence_permit"}' in payloads(dispatcher)
+    assert '/ask_service_fee{"service": "residence_permit"}' in payloads(dispatcher)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_nothing_named_is_not_understood(dispatcher, lang):
+    await ActionAnswerUnclear().run(dispatcher, unclear("asdf qwer 啊啊", lang), {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
+async def test_inside_a_form_the_form_keeps_the_floor(dispatcher):
+    """A form waits for its answer: the service's menu would lead away from it."""
+    tracker = unclear("居住证那个", "zh", "residence_permit", "居住证", active_loop="booking_form")
+    await ActionAnswerUnclear().run(dispatcher, tracker, {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
+def conversation(*turns: tuple[str, str | None]):
+    """Citizen turns (intent, service code resolved in that turn or None), oldest first."""
+    tracker = make_tracker("", intent="greet")
+    tracker.events = []
+    for intent, service in turns:
+        tracker.events.append({"event": "user", "text": "…",
+                               "parse_data": {"intent": {"name": intent, "confidence": 0.3}}})
+        if service:
+            tracker.events.append({"event": "slot", "name": "service", "value": service})
+        tracker.events.append({"event": "action", "name": "action_answer_unclear"})
+    return tracker
+
+
+def test_two_misunderstandings_in_a_row_count():
+    assert failed_twice(conversation(("nlu_fallback", None), ("nlu_fallback", None)))
+    assert not failed_twice(conversation(("nlu_fallback", None), ("greet", None)))
+
+
+@pytest.mark.parametrize("turns", [
+    [("nlu_fallback", "residence_permit"), ("nlu_fallback", None)],
+    [("nlu_fallback", None), ("nlu_fallback", "passport")],
+])
+def test_a_turn_answered_with_a_service_menu_is_not_a_misunderstanding(turns):
+    assert not failed_twice(conversation(*turns))
