@@ -104,13 +104,15 @@ def handled_share(parsed: list[dict]) -> dict:
 
 
 def refusal_share(parsed: list[dict]) -> dict:
-    """Refused by the NLU (out_of_scope / nlu_fallback); and in a fresh conversation, where a bare
-    `inform` without a service span gets the refusal too (action_inform_without_context)."""
+    """Refused by the NLU (out_of_scope / nlu_fallback); and in a fresh conversation, as the
+    citizen hears it: out_of_scope, and a bare `inform` or an `nlu_fallback` without a service span
+    (with one, action_inform_without_context / action_answer_unclear offer the service's menu)."""
     n = len(parsed)
     nlu = sum(p["intent"]["name"] in REJECT for p in parsed)
-    fresh = nlu + sum(p["intent"]["name"] == "inform" and
-                      not any(e.get("entity") == "service" for e in p.get("entities") or [])
-                      for p in parsed)
+    fresh = sum(p["intent"]["name"] == "out_of_scope" or
+                (p["intent"]["name"] in ("inform", "nlu_fallback") and
+                 not any(e.get("entity") == "service" for e in p.get("entities") or []))
+                for p in parsed)
     return {"n": n, "nlu": nlu / n, "dialogue": fresh / n}
 
 
@@ -152,7 +154,8 @@ def citizen_lines(c: dict, figures: str | None) -> list[str]:
     if "oos_zh" in c:
         o = c["oos_zh"]
         lines += [f"| Chinese out-of-scope refused in a fresh conversation (n={o['n']}; "
-                  "a bare `inform` gets the refusal) | "
+                  "a bare `inform` gets the refusal; `inform` or `nlu_fallback` naming a service, "
+                  "the service's menu) | "
                   f"{o['dialogue']:.1%} | ≥ 90% |",
                   f"| Chinese out-of-scope refused by the NLU alone (out_of_scope / nlu_fallback) | "
                   f"{o['nlu']:.1%} | |"]

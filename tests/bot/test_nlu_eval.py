@@ -34,6 +34,13 @@ def test_a_bare_inform_counts_as_refused_only_in_the_dialogue_figure():
     assert share["dialogue"] == 2 / 4  # a fresh conversation refuses the bare fragment too
 
 
+def test_a_fallback_naming_a_service_is_not_refused_in_the_dialogue():
+    """It gets the service's menu (action_answer_unclear); a bare fallback the refusal."""
+    share = nlu_eval.refusal_share([parsed("nlu_fallback"), parsed("nlu_fallback", ["service"])])
+    assert share["nlu"] == 2 / 2
+    assert share["dialogue"] == 1 / 2
+
+
 def test_real_messages_are_read_only_when_present(tmp_path):
     assert nlu_eval.load_citizen_messages(tmp_path / "missing") == {}
     (tmp_path / "titles.jsonl").write_text(
