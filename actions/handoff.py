@@ -87,8 +87,8 @@ class ActionRequestHuman(Action):
 
 def failed_twice(tracker: Tracker) -> bool:
     """The latest two citizen messages both fell back, with no handoff ended between them. A
-    message that fell back but named a service the catalogue knows got that service's menu
-    (action_answer_unclear): it was half understood, and does not count."""
+    message that fell back but named a service the catalogue knows was half understood (outside a
+    form it got that service's menu, action_answer_unclear) and does not count."""
     recent: list[tuple[dict, bool]] = []
     named_service = False  # a service resolved after the user event being walked back to
     for event in reversed(tracker.events or []):
