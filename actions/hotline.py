@@ -27,6 +27,7 @@ from actions.forms import CityFormValidation, choice_buttons
 from actions.i18n import lang_of, t
 from actions.issue_words import describes_problem
 from actions.resolution import resolve
+from actions.services import follow_up_buttons, service_names
 from actions.work_orders import OTHER
 from privacy.redaction import redact_text
 
@@ -302,17 +303,27 @@ class ActionAskIssueCategory(Action):
             events += _found_in_text(tracker, result)
             state = ({"predicted": True, "items": work_orders.options_of(result)}
                      if work_orders.confident(result) else await _first_level_state(lang))
+            if work_orders.type_code(result) == "consultation":
+                # The catalogue service the question named, if any: the catalogue answers first.
+                state["service"] = await _service_named(
+                    tracker, tracker.get_slot("issue_description") or "", lang)
             events.append(SlotSet("category_options", state))
         options = state.get("items") or []
         kind = tracker.get_slot("ticket_type") or next(
             (e["value"] for e in events if e.get("name") == "ticket_type"), None)
+        buttons = work_orders.category_buttons(
+            options, lang, first_is_prediction=bool(state.get("predicted")))
         if state.get("predicted") and options:
             title = work_orders.option_title(options[0], lang)
             text = t(lang, f"我理解这是一条{work_orders.type_name(kind, lang)}，属于“{title}”。"
                      "对吗？不对的话请选择其他类别。",
                      f"I understand this as a {work_orders.type_name(kind, lang)} about "
                      f"\"{title}\". Is that right? If not, please pick another category.")
-            if kind == "consultation":
+            if kind == "consultation" and state.get("service"):
+                text = await _catalogue_first(state["service"], lang) + text
+                buttons = (follow_up_buttons(state["service"], "", lang, where=False) + buttons
+                           + [{"title": t(lang, "不用了", "No ticket needed"), "payload": "/deny"}])
+            elif kind == "consultation":
                 # A question the service catalogue could not answer: 12345 can.
                 text = t(lang, "这个问题我没法直接回答，可以作为咨询工单转给 12345 相关部门答复。",
                          "I can't answer this one myself, but I can pass it to the right "
@@ -322,9 +333,36 @@ class ActionAskIssueCategory(Action):
         else:
             text = t(lang, "请用几个字说说这件事属于哪方面，比如“环境污染”“交通管理”。",
                      "In a few words, what area is it about, e.g. \"pollution\" or \"traffic\"?")
-        dispatcher.utter_message(text=text, buttons=work_orders.category_buttons(
-            options, lang, first_is_prediction=bool(state.get("predicted"))) or None)
+        dispatcher.utter_message(text=text, buttons=buttons or None)
         return events
+
+
+async def _service_named(tracker: Tracker, text: str, lang: str) -> str | None:
+    """The catalogue service of this turn's message: the NLU's span as the context action resolved
+    it, else the service resolver's confident reading of the whole description (report_issue
+    examples mark no service spans)."""
+    service = set_this_turn(tracker, "service")[1]
+    if service:
+        return service
+    try:
+        return (await resolve(get_gateway(), "services", text, lang)).code
+    except DataServiceUnavailable:
+        return None
+
+
+async def _catalogue_first(service: str, lang: str) -> str:
+    """A consultation about a catalogue service (「外地的驾驶证可以在上海换证吗」): the service guide's
+    answers are offered before the 12345 consultation ticket."""
+    try:
+        name = (await service_names(lang)).get(service)
+    except DataServiceUnavailable:
+        name = None
+    about = t(lang, f"关于「{name}」，", f"About {name}, ") if name else ""
+    return t(lang, f"{about}办事指南可以直接回答所需材料、费用和办理时限（点下方按钮）；"
+                   "如果您问的是别的，可以作为咨询工单转给 12345 相关部门答复。",
+             f"{about}the service guide answers the documents needed, the fee and the processing "
+             "time (buttons below); if your question is about something else, I can pass it to "
+             "the right department as a 12345 consultation. ")
 
 
 def _found_in_text(tracker: Tracker, result: dict | None) -> list[dict]:

@@ -100,13 +100,14 @@ def format_answer(data: ServiceDetail, question: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def follow_up_buttons(code: str, question: str, lang: str) -> list[dict]:
-    """The other questions about the same service, and where to go."""
+def follow_up_buttons(code: str, question: str, lang: str, *, where: bool = True) -> list[dict]:
+    """The other questions about the same service, and (with `where`) where to go."""
     titles = {REQUIREMENTS: t(lang, "所需材料", "Documents needed"), FEE: t(lang, "费用", "Fee"),
               TIME: t(lang, "办理时限", "Processing time"),
               "find_service_center": t(lang, "去哪里办", "Where to apply")}
+    intents = (*QUESTIONS, "find_service_center") if where else QUESTIONS
     return [{"title": titles[intent], "payload": payload(intent, code)}
-            for intent in (*QUESTIONS, "find_service_center") if intent != question]
+            for intent in intents if intent != question]
 
 
 class ActionAnswerServiceQuestion(ContextualAnswer):
@@ -130,8 +131,11 @@ class ActionAnswerServiceQuestion(ContextualAnswer):
         except NotFound:
             await ask_which_service(dispatcher, tracker, lang, button_intent=question)
             return [SlotSet("service", None)]
+        # In the middle of another form (a report, a booking) "where to apply" would start a
+        # second form: the rules answer only the three questions there, then the form asks again.
         dispatcher.utter_message(text=format_answer(data, question, lang),
-                                 buttons=follow_up_buttons(data.code, question, lang))
+                                 buttons=follow_up_buttons(data.code, question, lang,
+                                                           where=not tracker.active_loop_name))
         return [SlotSet("service_options", None)]
 
 

@@ -59,6 +59,19 @@ async def test_requirements_en(dispatcher):
     assert {b["title"] for b in buttons(dispatcher)} == {"Fee", "Processing time", "Where to apply"}
 
 
+@pytest.mark.parametrize("lang, titles", [("zh", ["费用", "办理时限"]),
+                                          ("en", ["Fee", "Processing time"])])
+async def test_in_the_middle_of_a_report_no_where_to_apply(lang, titles, dispatcher):
+    """The report form answers documents, fee and time questions and asks again; a centre
+    question would start another form, so its button is not offered there."""
+    tracker = make_tracker('/ask_service_requirements{"service": "passport"}',
+                           intent="ask_service_requirements", active_loop="report_issue_form",
+                           slots={"service": "passport", "language": lang,
+                                  "requested_slot": "issue_category"})
+    await ActionAnswerServiceQuestion().run(dispatcher, tracker, DOMAIN)
+    assert [b["title"] for b in buttons(dispatcher)] == titles
+
+
 @pytest.mark.parametrize("lang,expected", [("zh", "「普通护照」的费用：每本120元。"),
                                            ("en", "Ordinary Passport, fee: CNY 120 per passport.")])
 async def test_fee(lang, expected, dispatcher):

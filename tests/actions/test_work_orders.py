@@ -202,7 +202,49 @@ async def test_a_consultation_the_catalogue_cannot_answer_is_offered_as_a_work_o
     tracker = make_tracker(CONSULTATION_ZH, "report_issue", slots=slots)
     slots.update(slot_events(await ActionAskIssueCategory().run(dispatcher, tracker, DOMAIN)))
     assert slots["ticket_type"] == "consultation"
-    assert "作为咨询工单转给 12345" in texts(dispatcher)[0]
+    assert texts(dispatcher)[0].startswith("这个问题我没法直接回答，可以作为咨询工单转给 12345")
+    assert not any(b["payload"].startswith("/ask_service") for b in buttons(dispatcher))
+
+
+@pytest.mark.parametrize("span", [True, False], ids=["span", "no span"])
+@pytest.mark.parametrize("lang, text, said", [
+    ("zh", "请问外地的驾驶证可以在上海换证吗？想咨询一下", "关于「机动车驾驶证换证」，办事指南可以直接回答"),
+    ("en", "I'd like to ask whether I can renew my driving licence from another province in "
+           "Shanghai", "About Driving Licence Renewal, the service guide answers"),
+])
+async def test_a_consultation_the_catalogue_answers_offers_the_guide_first(lang, text, said, span,
+                                                                            dispatcher):
+    slots = await run_form(text, "report_issue", {"language": lang}, None, dispatcher,
+                           candidates={"issue_description": text})
+    tracker = make_tracker(text, "report_issue", slots=slots)
+    if span:  # the context action resolved the service span the NLU marked; else the whole text
+        tracker.events.append({"event": "slot", "name": "service",
+                               "value": "driving_license_renewal"})
+    slots.update(slot_events(await ActionAskIssueCategory().run(dispatcher, tracker, DOMAIN)))
+    assert slots["ticket_type"] == "consultation"
+    assert texts(dispatcher)[-1].startswith(said)
+    offered = [b["payload"] for b in buttons(dispatcher)]
+    # The guide's three answers first (the report form answers them and asks again), then the
+    # category to confirm for a consultation ticket, and "no ticket needed" to stop.
+    assert offered[:3] == [f'/{q}{{"service": "driving_license_renewal"}}' for q in
+                           ("ask_service_requirements", "ask_service_fee", "ask_processing_time")]
+    assert any("issue_category" in p for p in offered[3:-1])
+    assert offered[-1] == "/deny"
+    # Asked again after an answer, the question keeps its guide buttons.
+    again = make_tracker("", "ask_service_requirements", slots=slots, active_loop="report_issue_form")
+    dispatcher.messages.clear()
+    await ActionAskIssueCategory().run(dispatcher, again, DOMAIN)
+    assert texts(dispatcher)[-1].startswith(said)
+
+
+async def test_a_complaint_naming_a_service_is_not_sent_to_the_guide(dispatcher):
+    text = "办驾驶证的窗口工作人员态度恶劣，排了三个小时队还被骂，我要投诉"
+    slots = await run_form(text, "report_issue", {"language": "zh"}, None, dispatcher,
+                           candidates={"issue_description": text})
+    tracker = make_tracker(text, "report_issue", slots=slots)
+    await ActionAskIssueCategory().run(dispatcher, tracker, DOMAIN)
+    assert "办事指南" not in texts(dispatcher)[-1]
+    assert not any(b["payload"].startswith("/ask_service") for b in buttons(dispatcher))
 
 
 @pytest.mark.parametrize("text", ["图库", "camera360", "35的平方根"])
