@@ -20,6 +20,10 @@ async def run(tracker, dispatcher):
     ("how long does a Shanghai residence permit take", "zh", "en"),
     ("居住证要带什么材料？", "en", "zh"),
     ("SH2026110500123", "en", None),  # identifiers carry no language: unchanged
+    # Markup and web addresses are not English words.
+    ("<script>alert(1)</script> 路灯坏了", "en", "zh"),
+    ("https://www.example.com/service/login 这个网址打不开", "en", "zh"),
+    ("<b>hello</b>, where do I renew my passport?", "zh", "en"),
     ("1", "zh", None),
 ])
 async def test_language_follows_the_latest_message(text, current, expected, dispatcher):
