@@ -15,7 +15,8 @@ Chosen by 5-fold cross-validation on the training data (bench/nlu_cv.py, docs/nl
   out_of_scope itself for messages like the out-of-scope examples instead of spreading them.
 
 A message without any known feature (empty, whitespace only, or only unseen characters) gets no
-intent with confidence 0.0, which the FallbackClassifier turns into nlu_fallback: no exception
+intent with confidence 0.0 (a feature that nearly every training example has, such as the space
+the character featurizer pads each word with, does not count: 「😡😡😡」 has only that one), which the FallbackClassifier turns into nlu_fallback: no exception
 reaches a channel, and the model does not guess from its intercepts alone.
 
 The fitted model is stored as numpy arrays and JSON (no pickle, no skops) and predicted with a
@@ -49,6 +50,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 logger = logging.getLogger(__name__)
+
+# The idf of a feature in 99% of the training examples: at or below it a feature says nothing
+# about the message (char_wb's padding space is in every one).
+UBIQUITOUS_IDF = 1.0 + float(np.log(1 / 0.99))
 ARRAYS, META = "model.npz", "model.json"
 
 
@@ -132,7 +137,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         """The classifier's input for one message as (columns, values); empty if it has no
         known feature."""
         feats = _sentence_features(message)
-        cols_out, vals_out, offset = [], [], 0
+        cols_out, vals_out, offset, informative = [], [], 0, False
         for block in self.blocks:
             f = feats.get(block.origin)
             if f is not None:
@@ -140,6 +145,8 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
                 keep = (cols < block.dim) & (vals != 0)
                 cols, vals = cols[keep], vals[keep]
                 if cols.size:
+                    informative = informative or not block.sparse or bool(
+                        (block.idf[cols] > UBIQUITOUS_IDF).any())
                     if block.sparse:
                         if self.config["sublinear_tf"]:
                             vals = 1.0 + np.log(np.abs(vals))
@@ -149,7 +156,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
                     cols_out.append(cols + offset)
                     vals_out.append(vals * block.weight)
             offset += block.dim
-        if not cols_out:
+        if not informative:
             return np.zeros(0, np.int64), np.zeros(0)
         return np.concatenate(cols_out), np.concatenate(vals_out)
 

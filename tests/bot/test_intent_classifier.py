@@ -1,8 +1,8 @@
 """The intent classifier (bot/nlu/intent_classifier.py), built directly on a small pipeline of the
 real Rasa components (no `rasa train`, no trained model needed):
 
-- a message without features (empty, blank) gets no intent, and the FallbackClassifier after it
-  answers nlu_fallback, instead of the exception Rasa's LogisticRegressionClassifier raises;
+- a message without features (empty, blank, only unseen characters) gets no intent, and the
+  FallbackClassifier after it answers nlu_fallback, instead of the exception Rasa's LogisticRegressionClassifier raises;
 - the stored model loads back to the same probabilities, which are scikit-learn's own.
 """
 from __future__ import annotations
@@ -28,7 +28,10 @@ EXAMPLES = {
     "ask_service_fee": ["办护照要多少钱", "居住证收费吗", "how much is a passport",
                         "is the residence permit free", "fee for a driving licence", "要交钱吗"],
 }
-BLANK = ["", " ", "   ", "\n", "\t \u3000"]
+BLANK = ["", " ", "   ", "\n", "\t \u3000",
+         # Only characters no example has: nothing but the character featurizer's padding space,
+         # which every example has too, is known.
+         "😡😡😡", "龘", "ꙮ ꙮ"]
 
 
 def component(cls, config, storage, name):
