@@ -26,7 +26,7 @@ from actions.base import set_this_turn
 from actions.forms import CityFormValidation, choice_buttons
 from actions.i18n import lang_of, t
 from actions.issue_words import describes_problem
-from actions.resolution import resolve
+from actions.resolution import MARGIN, resolve
 from actions.services import follow_up_buttons, service_names
 from actions.work_orders import OTHER
 from privacy.redaction import redact_text
@@ -43,6 +43,11 @@ NOT_ANSWERS = {"deny", "help", "ask_garbage_sorting"}
 # classified as questions ("施工队每天干到两点，要多久才能完工" reads as a processing-time question).
 QUESTION_INTENTS = frozenset({"ask_office_hours", "ask_service_fee", "ask_service_requirements",
                               "ask_processing_time"})
+# A description is about a catalogue service when one of that service's names occurs in it and
+# covers more than a third of what it says (the resolver scores 70 for an exact name plus 30 x the
+# share covered): 「外地的驾驶证可以在上海换证吗」 (88) and "Can I swap my driving licence from another
+# province for a Shanghai one?" (82) are; a long complaint that names a service in passing is not.
+SERVICE_IS_THE_SUBJECT = 80.0
 # Marks an answer to "which district?" that the context action could not resolve.
 UNRESOLVED = "?unresolved:"
 
@@ -339,15 +344,20 @@ class ActionAskIssueCategory(Action):
 
 async def _service_named(tracker: Tracker, text: str, lang: str) -> str | None:
     """The catalogue service of this turn's message: the NLU's span as the context action resolved
-    it, else the service resolver's confident reading of the whole description (report_issue
-    examples mark no service spans)."""
+    it, else the one service the whole description is mostly about (report_issue examples mark
+    no service spans)."""
     service = set_this_turn(tracker, "service")[1]
     if service:
         return service
     try:
-        return (await resolve(get_gateway(), "services", text, lang)).code
+        matches = await get_gateway().resolve_service(text[:200], lang)
     except DataServiceUnavailable:
         return None
+    top = matches[0] if matches else None
+    if top is None or top.score <= SERVICE_IS_THE_SUBJECT:
+        return None
+    clear = len(matches) == 1 or top.score - matches[1].score >= MARGIN
+    return top.code if clear else None
 
 
 async def _catalogue_first(service: str, lang: str) -> str:

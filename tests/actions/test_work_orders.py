@@ -209,8 +209,8 @@ async def test_a_consultation_the_catalogue_cannot_answer_is_offered_as_a_work_o
 @pytest.mark.parametrize("span", [True, False], ids=["span", "no span"])
 @pytest.mark.parametrize("lang, text, said", [
     ("zh", "请问外地的驾驶证可以在上海换证吗？想咨询一下", "关于「机动车驾驶证换证」，办事指南可以直接回答"),
-    ("en", "I'd like to ask whether I can renew my driving licence from another province in "
-           "Shanghai", "About Driving Licence Renewal, the service guide answers"),
+    ("en", "Can I swap my driving licence from another province for a Shanghai one?",
+     "About Driving Licence Renewal, the service guide answers"),
 ])
 async def test_a_consultation_the_catalogue_answers_offers_the_guide_first(lang, text, said, span,
                                                                             dispatcher):
@@ -237,8 +237,12 @@ async def test_a_consultation_the_catalogue_answers_offers_the_guide_first(lang,
     assert texts(dispatcher)[-1].startswith(said)
 
 
-async def test_a_complaint_naming_a_service_is_not_sent_to_the_guide(dispatcher):
-    text = "办驾驶证的窗口工作人员态度恶劣，排了三个小时队还被骂，我要投诉"
+@pytest.mark.parametrize("text", [
+    "办驾驶证的窗口工作人员态度恶劣，排了三个小时队还被骂，我要投诉",  # a complaint
+    "老人走失了怎么办",  # a consultation about a lost person, not the elderly care subsidy
+    "咨询一下老年人手机套餐有没有优惠",  # "老年人" names no catalogue service
+])
+async def test_a_matter_merely_mentioning_a_service_is_not_sent_to_the_guide(text, dispatcher):
     slots = await run_form(text, "report_issue", {"language": "zh"}, None, dispatcher,
                            candidates={"issue_description": text})
     tracker = make_tracker(text, "report_issue", slots=slots)
