@@ -40,7 +40,8 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen, log: Path) -> No
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"process exited early:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"the process for {url} exited early ({proc.returncode}):\n"
+                               f"{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
