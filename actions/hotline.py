@@ -19,7 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import work_orders
+from actions import emergency, work_orders
 from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
@@ -303,15 +303,17 @@ class ActionAskIssueCategory(Action):
         state = tracker.get_slot("category_options")
         events: list[dict] = []
         if not state:
-            result = await work_orders.classify_or_none(
-                tracker.get_slot("issue_description") or "", lang)
+            description = tracker.get_slot("issue_description") or ""
+            danger = emergency.warning(description, lang)
+            if danger:  # the emergency numbers before anything else, once per report
+                dispatcher.utter_message(text=danger)
+            result = await work_orders.classify_or_none(description, lang)
             events += _found_in_text(tracker, result)
             state = ({"predicted": True, "items": work_orders.options_of(result)}
                      if work_orders.confident(result) else await _first_level_state(lang))
             if work_orders.type_code(result) == "consultation":
                 # The catalogue service the question named, if any: the catalogue answers first.
-                state["service"] = await _service_named(
-                    tracker, tracker.get_slot("issue_description") or "", lang)
+                state["service"] = await _service_named(tracker, description, lang)
             events.append(SlotSet("category_options", state))
         options = state.get("items") or []
         kind = tracker.get_slot("ticket_type") or next(
