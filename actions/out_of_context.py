@@ -9,6 +9,13 @@ a city matter the NLU half-read as an address (「徐汇区漕溪北路100号门
 report_issue close behind) the 12345 report, when the work-order classifier is confident too; anything
 else the polite refusal (what the assistant can do, plus 12345).
 
+action_answer_out_of_scope: `out_of_scope`, the polite refusal (what the assistant can do, plus 12345).
+
+Whatever the NLU made of it, a message that tells of danger now (「楼道里一股煤气味」, "we are stuck
+in the elevator": actions/emergency.py) starts the 12345 report with the whole message as the
+description, and the report's first question gives the emergency numbers (inside another form
+the numbers come at once).
+
 action_answer_unclear: `nlu_fallback`, the NLU unsure what was asked. When the message names a
 service the catalogue knows (「我想办居住证」, 「社保卡丢了怎么补」: the service is clear, the question
 is not) and no form is waiting, the citizen gets that service's menu instead of "I didn't quite
@@ -22,7 +29,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import work_orders
+from actions import emergency, work_orders
 from actions.base import set_this_turn
 from actions.i18n import lang_of, t
 from actions.services import follow_up_buttons
@@ -52,19 +59,52 @@ def offer_service_menu(dispatcher: CollectingDispatcher, tracker: Tracker) -> bo
     return True
 
 
+def _report(text: str) -> list[dict[str, Any]]:
+    """The 12345 report with the whole message as its description, as when report_issue was read
+    directly."""
+    return [SlotSet("issue_description", text), FollowupAction("report_issue_form")]
+
+
+def answer_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """For a message that tells of danger now: the report (its first question gives the numbers),
+    or inside another form the numbers at once; None for any other message."""
+    text = tracker.latest_message.get("text") or ""
+    if not emergency.emergencies(text):
+        return None
+    if tracker.active_loop_name:
+        dispatcher.utter_message(text=emergency.warning(text, lang_of(tracker)))
+        return []
+    return _report(text)
+
+
 class ActionInformWithoutContext(Action):
     def name(self) -> str:
         return "action_inform_without_context"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        danger = answer_danger(dispatcher, tracker)
+        if danger is not None:
+            return danger
         if offer_service_menu(dispatcher, tracker):
             return []
         text = tracker.latest_message.get("text") or ""
         if _looks_like_a_report(tracker) and work_orders.confident(
                 await work_orders.classify_or_none(text, lang_of(tracker))):
-            # The whole message is the description, as when report_issue was read directly.
-            return [SlotSet("issue_description", text), FollowupAction("report_issue_form")]
+            return _report(text)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionAnswerOutOfScope(Action):
+    def name(self) -> str:
+        return "action_answer_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        danger = answer_danger(dispatcher, tracker)
+        if danger is not None:
+            return danger
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -75,6 +115,9 @@ class ActionAnswerUnclear(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        danger = answer_danger(dispatcher, tracker)
+        if danger is not None:
+            return danger
         if tracker.active_loop_name or not offer_service_menu(dispatcher, tracker):
             dispatcher.utter_message(response="utter_default")
         return []

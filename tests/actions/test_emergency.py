@@ -18,6 +18,7 @@ from actions.emergency import emergencies, warning
     ("a man collapsed at the bus stop on Huashan Road and he is not breathing", ["medical"]),
     ("小区门口有人持刀打人", ["police"]),
     ("someone is being robbed outside the Family Mart", ["police"]),
+    ("someone is breaking into my neighbour's flat", ["police"]),
     ("我妈被困在电梯里了", ["lift"]),
     ("we are stuck in the lift at Block 3", ["lift"]),
     ("厨房燃气泄漏还起火了，有人受伤", ["fire", "gas", "medical"]),

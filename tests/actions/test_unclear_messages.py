@@ -1,12 +1,15 @@
 """nlu_fallback: a message the NLU could not place. One that names a service the catalogue knows
 gets that service's menu, not "I didn't quite understand", and does not count towards handing
-the conversation to a person."""
+the conversation to a person. A message telling of danger now starts the 12345 report (whose first
+question gives the emergency numbers) whether it was read as a fallback, out of scope or a bare
+fragment."""
 from __future__ import annotations
 
 import pytest
 
 from actions.handoff import failed_twice
-from actions.out_of_context import ActionAnswerUnclear
+from actions.out_of_context import (ActionAnswerOutOfScope, ActionAnswerUnclear,
+                                     ActionInformWithoutContext)
 from tests.actions.conftest import entity, make_tracker, texts
 
 pytestmark = pytest.mark.asyncio
@@ -77,3 +80,35 @@ def test_two_misunderstandings_in_a_row_count():
 ])
 def test_a_turn_answered_with_a_service_menu_is_not_a_misunderstanding(turns):
     assert not failed_twice(conversation(*turns))
+
+
+# -- danger now, whatever the NLU made of it (actions/emergency.py) --------------------------------
+
+@pytest.mark.parametrize("action, intent", [(ActionAnswerOutOfScope, "out_of_scope"),
+                                            (ActionAnswerUnclear, "nlu_fallback"),
+                                            (ActionInformWithoutContext, "inform")])
+@pytest.mark.parametrize("lang, text", [("zh", "楼道里一股煤气味"),
+                                        ("en", "we are stuck in the elevator at Block 3")])
+async def test_danger_read_as_anything_starts_the_report(dispatcher, action, intent, lang, text):
+    """The report's first question then gives the numbers (tests/actions/test_work_orders.py)."""
+    tracker = make_tracker(text, intent=intent, slots={"language": lang})
+    events = await action().run(dispatcher, tracker, {})
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "issue_description": text}
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("lang, said", [("zh", "急救 120"), ("en", "ambulance 120")])
+async def test_danger_inside_another_form_gets_the_numbers_at_once(dispatcher, lang, said):
+    tracker = make_tracker("a man collapsed / 有人晕倒了", intent="out_of_scope",
+                           slots={"language": lang}, active_loop="appointment_form")
+    assert await ActionAnswerOutOfScope().run(dispatcher, tracker, {}) == []
+    assert len(texts(dispatcher)) == 1 and said in texts(dispatcher)[0]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "明天上海会下雨吗"), ("en", "play some jazz")])
+async def test_out_of_scope_is_refused_politely(dispatcher, lang, text):
+    tracker = make_tracker(text, intent="out_of_scope", slots={"language": lang})
+    assert await ActionAnswerOutOfScope().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
