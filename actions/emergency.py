@@ -26,7 +26,8 @@ _PATTERNS = {
                 r"collapsed|unconscious|not breathing|heart attack|stroke|bleeding|injured|"
                 r"drowning|electrocuted|electric shock|suicide|kill (him|her|my)self"),
     "police": (r"抢劫|持刀|拿刀|砍人|打人|斗殴|打架|绑架|入室盗窃|正在偷|家暴",
-               r"robbery|being robbed|mugged|knife|stabb(ed|ing)|attacking|assault(ed)?|"
+               r"robbery|being robbed|mugged|(with|has|holding|waving|pulled) a knife|knife attack|"
+               r"stabb(ed|ing)|attacking|assault(ed)?|"
                r"fighting in|break-in|break(ing)? in(to)?|burglar(s|y)?|kidnap(ped|ping)?|domestic violence"),
     "lift": (r"被?困(在)?电梯|电梯(里)?困人|电梯关人",
              r"(stuck|trapped) in (the |a )?(lift|elevator)"),

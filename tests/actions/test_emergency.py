@@ -19,6 +19,7 @@ from actions.emergency import emergencies, warning
     ("小区门口有人持刀打人", ["police"]),
     ("someone is being robbed outside the Family Mart", ["police"]),
     ("someone is breaking into my neighbour's flat", ["police"]),
+    ("a guy with a knife is shouting at people outside Jing'an Temple station", ["police"]),
     ("我妈被困在电梯里了", ["lift"]),
     ("we are stuck in the lift at Block 3", ["lift"]),
     ("厨房燃气泄漏还起火了，有人受伤", ["fire", "gas", "medical"]),
@@ -35,6 +36,7 @@ def test_danger_is_recognised(text, kinds):
     "a fire hydrant on Changle Road is blocked by parked cars",
     "请问老小区燃气管道改造什么时候开始",
     "my neighbour's dog barks all night",
+    "i am in the mood to listen to mack the knife",  # a song, read as out of scope
 ])
 def test_everyday_complaints_are_not_emergencies(text):
     assert emergencies(text) == []
