@@ -273,8 +273,10 @@ class ValidateReportIssueForm(CityFormValidation):
         lang = lang_of(tracker)
         text = redact_text(" ".join(str(value or "").split()))[:DESCRIPTION_MAX]
         if tracker.get_slot("requested_slot") != "issue_description":
-            # The first message: keep it only if it already says what is wrong.
-            return {"issue_description": text if describes_problem(text) else None}
+            # The first message: keep it only if it already says what is wrong (danger always
+            # does: 「着火了！」 must reach the emergency numbers without a "please describe it").
+            kept = describes_problem(text) or emergency.emergencies(text)
+            return {"issue_description": text if kept else None}
         if len(text.replace(" ", "")) < 5:
             dispatcher.utter_message(text=t(
                 lang, "请再多说几句，比如发生了什么、持续多久了，方便相关部门处理。",
