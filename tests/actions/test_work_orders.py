@@ -13,7 +13,8 @@ from rasa_sdk.events import SlotSet
 
 from actions import work_orders
 from actions.api.gateway import get_gateway
-from actions.hotline import ActionAskIssueCategory, ValidateReportIssueForm
+from actions.hotline import ValidateReportIssueForm
+from actions.report_category import ActionAskIssueCategory
 from actions.report_submit import ActionAskReportConfirmed, ActionSubmitReportIssue
 from actions.out_of_context import ActionInformWithoutContext
 from actions.work_orders import OTHER
