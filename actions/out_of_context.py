@@ -69,10 +69,11 @@ def answer_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[di
     """For a message that tells of danger now: the report (its first question gives the numbers),
     or inside another form the numbers at once; None for any other message."""
     text = tracker.latest_message.get("text") or ""
-    if not emergency.emergencies(text):
+    warning = emergency.warning(text, lang_of(tracker))
+    if warning is None:
         return None
     if tracker.active_loop_name:
-        dispatcher.utter_message(text=emergency.warning(text, lang_of(tracker)))
+        dispatcher.utter_message(text=warning)
         return []
     return _report(text)
 

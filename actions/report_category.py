@@ -19,8 +19,8 @@ from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
 from actions.hotline import LOCATION_MAX, first_level_state
 from actions.i18n import lang_of, t
-from actions.resolution import MARGIN
-from actions.services import follow_up_buttons, service_names
+from actions.resolution import resolve
+from actions.services import follow_up_buttons
 from privacy.redaction import redact_text
 
 # A description is about a catalogue service when one of that service's names occurs in it and
@@ -94,21 +94,17 @@ async def _service_named(tracker: Tracker, text: str, lang: str) -> str | None:
     if service:
         return service
     try:
-        matches = await get_gateway().resolve_service(text[:200], lang)
+        return (await resolve(get_gateway(), "services", text, lang,
+                              above=SERVICE_IS_THE_SUBJECT)).code
     except DataServiceUnavailable:
         return None
-    top = matches[0] if matches else None
-    if top is None or top.score <= SERVICE_IS_THE_SUBJECT:
-        return None
-    clear = len(matches) == 1 or top.score - matches[1].score >= MARGIN
-    return top.code if clear else None
 
 
 async def _catalogue_first(service: str, lang: str) -> str:
     """A consultation about a catalogue service (「外地的驾驶证可以在上海换证吗」): the service guide's
     answers are offered before the 12345 consultation ticket."""
     try:
-        name = (await service_names(lang)).get(service)
+        name = await get_gateway().service_name(service, lang)
     except DataServiceUnavailable:
         name = None
     about = t(lang, f"关于「{name}」，", f"About {name}, ") if name else ""

@@ -15,14 +15,16 @@ class Resolution:
     options: list[dict] = field(default_factory=list)  # [{"code", "name"}] when ambiguous
 
 
-async def resolve(gateway: DataServiceGateway, kind: str, text: str, lang: str) -> Resolution:
-    """kind is "services" or "districts"."""
+async def resolve(gateway: DataServiceGateway, kind: str, text: str, lang: str,
+                  above: float | None = None) -> Resolution:
+    """kind is "services" or "districts". A match counts when the resolver is confident of it, or
+    with `above` when its score is higher than that (a stricter bar for whole sentences)."""
     text = (text or "").strip()[:200]
     if not text:
         return Resolution()
     resolver = gateway.resolve_service if kind == "services" else gateway.resolve_district
     matches = await resolver(text, lang)
-    confident = [m for m in matches if m.confident]
+    confident = [m for m in matches if (m.confident if above is None else m.score > above)]
     if not confident:
         return Resolution()
     top = confident[0]

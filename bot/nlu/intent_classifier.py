@@ -15,9 +15,10 @@ Chosen by 5-fold cross-validation on the training data (bench/nlu_cv.py, docs/nl
   out_of_scope itself for messages like the out-of-scope examples instead of spreading them.
 
 A message without any known feature (empty, whitespace only, or only unseen characters) gets no
-intent with confidence 0.0 (a feature that nearly every training example has, such as the space
-the character featurizer pads each word with, does not count: 「😡😡😡」 has only that one), which the FallbackClassifier turns into nlu_fallback: no exception
-reaches a channel, and the model does not guess from its intercepts alone.
+intent with confidence 0.0, which the FallbackClassifier turns into nlu_fallback: no exception
+reaches a channel, and the model does not guess from its intercepts alone. A feature that nearly
+every training example has, such as the space the character featurizer pads each word with, does
+not count as known: 「😡😡😡」 has only that one.
 
 The fitted model is stored as numpy arrays and JSON (no pickle, no skops) and predicted with a
 few numpy operations per message (no scikit-learn at inference).
