@@ -85,20 +85,26 @@ class ActionRequestHuman(Action):
         return await hand_over(dispatcher, tracker, "asked")
 
 
+# Slots whose setting after a fallback shows the message was understood after all.
+UNDERSTOOD_SLOTS = ("service", "issue_description")
+
+
 def failed_twice(tracker: Tracker) -> bool:
     """The latest two citizen messages both fell back, with no handoff ended between them. A
-    message that fell back but named a service the catalogue knows was half understood (outside a
-    form it got that service's menu, action_answer_unclear) and does not count."""
+    message that fell back but was half understood does not count: it named a service the
+    catalogue knows (outside a form it got that service's menu) or became a 12345 report's
+    description (it named itself a complaint or praise, or told of danger; action_answer_unclear)."""
     recent: list[tuple[dict, bool]] = []
-    named_service = False  # a service resolved after the user event being walked back to
+    understood = False  # a service or report resolved after the user event being walked back to
     for event in reversed(tracker.events or []):
         if event.get("event") == "resume":
             break
-        if event.get("event") == "slot" and event.get("name") == "service" and event.get("value"):
-            named_service = True
+        if (event.get("event") == "slot" and event.get("name") in UNDERSTOOD_SLOTS
+                and event.get("value")):
+            understood = True
         if event.get("event") == "user":
-            recent.append((event, named_service))
-            named_service = False
+            recent.append((event, understood))
+            understood = False
             if len(recent) == 2:
                 break
     return len(recent) == 2 and all(

@@ -11,6 +11,11 @@ else the polite refusal (what the assistant can do, plus 12345).
 
 action_answer_out_of_scope: `out_of_scope`, the polite refusal (what the assistant can do, plus 12345).
 
+A message that says outright it is a complaint, praise or a report of wrongdoing ("I want to praise
+the staff at the Xuhui service centre", 「我要投诉……」) is a 12345 matter whatever the NLU made of
+it, once the work-order classifier also places it in a class: out of scope, a fallback or a bare
+fragment, outside a form it starts the report with the whole message as the description.
+
 Whatever the NLU made of it, a message that tells of danger now (「楼道里一股煤气味」, "we are stuck
 in the elevator": actions/emergency.py) starts the 12345 report with the whole message as the
 description, and the report's first question gives the emergency numbers (inside another form
@@ -37,13 +42,24 @@ from actions.services import follow_up_buttons
 # How close report_issue must come in the NLU's ranking for the classifier to be asked: fragments
 # ("camera360", 「图库」) rank it far lower, and the classifier must agree before a report starts.
 REPORT_RUNNER_UP = 0.2
+# Types whose naming makes a message a report. Not suggestions or consultations: "can you suggest a
+# good restaurant" and "I'd like to know the weather" name those too.
+STATED_REPORT_TYPES = ("complaint", "praise", "report")
+
+
+def _ranking(tracker: Tracker) -> dict[str, float]:
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return {i.get("name"): i.get("confidence") or 0 for i in ranking}
 
 
 def _looks_like_a_report(tracker: Tracker) -> bool:
-    message = tracker.latest_message
-    ranking = {i.get("name"): i.get("confidence") or 0 for i in message.get("intent_ranking") or []}
-    named = {e.get("entity") for e in message.get("entities") or []}
-    return ranking.get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
+    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    return _ranking(tracker).get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
+
+
+def _asks_after_a_report(tracker: Tracker) -> bool:
+    """「我的投诉到哪一步了」 names a complaint too: it asks after one already filed."""
+    return _ranking(tracker).get("check_ticket_status", 0) >= REPORT_RUNNER_UP
 
 
 def offer_service_menu(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -57,6 +73,20 @@ def offer_service_menu(dispatcher: CollectingDispatcher, tracker: Tracker) -> bo
         text=t(lang, "您想了解这项业务的什么？", "What would you like to know about it?"),
         buttons=follow_up_buttons(service, "", lang))
     return True
+
+
+async def report_named(tracker: Tracker, *, or_ranked: bool = False) -> list[dict[str, Any]] | None:
+    """The report for a message outside a form that names itself a complaint, praise or report (or,
+    with `or_ranked`, that the NLU ranked as a report) and that the classifier places confidently;
+    None otherwise, and when the data service cannot say."""
+    if tracker.active_loop_name or _asks_after_a_report(tracker):
+        return None
+    text = tracker.latest_message.get("text") or ""
+    result = await work_orders.classify_or_none(text, lang_of(tracker))
+    named = work_orders.stated_type(result) in STATED_REPORT_TYPES
+    if (named or (or_ranked and _looks_like_a_report(tracker))) and work_orders.confident(result):
+        return _report(text)
+    return None
 
 
 def _report(text: str) -> list[dict[str, Any]]:
@@ -89,10 +119,9 @@ class ActionInformWithoutContext(Action):
             return danger
         if offer_service_menu(dispatcher, tracker):
             return []
-        text = tracker.latest_message.get("text") or ""
-        if _looks_like_a_report(tracker) and work_orders.confident(
-                await work_orders.classify_or_none(text, lang_of(tracker))):
-            return _report(text)
+        report = await report_named(tracker, or_ranked=True)
+        if report is not None:
+            return report
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -103,9 +132,11 @@ class ActionAnswerOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        danger = answer_danger(dispatcher, tracker)
-        if danger is not None:
-            return danger
+        answer = answer_danger(dispatcher, tracker)
+        if answer is None:
+            answer = await report_named(tracker)
+        if answer is not None:
+            return answer
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -116,9 +147,11 @@ class ActionAnswerUnclear(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        danger = answer_danger(dispatcher, tracker)
-        if danger is not None:
-            return danger
+        answer = answer_danger(dispatcher, tracker)
+        if answer is None:
+            answer = await report_named(tracker)
+        if answer is not None:
+            return answer
         if tracker.active_loop_name or not offer_service_menu(dispatcher, tracker):
             dispatcher.utter_message(response="utter_default")
         return []

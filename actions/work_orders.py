@@ -56,6 +56,12 @@ def type_code(result: dict | None) -> str | None:
     return code if code in TYPES else None
 
 
+def stated_type(result: dict | None) -> str | None:
+    """The message type the citizen named outright ("我要投诉", "I want to praise"), if any."""
+    kind = (result or {}).get("type")
+    return type_code(result) if isinstance(kind, dict) and kind.get("stated") else None
+
+
 def options_of(result: dict | None) -> list[dict]:
     """The predicted category first, then the alternatives likely enough to offer (codes unique)."""
     if not result:

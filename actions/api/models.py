@@ -205,8 +205,9 @@ class Category(Named):
 Category.update_forward_refs()
 
 
-class ScoredNamed(Named):
+class MessageTypeFound(Named):
     score: float = 0.0
+    stated: bool = False  # the citizen named it outright ("我要投诉", "I want to praise")
 
 
 class Alternative(CategoryPath):
@@ -221,7 +222,7 @@ class PlaceFound(Model):
 
 class Classification(Model):
     """What `POST /v1/tickets/classify` makes of a citizen's message."""
-    type: Optional[ScoredNamed] = None
+    type: Optional[MessageTypeFound] = None
     category: CategoryPath
     department: str = ""
     response_working_days: Optional[int] = None

@@ -21,7 +21,8 @@ def classify(model: WorkOrderModel, locations: LocationExtractor, taxonomy: Taxo
     kind = prediction.type[0] if prediction.type else None
     return {
         "type": ({"code": kind[0], "name": taxonomy.type_by_code[kind[0]].name(lang),
-                  "score": round(kind[1], 4)} if kind else None),
+                  "score": round(kind[1], 4), "stated": kind[0] == prediction.stated}
+                 if kind else None),
         "category": _category(taxonomy, level1, level2, lang),
         "department": best.department(lang),
         "response_working_days": best.response_working_days,

@@ -12,7 +12,7 @@ import re
 CUES: list[tuple[str, re.Pattern[str]]] = [
     ("report", re.compile(r"举报|检举|揭发|实名反映.{0,6}(违法|违规|贪污|受贿)|\breport(ing)? (an? )?(illegal|corrupt|brib)")),
     ("complaint", re.compile(r"投诉|\bcomplain|\bcomplaint")),
-    ("praise", re.compile(r"表扬|点赞|致谢|锦旗|感谢信|\bpraise\b|\bcompliment|\bthank(s| you) (to|for)\b.{0,40}\b(staff|officer|team|worker)")),
+    ("praise", re.compile(r"表扬|点赞|致谢|锦旗|感谢信|\bpraise\b|\bcompliment(?!ary)|\bthank(s| you) (to|for)\b.{0,40}\b(staff|officer|team|worker)")),
     ("suggestion", re.compile(r"建议|提议|倡议|\bsuggest|\bpropos(e|al)\b|\bit would be (great|nice|better) if\b")),
     ("help", re.compile(r"求助|求救|救救|帮帮(我|忙)|\bplease help\b|\bneed (your )?help\b|\bsos\b")),
     ("consultation", re.compile(r"咨询|请问|想问|问一下|想了解|\benquir|\binquir|\bquestion about\b|\bi('d| would) like to know\b")),
@@ -28,9 +28,8 @@ def cue(folded_text: str) -> str | None:
     return None
 
 
-def with_cue(probabilities: dict[str, float], folded_text: str) -> dict[str, float]:
-    """Model probabilities with the explicit cue's type boosted, renormalised."""
-    code = cue(folded_text)
+def with_cue(probabilities: dict[str, float], code: str | None) -> dict[str, float]:
+    """Model probabilities with the type the text names outright (`cue`) boosted, renormalised."""
     if code is None or code not in probabilities:
         return probabilities
     boosted = dict(probabilities)

@@ -102,6 +102,7 @@ class Prediction:
     candidates: list[tuple[str, str | None, float]]  # (level1, level2, joint probability), best first
     type: list[tuple[str, float]]
     known: bool  # the text shares at least one feature with the training data
+    stated: str | None = None  # the type the text names outright ("我要投诉", "I want to praise")
 
 
 @dataclass
@@ -175,11 +176,12 @@ class WorkOrderModel:
             p1 = dict.fromkeys(p1, 0.0)
         level1 = sorted(p1.items(), key=lambda kv: -kv[1])
         kinds: list[tuple[str, float]] = []
+        stated = message_type.cue(normalized)
         if self.types is not None:
             pt = dict(zip(self.types.classes, self.types.probabilities(index, values).tolist()))
-            pt = message_type.with_cue(pt, normalized)
+            pt = message_type.with_cue(pt, stated)
             kinds = sorted(pt.items(), key=lambda kv: -kv[1])
-        return Prediction(level1, self._candidates(index, values, level1), kinds, known)
+        return Prediction(level1, self._candidates(index, values, level1), kinds, known, stated)
 
     def _candidates(self, index, values, level1) -> list[tuple[str, str | None, float]]:
         if self.level2 is None:

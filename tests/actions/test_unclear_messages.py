@@ -82,6 +82,16 @@ def test_a_turn_answered_with_a_service_menu_is_not_a_misunderstanding(turns):
     assert not failed_twice(conversation(*turns))
 
 
+async def assert_starts_the_report(dispatcher, action, intent: str, lang: str, text: str) -> None:
+    """The 12345 report starts at once with the whole message as its description."""
+    tracker = make_tracker(text, intent=intent, slots={"language": lang})
+    events = await action().run(dispatcher, tracker, {})
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "issue_description": text}
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
+    assert dispatcher.messages == []
+
+
 # -- danger now, whatever the NLU made of it (actions/emergency.py) --------------------------------
 
 @pytest.mark.parametrize("action, intent", [(ActionAnswerOutOfScope, "out_of_scope"),
@@ -91,12 +101,7 @@ def test_a_turn_answered_with_a_service_menu_is_not_a_misunderstanding(turns):
                                         ("en", "we are stuck in the elevator at Block 3")])
 async def test_danger_read_as_anything_starts_the_report(dispatcher, action, intent, lang, text):
     """The report's first question then gives the numbers (tests/actions/test_work_orders.py)."""
-    tracker = make_tracker(text, intent=intent, slots={"language": lang})
-    events = await action().run(dispatcher, tracker, {})
-    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
-        "issue_description": text}
-    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
-    assert dispatcher.messages == []
+    await assert_starts_the_report(dispatcher, action, intent, lang, text)
 
 
 @pytest.mark.parametrize("lang, said", [("zh", "急救 120"), ("en", "ambulance 120")])
@@ -112,3 +117,60 @@ async def test_out_of_scope_is_refused_politely(dispatcher, lang, text):
     tracker = make_tracker(text, intent="out_of_scope", slots={"language": lang})
     assert await ActionAnswerOutOfScope().run(dispatcher, tracker, {}) == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
+# -- a complaint or praise said outright, whatever the NLU made of it ------------------------------
+
+@pytest.mark.parametrize("action, intent", [(ActionAnswerOutOfScope, "out_of_scope"),
+                                            (ActionAnswerUnclear, "nlu_fallback")])
+@pytest.mark.parametrize("lang, text", [
+    ("zh", "我要投诉徐汇区漕溪北路那家饭店的油烟，熏得我们家窗户都不能开"),
+    ("zh", "表扬一下静安区政务服务中心的窗口工作人员，办事特别耐心"),
+    ("en", "I want to praise the staff at the Xuhui service centre"),
+    ("en", "I'd like to complain about the construction noise next to my building in Minhang"),
+])
+async def test_a_named_complaint_or_praise_starts_the_report(dispatcher, action, intent, lang, text):
+    """"I want to praise the staff at the Xuhui service centre" fell back between the centre intents
+    and was answered "I didn't quite understand"."""
+    await assert_starts_the_report(dispatcher, action, intent, lang, text)
+
+
+@pytest.mark.parametrize("lang, text", [("en", "can you suggest a good movie for tonight"),
+                                        ("zh", "建议你给我讲个笑话")])
+async def test_naming_a_suggestion_is_not_enough(dispatcher, lang, text):
+    """"suggest" is everyday chit-chat too: only complaint, praise and report make a report."""
+    tracker = make_tracker(text, intent="out_of_scope", slots={"language": lang})
+    assert await ActionAnswerOutOfScope().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "我的投诉到哪个环节了"),
+                                        ("en", "my complaint about the noise, any result?")])
+async def test_asking_after_a_filed_complaint_is_not_a_new_one(dispatcher, lang, text):
+    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang})
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "check_ticket_status", "confidence": 0.4}]
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
+async def test_a_named_complaint_inside_a_form_leaves_the_form_the_floor(dispatcher):
+    tracker = make_tracker("我要投诉这个预约系统太难用", intent="nlu_fallback",
+                           slots={"language": "zh"}, active_loop="appointment_form")
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "我要投诉路灯坏了"), ("en", "I want to complain about a broken streetlight")])
+async def test_without_the_data_service_a_named_complaint_is_not_lost(down_client, dispatcher, lang,
+                                                                       text):
+    """The classifier cannot confirm it: the citizen gets the usual answer, never an error."""
+    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang})
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
+def test_a_fallback_that_became_a_report_is_not_a_misunderstanding():
+    tracker = conversation(("nlu_fallback", None), ("nlu_fallback", None))
+    tracker.events.insert(1, {"event": "slot", "name": "issue_description", "value": "我要投诉……"})
+    assert not failed_twice(tracker)

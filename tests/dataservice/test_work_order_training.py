@@ -168,6 +168,8 @@ def test_location_from_the_text(locations, text, district, road, landmark):
     ("请问居住证怎么办", "consultation"), ("求助！家里老人走失了", "help"),
     ("I want to complain about the noise", "complaint"), ("I'd like to suggest more buses", "suggestion"),
     ("小区门口的路灯坏了", None),
+    ("compliments to the bus driver on route 20", "praise"),
+    ("is the ID card replacement complimentary", None),  # free of charge, not praise
 ])
 def test_explicit_type_cues(text, kind):
     assert cue(normalize(text)) == kind

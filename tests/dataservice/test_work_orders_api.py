@@ -99,6 +99,21 @@ def test_a_pasted_complaint_gets_type_category_and_location(client: TestClient):
     assert all(a["level2"] for a in top3) and len({a["level2"]["code"] for a in top3}) == 3
 
 
+@pytest.mark.parametrize("lang, text, stated", [
+    ("zh", "我要投诉，小区门口的饭店油烟太大", True),
+    ("zh", "小区门口的饭店油烟太大，窗户都不敢开", False),
+    ("en", "I want to praise the staff at the Xuhui service centre", True),
+    ("en", "the staff at the Xuhui service centre were very patient with my mother", False),
+])
+def test_the_type_says_whether_the_citizen_named_it(client: TestClient, lang, text, stated):
+    """`stated`: the type was said outright, not only learnt; the assistant files such a message as
+    a report even when it could not tell what else was asked."""
+    kind = _classify(client, text, lang).json()["type"]
+    assert kind["stated"] is stated
+    if stated:
+        assert kind["code"] in ("complaint", "praise")
+
+
 def test_traditional_chinese_reads_like_simplified(client: TestClient):
     simplified = _classify(client, "隔壁化工厂每天晚上偷偷排放废气，整个小区都是刺鼻的味道").json()
     traditional = _classify(client, "隔壁化工廠每天晚上偷偷排放廢氣，整個小區都是刺鼻的味道").json()
