@@ -26,6 +26,7 @@ from actions import dates, language
 from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import DataAction
+from actions.report_detection import report_named
 from actions.resolution import resolve
 
 SERVICE_QUESTIONS = {"ask_service_requirements", "ask_service_fee", "ask_processing_time"}
@@ -144,6 +145,10 @@ class ContextualAnswer(DataAction, ABC):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         # Answered: a `context_missing` left from the clarification is cleared.
         cleared = [SlotSet(MISSING_SLOT, None)] if tracker.get_slot(MISSING_SLOT) else []
+        # 「我要表扬一下长宁区政务服务中心的小王」 reads as a centre question: it is a 12345 report.
+        report = await report_named(tracker)
+        if report is not None:
+            return cleared + report
         if not context_pending(tracker):
             return await super().run(dispatcher, tracker, domain) + cleared
         context = await extract_context(tracker)

@@ -11,10 +11,8 @@ else the polite refusal (what the assistant can do, plus 12345).
 
 action_answer_out_of_scope: `out_of_scope`, the polite refusal (what the assistant can do, plus 12345).
 
-A message that says outright it is a complaint, praise or a report of wrongdoing ("I want to praise
-the staff at the Xuhui service centre", 「我要投诉……」) is a 12345 matter whatever the NLU made of
-it, once the work-order classifier also places it in a class: out of scope, a fallback or a bare
-fragment, outside a form it starts the report with the whole message as the description.
+A message that says outright it is a complaint, praise or a report of wrongdoing starts the 12345
+report instead, whatever the NLU made of it (actions/report_detection.py).
 
 Whatever the NLU made of it, a message that tells of danger now (「楼道里一股煤气味」, "we are stuck
 in the elevator": actions/emergency.py) starts the 12345 report with the whole message as the
@@ -31,35 +29,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import emergency, work_orders
+from actions import emergency
 from actions.base import set_this_turn
 from actions.i18n import lang_of, t
+from actions.report_detection import report_named, start_report
 from actions.services import follow_up_buttons
-
-# How close report_issue must come in the NLU's ranking for the classifier to be asked: fragments
-# ("camera360", 「图库」) rank it far lower, and the classifier must agree before a report starts.
-REPORT_RUNNER_UP = 0.2
-# Types whose naming makes a message a report. Not suggestions or consultations: "can you suggest a
-# good restaurant" and "I'd like to know the weather" name those too.
-STATED_REPORT_TYPES = ("complaint", "praise", "report")
-
-
-def _ranking(tracker: Tracker) -> dict[str, float]:
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    return {i.get("name"): i.get("confidence") or 0 for i in ranking}
-
-
-def _looks_like_a_report(tracker: Tracker) -> bool:
-    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-    return _ranking(tracker).get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
-
-
-def _asks_after_a_report(tracker: Tracker) -> bool:
-    """「我的投诉到哪一步了」 names a complaint too: it asks after one already filed."""
-    return _ranking(tracker).get("check_ticket_status", 0) >= REPORT_RUNNER_UP
 
 
 def offer_service_menu(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -75,26 +51,6 @@ def offer_service_menu(dispatcher: CollectingDispatcher, tracker: Tracker) -> bo
     return True
 
 
-async def report_named(tracker: Tracker, *, or_ranked: bool = False) -> list[dict[str, Any]] | None:
-    """The report for a message outside a form that names itself a complaint, praise or report (or,
-    with `or_ranked`, that the NLU ranked as a report) and that the classifier places confidently;
-    None otherwise, and when the data service cannot say."""
-    if tracker.active_loop_name or _asks_after_a_report(tracker):
-        return None
-    text = tracker.latest_message.get("text") or ""
-    result = await work_orders.classify_or_none(text, lang_of(tracker))
-    named = work_orders.stated_type(result) in STATED_REPORT_TYPES
-    if (named or (or_ranked and _looks_like_a_report(tracker))) and work_orders.confident(result):
-        return _report(text)
-    return None
-
-
-def _report(text: str) -> list[dict[str, Any]]:
-    """The 12345 report with the whole message as its description, as when report_issue was read
-    directly."""
-    return [SlotSet("issue_description", text), FollowupAction("report_issue_form")]
-
-
 def answer_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
     """For a message that tells of danger now: the report (its first question gives the numbers),
     or inside another form the numbers at once; None for any other message."""
@@ -105,7 +61,7 @@ def answer_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[di
     if tracker.active_loop_name:
         dispatcher.utter_message(text=warning)
         return []
-    return _report(text)
+    return start_report(text)
 
 
 class ActionInformWithoutContext(Action):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from actions.centers import ActionAnswerCenterQuestion
 from actions.handoff import failed_twice
 from actions.out_of_context import (ActionAnswerOutOfScope, ActionAnswerUnclear,
                                      ActionInformWithoutContext)
+from actions.services import ActionAnswerServiceQuestion
 from tests.actions.conftest import entity, make_tracker, texts
 
 pytestmark = pytest.mark.asyncio
@@ -122,7 +124,9 @@ async def test_out_of_scope_is_refused_politely(dispatcher, lang, text):
 # -- a complaint or praise said outright, whatever the NLU made of it ------------------------------
 
 @pytest.mark.parametrize("action, intent", [(ActionAnswerOutOfScope, "out_of_scope"),
-                                            (ActionAnswerUnclear, "nlu_fallback")])
+                                            (ActionAnswerUnclear, "nlu_fallback"),
+                                            (ActionAnswerCenterQuestion, "find_service_center"),
+                                            (ActionAnswerServiceQuestion, "ask_service_fee")])
 @pytest.mark.parametrize("lang, text", [
     ("zh", "我要投诉徐汇区漕溪北路那家饭店的油烟，熏得我们家窗户都不能开"),
     ("zh", "表扬一下静安区政务服务中心的窗口工作人员，办事特别耐心"),
@@ -131,7 +135,8 @@ async def test_out_of_scope_is_refused_politely(dispatcher, lang, text):
 ])
 async def test_a_named_complaint_or_praise_starts_the_report(dispatcher, action, intent, lang, text):
     """"I want to praise the staff at the Xuhui service centre" fell back between the centre intents
-    and was answered "I didn't quite understand"."""
+    and was answered "I didn't quite understand"; 「我要表扬一下长宁区政务服务中心的小王」 got the list
+    of Changning's centres."""
     await assert_starts_the_report(dispatcher, action, intent, lang, text)
 
 

@@ -1,0 +1,60 @@
+"""Whether a message the NLU read as something else is a 12345 report after all.
+
+A message that says outright it is a complaint, praise or a report of wrongdoing ("I want to praise
+the staff at the Xuhui service centre", 「我要表扬一下长宁区政务服务中心的小王」) is a 12345 matter
+whatever intent the NLU gave it (a fallback, out of scope, a bare fragment, a service-centre
+question): once the work-order classifier also places it in a class and says the type was named
+(`type.stated`), the report starts with the whole message as its description.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+
+from actions import work_orders
+from actions.i18n import lang_of
+
+# How close report_issue must come in the NLU's ranking for the classifier to be asked: fragments
+# ("camera360", 「图库」) rank it far lower, and the classifier must agree before a report starts.
+REPORT_RUNNER_UP = 0.2
+# Types whose naming makes a message a report. Not suggestions or consultations: "can you suggest a
+# good movie" and "I'd like to know the weather" name those too.
+STATED_REPORT_TYPES = ("complaint", "praise", "report")
+
+
+def start_report(text: str) -> list[dict[str, Any]]:
+    """The 12345 report with the whole message as its description, as when report_issue was read
+    directly."""
+    return [SlotSet("issue_description", text), FollowupAction("report_issue_form")]
+
+
+async def report_named(tracker: Tracker, *, or_ranked: bool = False) -> list[dict[str, Any]] | None:
+    """The report for a message outside a form that names itself a complaint, praise or report (or,
+    with `or_ranked`, that the NLU ranked as a report) and that the classifier places confidently;
+    None otherwise, and when the data service cannot say."""
+    if tracker.active_loop_name or _asks_after_a_report(tracker):
+        return None
+    text = tracker.latest_message.get("text") or ""
+    result = await work_orders.classify_or_none(text, lang_of(tracker))
+    named = work_orders.stated_type(result) in STATED_REPORT_TYPES
+    if (named or (or_ranked and _looks_like_a_report(tracker))) and work_orders.confident(result):
+        return start_report(text)
+    return None
+
+
+def _ranking(tracker: Tracker) -> dict[str, float]:
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return {i.get("name"): i.get("confidence") or 0 for i in ranking}
+
+
+def _looks_like_a_report(tracker: Tracker) -> bool:
+    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    return _ranking(tracker).get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
+
+
+def _asks_after_a_report(tracker: Tracker) -> bool:
+    """「我的投诉到哪个环节了」 names a complaint too: it asks after one already filed."""
+    return (tracker.latest_message.get("intent") or {}).get("name") == "check_ticket_status" or \
+        _ranking(tracker).get("check_ticket_status", 0) >= REPORT_RUNNER_UP
