@@ -19,7 +19,9 @@ in the elevator": actions/emergency.py) starts the 12345 report with the whole m
 description, and the report's first question gives the emergency numbers (inside another form
 the numbers come at once).
 
-action_answer_unclear: `nlu_fallback`, the NLU unsure what was asked. When the message names a
+action_answer_unclear: `nlu_fallback`, the NLU unsure what was asked. With `report_issue` close
+behind in its ranking ("The bus 946 is always late in the morning") and the work-order classifier
+confident, the message is the 12345 report's description. When the message names a
 service the catalogue knows (「我想办居住证」, 「社保卡丢了怎么补」: the service is clear, the question
 is not) and no form is waiting, the citizen gets that service's menu instead of "I didn't quite
 understand"; such a turn is not counted as a misunderstanding (actions/handoff.py).
@@ -104,8 +106,8 @@ class ActionAnswerUnclear(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         answer = answer_danger(dispatcher, tracker)
-        if answer is None:
-            answer = await report_named(tracker)
+        if answer is None:  # unsure, with a report close behind: the classifier decides
+            answer = await report_named(tracker, or_ranked=True)
         if answer is not None:
             return answer
         if tracker.active_loop_name or not offer_service_menu(dispatcher, tracker):

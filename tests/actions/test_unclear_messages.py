@@ -140,6 +140,21 @@ async def test_a_named_complaint_or_praise_starts_the_report(dispatcher, action,
     await assert_starts_the_report(dispatcher, action, intent, lang, text)
 
 
+@pytest.mark.parametrize("lang, text", [
+    ("en", "The bus 946 is always late in the morning, I waited 40 minutes today"),
+    ("zh", "946路公交车早上老是晚点，今天等了四十分钟"),
+])
+async def test_a_fallback_with_a_report_close_behind_is_the_report(dispatcher, lang, text):
+    tracker = unclear(text, lang)
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_office_hours", "confidence": 0.32},
+        {"name": "report_issue", "confidence": 0.22}]
+    events = await ActionAnswerUnclear().run(dispatcher, tracker, {})
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
+    tracker.latest_message["intent_ranking"][2]["confidence"] = 0.1  # a report far behind
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+
+
 @pytest.mark.parametrize("lang, text", [("en", "can you suggest a good movie for tonight"),
                                         ("zh", "建议你给我讲个笑话")])
 async def test_naming_a_suggestion_is_not_enough(dispatcher, lang, text):
