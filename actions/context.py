@@ -27,7 +27,7 @@ from actions.api.dataservice import DataServiceUnavailable
 from actions.api.gateway import get_gateway
 from actions.base import DataAction
 from actions.report_detection import report_named
-from actions.resolution import resolve
+from actions.resolution import resolve, service_the_message_is_about
 
 SERVICE_QUESTIONS = {"ask_service_requirements", "ask_service_fee", "ask_processing_time"}
 CENTER_QUESTIONS = {"find_service_center", "ask_office_hours"}
@@ -115,6 +115,8 @@ async def _resolve_slot(tracker: Tracker, slot: str, kind: str, lang: str,
                         requested: str | None, text: str) -> list[dict[str, Any]]:
     spans = _entity_values(tracker, slot)
     if not spans and requested != slot:
+        if slot == "service" and _intent(tracker) in INFORMATIONAL:
+            return await _service_of_whole_message(text, lang)
         return []
     query = spans[0] if spans else text
     # Button payloads carry the code itself, e.g. /inform{"service": "passport"}.
@@ -130,6 +132,17 @@ async def _resolve_slot(tracker: Tracker, slot: str, kind: str, lang: str,
     if slot == "service" and found.options:
         return [SlotSet("service", None), SlotSet("service_options", found.options)]
     return []
+
+
+async def _service_of_whole_message(text: str, lang: str) -> list[dict[str, Any]]:
+    """A service question where the NLU marked no service (「想问一下 公租房 怎么申请 我在浦东工作」:
+    the spaces hid it): the service the whole message is mostly about, if one is; else nothing,
+    and an earlier service stays ("多少钱" after a question about passports)."""
+    try:
+        code = await service_the_message_is_about(get_gateway(), text, lang)
+    except DataServiceUnavailable:
+        return []
+    return [SlotSet("service", code), SlotSet("service_options", None)] if code else []
 
 
 class ContextualAnswer(DataAction, ABC):

@@ -19,15 +19,10 @@ from actions.api.gateway import get_gateway
 from actions.base import set_this_turn
 from actions.hotline import LOCATION_MAX, first_level_state
 from actions.i18n import lang_of, t
-from actions.resolution import resolve
+from actions.resolution import service_the_message_is_about
 from actions.services import follow_up_buttons
 from privacy.redaction import redact_text
 
-# A description is about a catalogue service when one of that service's names occurs in it and
-# covers more than a third of what it says (the resolver scores 70 for an exact name plus 30 x the
-# share covered): 「外地的驾驶证可以在上海换证吗」 (88) and "Can I swap my driving licence from another
-# province for a Shanghai one?" (82) are; a long complaint that names a service in passing is not.
-SERVICE_IS_THE_SUBJECT = 80.0
 
 
 class ActionAskIssueCategory(Action):
@@ -94,8 +89,7 @@ async def _service_named(tracker: Tracker, text: str, lang: str) -> str | None:
     if service:
         return service
     try:
-        return (await resolve(get_gateway(), "services", text, lang,
-                              above=SERVICE_IS_THE_SUBJECT)).code
+        return await service_the_message_is_about(get_gateway(), text, lang)
     except DataServiceUnavailable:
         return None
 

@@ -7,6 +7,12 @@ from actions.api.gateway import DataServiceGateway
 
 # A confident top match must also stand clearly above the runner-up to be taken without asking.
 MARGIN = 8.0
+# A whole message is about a catalogue service when one of that service's names occurs in it and
+# covers more than a third of what it says (the resolver scores 70 for an exact name plus 30 x the
+# share covered): 「外地的驾驶证可以在上海换证吗」 (88), 「想问一下 公租房 怎么申请 我在浦东工作」 (83) and
+# "Can I swap my driving licence from another province for a Shanghai one?" (82) are; a long
+# complaint that names a service in passing is not.
+SERVICE_IS_THE_SUBJECT = 80.0
 
 
 @dataclass
@@ -32,3 +38,8 @@ async def resolve(gateway: DataServiceGateway, kind: str, text: str, lang: str,
     if len(confident) == 1 or top.score - runner_up >= MARGIN:
         return Resolution(code=top.code)
     return Resolution(options=[{"code": m.code, "name": m.name} for m in confident[:4]])
+
+
+async def service_the_message_is_about(gateway: DataServiceGateway, text: str, lang: str) -> str | None:
+    """The one catalogue service a whole message is mostly about (where the NLU marked no span)."""
+    return (await resolve(gateway, "services", text, lang, above=SERVICE_IS_THE_SUBJECT)).code

@@ -55,6 +55,28 @@ async def test_service_span_resolves_to_a_code(span, code, dispatcher):
     assert slots["question"] == "ask_service_requirements"
 
 
+@pytest.mark.parametrize("intent, text, code", [
+    ("ask_service_requirements", "想问一下 公租房 怎么申请 我在浦东工作", "public_rental_housing"),
+    ("ask_service_fee", "how much do I pay for public rental housing, I work in Pudong",
+     "public_rental_housing"),
+])
+async def test_a_service_question_without_a_span_finds_the_service_it_is_about(
+        intent, text, code, dispatcher):
+    """The NLU missed the span (the spaces hid 「公租房」) and the citizen was asked which service."""
+    slots = await run(make_tracker(text, intent=intent, entities=[entity("district", "浦东")]),
+                      dispatcher)
+    assert slots["service"] == code
+
+
+@pytest.mark.parametrize("text", ["多少钱", "how long does it take",
+                                  "我家楼下的饭店油烟很大，我想问问办营业执照要查油烟吗"])
+async def test_a_question_not_about_one_service_leaves_the_earlier_one(text, dispatcher):
+    """A follow-up names no service; a long message that names one in passing is not about it."""
+    slots = await run(make_tracker(text, intent="ask_service_fee",
+                                   slots={"service": "passport"}), dispatcher)
+    assert "service" not in slots
+
+
 @pytest.mark.parametrize("span", ["浦东", "Pudong New Area", "pu dong"])
 async def test_district_span_resolves_to_a_code(span, dispatcher):
     slots = await run(make_tracker(f"{span} centre", entities=[entity("district", span)]), dispatcher)

@@ -327,7 +327,7 @@ def test_forms_leave_questions_out_of_their_free_text_answers():
 
 # -- report_issue_form: questions ----------------------------------------------------------------
 
-@pytest.mark.parametrize("lang,expected", [("zh", "具体位置"), ("en", "Where exactly")])
+@pytest.mark.parametrize("lang,expected", [("zh", "事情发生在哪里"), ("en", "Where did it happen")])
 async def test_location_question(lang, expected, dispatcher):
     assert expected in render_response("utter_ask_report_issue_form_issue_location", {"language": lang})
 
