@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from dataservice.work_orders import model as work_order_model  # noqa: E402
 from dataservice.work_orders.corpus import (  # noqa: E402
-    NEGATIVES_FILE, Example, corpus_files, read_corpus_file)
+    NEGATIVES_GLOB, Example, corpus_files, read_corpus_file)
 from dataservice.work_orders.model import WorkOrderModel  # noqa: E402
 from dataservice.work_orders.taxonomy import load_taxonomy  # noqa: E402
 
@@ -51,7 +51,7 @@ def split_corpus(without: set[str], train_only: set[str]
         if path.name in without:
             continue
         examples = read_corpus_file(path, taxonomy)
-        if path.name == NEGATIVES_FILE.name or path.stem.endswith("_gen") or path.name in train_only:
+        if path.match(NEGATIVES_GLOB) or path.stem.endswith("_gen") or path.name in train_only:
             always += examples
         else:
             written += [(language(path), e) for e in examples]
