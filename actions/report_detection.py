@@ -31,15 +31,18 @@ def start_report(text: str) -> list[dict[str, Any]]:
 
 
 async def report_named(tracker: Tracker, *, or_ranked: bool = False) -> list[dict[str, Any]] | None:
-    """The report for a message outside a form that names itself a complaint, praise or report (or,
-    with `or_ranked`, that the NLU ranked as a report) and that the classifier places confidently;
-    None otherwise, and when the data service cannot say."""
+    """The report for a message outside a form that names itself a complaint, praise or report,
+    when the classifier places it confidently or the NLU ranked it as a report too (「我想表扬一下
+    12345的接线员」: no class fits well, the citizen then picks one); with `or_ranked`, also for a
+    message the NLU ranked as a report and the classifier places confidently. None otherwise, and
+    when the data service cannot say."""
     if tracker.active_loop_name or _asks_after_a_report(tracker):
         return None
     text = tracker.latest_message.get("text") or ""
     result = await work_orders.classify_or_none(text, lang_of(tracker))
     named = work_orders.stated_type(result) in STATED_REPORT_TYPES
-    if (named or (or_ranked and _looks_like_a_report(tracker))) and work_orders.confident(result):
+    ranked, placed = _looks_like_a_report(tracker), work_orders.confident(result)
+    if (named and (placed or ranked)) or (or_ranked and ranked and placed):
         return start_report(text)
     return None
 

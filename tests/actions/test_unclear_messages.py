@@ -155,6 +155,29 @@ async def test_a_fallback_with_a_report_close_behind_is_the_report(dispatcher, l
     assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
 
 
+@pytest.mark.parametrize("lang, text", [("zh", "我想表扬一下12345的接线员，态度特别好"),
+                                        ("en", "I want to praise the 12345 operator, she was so kind")])
+async def test_named_praise_the_nlu_ranks_as_a_report_needs_no_sure_class(dispatcher, lang, text):
+    """No class fits the hotline's own staff well (the classifier is unsure): the citizen said it
+    is praise and the NLU half-agreed, so the report starts and the citizen picks the class."""
+    tracker = unclear(text, lang)
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "report_issue", "confidence": 0.4}]
+    events = await ActionAnswerUnclear().run(dispatcher, tracker, {})
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "我要投诉你这个机器人太笨了"),
+                                        ("en", "I want to praise you, you are a clever bot")])
+async def test_named_praise_of_the_bot_is_no_report(dispatcher, lang, text):
+    """Neither the classifier nor the NLU sees a city matter (the NLU read bot_challenge)."""
+    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang})
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "bot_challenge", "confidence": 0.45}]
+    assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
+
+
 @pytest.mark.parametrize("lang, text", [("en", "can you suggest a good movie for tonight"),
                                         ("zh", "建议你给我讲个笑话")])
 async def test_naming_a_suggestion_is_not_enough(dispatcher, lang, text):
