@@ -24,7 +24,6 @@ from actions.services import follow_up_buttons
 from privacy.redaction import redact_text
 
 
-
 class ActionAskIssueCategory(Action):
     """The predicted category (with the message type) for the citizen to confirm, its
     alternatives, and "something else"; or every first-level class when the prediction is unsure.
