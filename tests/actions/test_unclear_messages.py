@@ -28,6 +28,12 @@ def unclear(text: str, lang: str, service: str | None = None, span: str | None =
     return tracker
 
 
+def ranked(tracker, *ranking: tuple[str, float]):
+    """`tracker` with the NLU's intent ranking set (best first)."""
+    tracker.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return tracker
+
+
 def payloads(dispatcher) -> set[str]:
     return {b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []}
 
@@ -145,10 +151,8 @@ async def test_a_named_complaint_or_praise_starts_the_report(dispatcher, action,
     ("zh", "946路公交车早上老是晚点，今天等了四十分钟"),
 ])
 async def test_a_fallback_with_a_report_close_behind_is_the_report(dispatcher, lang, text):
-    tracker = unclear(text, lang)
-    tracker.latest_message["intent_ranking"] = [
-        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_office_hours", "confidence": 0.32},
-        {"name": "report_issue", "confidence": 0.22}]
+    tracker = ranked(unclear(text, lang), ("nlu_fallback", 0.5), ("ask_office_hours", 0.32),
+                     ("report_issue", 0.22))
     events = await ActionAnswerUnclear().run(dispatcher, tracker, {})
     assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
     tracker.latest_message["intent_ranking"][2]["confidence"] = 0.1  # a report far behind
@@ -160,9 +164,7 @@ async def test_a_fallback_with_a_report_close_behind_is_the_report(dispatcher, l
 async def test_named_praise_the_nlu_ranks_as_a_report_needs_no_sure_class(dispatcher, lang, text):
     """No class fits the hotline's own staff well (the classifier is unsure): the citizen said it
     is praise and the NLU half-agreed, so the report starts and the citizen picks the class."""
-    tracker = unclear(text, lang)
-    tracker.latest_message["intent_ranking"] = [
-        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "report_issue", "confidence": 0.4}]
+    tracker = ranked(unclear(text, lang), ("nlu_fallback", 0.5), ("report_issue", 0.4))
     events = await ActionAnswerUnclear().run(dispatcher, tracker, {})
     assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
 
@@ -171,9 +173,7 @@ async def test_named_praise_the_nlu_ranks_as_a_report_needs_no_sure_class(dispat
                                         ("en", "I want to praise you, you are a clever bot")])
 async def test_named_praise_of_the_bot_is_no_report(dispatcher, lang, text):
     """Neither the classifier nor the NLU sees a city matter (the NLU read bot_challenge)."""
-    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang})
-    tracker.latest_message["intent_ranking"] = [
-        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "bot_challenge", "confidence": 0.45}]
+    tracker = ranked(unclear(text, lang), ("nlu_fallback", 0.5), ("bot_challenge", 0.45))
     assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
 
@@ -190,9 +190,7 @@ async def test_naming_a_suggestion_is_not_enough(dispatcher, lang, text):
 @pytest.mark.parametrize("lang, text", [("zh", "我的投诉到哪个环节了"),
                                         ("en", "my complaint about the noise, any result?")])
 async def test_asking_after_a_filed_complaint_is_not_a_new_one(dispatcher, lang, text):
-    tracker = make_tracker(text, intent="nlu_fallback", slots={"language": lang})
-    tracker.latest_message["intent_ranking"] = [
-        {"name": "nlu_fallback", "confidence": 0.5}, {"name": "check_ticket_status", "confidence": 0.4}]
+    tracker = ranked(unclear(text, lang), ("nlu_fallback", 0.5), ("check_ticket_status", 0.4))
     assert await ActionAnswerUnclear().run(dispatcher, tracker, {}) == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
 
