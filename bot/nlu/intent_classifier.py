@@ -18,7 +18,8 @@ A message without any known feature (empty, whitespace only, or only unseen char
 intent with confidence 0.0, which the FallbackClassifier turns into nlu_fallback: no exception
 reaches a channel, and the model does not guess from its intercepts alone. A feature that nearly
 every training example has, such as the space the character featurizer pads each word with, does
-not count as known: 「😡😡😡」 has only that one.
+not count as known: 「😡😡😡」 has only that one. A dense sentence vector (bot/nlu/sentence_embedding.py)
+exists for any text, so beside sparse views it does not make a message known by itself.
 
 The fitted model is stored as numpy arrays and JSON (no pickle, no skops) and predicted with a
 few numpy operations per message (no scikit-learn at inference).
@@ -127,6 +128,10 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         self.classes = classes or []
         self.coef, self.intercept = coef, intercept
 
+    @property
+    def _has_sparse(self) -> bool:
+        return any(b.sparse for b in self.blocks)
+
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "TfidfLogisticRegressionClassifier":
@@ -146,8 +151,9 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
                 keep = (cols < block.dim) & (vals != 0)
                 cols, vals = cols[keep], vals[keep]
                 if cols.size:
-                    informative = informative or not block.sparse or bool(
-                        (block.idf[cols] > UBIQUITOUS_IDF).any())
+                    informative = informative or (
+                        not block.sparse and not self._has_sparse) or (
+                        block.sparse and bool((block.idf[cols] > UBIQUITOUS_IDF).any()))
                     if block.sparse:
                         if self.config["sublinear_tf"]:
                             vals = 1.0 + np.log(np.abs(vals))

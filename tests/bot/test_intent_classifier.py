@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.intent_classifier import TfidfLogisticRegressionClassifier
+from bot.nlu.sentence_embedding import SentenceEmbeddingFeaturizer
 
 EXAMPLES = {
     "greet": ["你好", "您好呀", "hello", "hi there", "good morning", "早上好"],
@@ -48,6 +49,9 @@ def pipeline(tmp_path_factory):
         component(CountVectorsFeaturizer, {"alias": "words", "max_ngram": 2}, storage, "words"),
         component(CountVectorsFeaturizer, {"alias": "chars", "analyzer": "char_wb", "max_ngram": 4},
                   storage, "chars"),
+        # A sentence vector exists for any text with a word character ("龘" below): beside the
+        # sparse views it must not make an unknown message known.
+        component(SentenceEmbeddingFeaturizer, {"alias": "e5"}, storage, "e5"),
     ]
     data = TrainingData([Message(data={"text": t, "intent": i})
                          for i, texts in EXAMPLES.items() for t in texts])
