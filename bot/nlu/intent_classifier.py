@@ -18,8 +18,15 @@ A message without any known feature (empty, whitespace only, or only unseen char
 intent with confidence 0.0, which the FallbackClassifier turns into nlu_fallback: no exception
 reaches a channel, and the model does not guess from its intercepts alone. A feature that nearly
 every training example has, such as the space the character featurizer pads each word with, does
-not count as known: 「😡😡😡」 has only that one. A dense sentence vector (bot/nlu/sentence_embedding.py)
-exists for any text, so beside sparse views it does not make a message known by itself.
+not count as known: 「😡😡😡」 has only that one.
+
+With `sentence_vector` set, a second logistic regression is fitted on the same features plus the
+message's multilingual-E5-small sentence vector (bot/nlu/sentence_embedding.py), and it answers the
+messages the sparse model is unsure of (top probability below `sentence_vector.confident`). The
+vector carries meaning the n-grams of our training lines miss (paraphrases, the other language's
+words), but costs about 1.5 ms of CPU per token; most chat messages ("yes", a district, a
+catalogue question in the training lines' words) are answered surely without it, so they do not
+pay for it. Chosen by cross-validation (docs/nlu-cross-validation.md).
 
 The fitted model is stored as numpy arrays and JSON (no pickle, no skops) and predicted with a
 few numpy operations per message (no scikit-learn at inference).
@@ -51,6 +58,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
+from bot.nlu.sentence_embedding import DIM
+
 logger = logging.getLogger(__name__)
 
 # The idf of a feature in 99% of the training examples: at or below it a feature says nothing
@@ -79,6 +88,11 @@ def _sentence_features(message: Message) -> Dict[str, Any]:
             origin = f.origin if isinstance(f.origin, str) else "+".join(f.origin)
             out[origin] = f
     return out
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = np.exp(scores - scores.max())
+    return scores / scores.sum()
 
 
 def _columns(feature: Any) -> Tuple[np.ndarray, np.ndarray]:
@@ -116,21 +130,32 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
             "feature_weights": {},
             # multiplies the balanced class weight of these intents
             "class_weight_multipliers": {"out_of_scope": 4.0},
+            # {"weight": w, "confident": p, "max_chars": n}: the second model (module docstring);
+            # None: the sparse model alone
+            "sentence_vector": None,
             RANKING_LENGTH: LABEL_RANKING_LENGTH,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  blocks: Optional[List[_Block]] = None, classes: Optional[List[str]] = None,
-                 coef: Optional[np.ndarray] = None, intercept: Optional[np.ndarray] = None) -> None:
+                 coef: Optional[np.ndarray] = None, intercept: Optional[np.ndarray] = None,
+                 with_vector: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage, self._resource = model_storage, resource
         self.blocks = blocks or []
         self.classes = classes or []
         self.coef, self.intercept = coef, intercept
+        # the second model's (coef, intercept): sparse columns first, then the sentence vector's
+        self.with_vector = with_vector
+        self.vector_calls = 0  # messages that needed the sentence vector (for benchmarks)
 
-    @property
-    def _has_sparse(self) -> bool:
-        return any(b.sparse for b in self.blocks)
+    def _encoder(self):
+        from bot.nlu.sentence_embedding import shared_encoder
+
+        return shared_encoder(int(self.config["sentence_vector"].get("max_chars", 256)))
+
+    def _vector_weight(self) -> float:
+        return float(self.config["sentence_vector"].get("weight", 1.0))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -151,9 +176,8 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
                 keep = (cols < block.dim) & (vals != 0)
                 cols, vals = cols[keep], vals[keep]
                 if cols.size:
-                    informative = informative or (
-                        not block.sparse and not self._has_sparse) or (
-                        block.sparse and bool((block.idf[cols] > UBIQUITOUS_IDF).any()))
+                    informative = informative or not block.sparse or bool(
+                        (block.idf[cols] > UBIQUITOUS_IDF).any())
                     if block.sparse:
                         if self.config["sublinear_tf"]:
                             vals = 1.0 + np.log(np.abs(vals))
@@ -226,16 +250,27 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         balanced = compute_class_weight("balanced", classes=classes, y=y)
         multipliers = self.config["class_weight_multipliers"] or {}
         weights = {c: w * float(multipliers.get(c, 1.0)) for c, w in zip(classes, balanced)}
-        clf = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
-                                 tol=self.config["tol"], random_state=self.config["random_state"],
-                                 class_weight=weights, solver="lbfgs", multi_class="multinomial")
-        clf.fit(X, y)
-        self.classes = [str(c) for c in clf.classes_]
-        self.coef = np.ascontiguousarray(clf.coef_, dtype=np.float64)
-        self.intercept = np.asarray(clf.intercept_, dtype=np.float64)
-        if len(self.classes) == 2:  # binary: sklearn keeps one row; make it a two-way softmax
-            self.coef = np.vstack([-self.coef / 2, self.coef / 2])
-            self.intercept = np.array([-self.intercept[0] / 2, self.intercept[0] / 2])
+
+        def fit(features) -> Tuple[np.ndarray, np.ndarray]:
+            clf = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
+                                     tol=self.config["tol"], random_state=self.config["random_state"],
+                                     class_weight=weights, solver="lbfgs", multi_class="multinomial")
+            clf.fit(features, y)
+            self.classes = [str(c) for c in clf.classes_]
+            coef = np.ascontiguousarray(clf.coef_, dtype=np.float64)
+            intercept = np.asarray(clf.intercept_, dtype=np.float64)
+            if len(self.classes) == 2:  # binary: sklearn keeps one row; make it a two-way softmax
+                coef = np.vstack([-coef / 2, coef / 2])
+                intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+            return coef, intercept
+
+        self.coef, self.intercept = fit(X)
+        if self.config["sentence_vector"]:
+            texts = [e.get(TEXT) for e, k in zip(examples, keep) if k]
+            vectors = [v if v is not None else np.zeros(DIM, np.float32)
+                       for v in self._encoder().vectors(texts)]
+            dense = sp.csr_matrix(np.vstack(vectors).astype(np.float64) * self._vector_weight())
+            self.with_vector = fit(sp.hstack([X, dense], format="csr"))
         self.persist()
         return self._resource
 
@@ -248,9 +283,17 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         cols, vals = self._vector(message)
         if cols.size == 0:
             return None
-        scores = self.coef[:, cols] @ vals + self.intercept
-        scores = np.exp(scores - scores.max())
-        return scores / scores.sum()
+        probs = _softmax(self.coef[:, cols] @ vals + self.intercept)
+        if self.with_vector is None or probs.max() >= self.config["sentence_vector"]["confident"]:
+            return probs
+        vector = self._encoder().vector(message.get(TEXT) or "")
+        if vector is None:
+            return probs
+        self.vector_calls += 1
+        coef, intercept = self.with_vector
+        width = coef.shape[1] - DIM
+        return _softmax(coef[:, cols] @ vals + coef[:, width:] @ (vector * self._vector_weight())
+                        + intercept)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -278,6 +321,9 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as model_dir:
             arrays = {"coef": self.coef, "intercept": self.intercept}
+            if self.with_vector is not None:
+                arrays.update(coef_with_vector=self.with_vector[0],
+                              intercept_with_vector=self.with_vector[1])
             arrays.update({f"idf_{i}": b.idf for i, b in enumerate(self.blocks) if b.idf is not None})
             np.savez(model_dir / ARRAYS, **arrays)
             (model_dir / META).write_text(json.dumps(
@@ -292,10 +338,13 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
                 meta = json.loads((model_dir / META).read_text(encoding="utf-8"))
                 with np.load(model_dir / ARRAYS, allow_pickle=False) as arrays:
                     coef, intercept = arrays["coef"], arrays["intercept"]
+                    with_vector = ((arrays["coef_with_vector"], arrays["intercept_with_vector"])
+                                   if "coef_with_vector" in arrays.files else None)
                     blocks = [_Block(b["origin"], b["dim"], b["sparse"], b["weight"],
                                      arrays[f"idf_{i}"] if b["sparse"] else None)
                               for i, b in enumerate(meta["blocks"])]
         except (ValueError, FileNotFoundError):
             logger.debug("%s: resource %s not found (not trained)", cls.__name__, resource.name)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, blocks, meta["classes"], coef, intercept)
+        return cls(config, model_storage, resource, blocks, meta["classes"], coef, intercept,
+                   with_vector)

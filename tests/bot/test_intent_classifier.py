@@ -21,7 +21,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.intent_classifier import TfidfLogisticRegressionClassifier
-from bot.nlu.sentence_embedding import SentenceEmbeddingFeaturizer
 
 EXAMPLES = {
     "greet": ["你好", "您好呀", "hello", "hi there", "good morning", "早上好"],
@@ -49,9 +48,6 @@ def pipeline(tmp_path_factory):
         component(CountVectorsFeaturizer, {"alias": "words", "max_ngram": 2}, storage, "words"),
         component(CountVectorsFeaturizer, {"alias": "chars", "analyzer": "char_wb", "max_ngram": 4},
                   storage, "chars"),
-        # A sentence vector exists for any text with a word character ("龘" below): beside the
-        # sparse views it must not make an unknown message known.
-        component(SentenceEmbeddingFeaturizer, {"alias": "e5"}, storage, "e5"),
     ]
     data = TrainingData([Message(data={"text": t, "intent": i})
                          for i, texts in EXAMPLES.items() for t in texts])
@@ -122,3 +118,70 @@ def test_round_trip_and_probabilities_match_scikit_learn(pipeline):
     np.testing.assert_allclose(ours, clf.predict_proba(trained._matrix(messages)), atol=1e-6)
     assert [loaded.classes[int(np.argmax(p))] for p in ours] == \
         ["greet", "thank", "ask_service_fee", "ask_service_fee", "greet"]
+
+
+# -- the second model, with the sentence vector ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def with_vector(pipeline):
+    config = {"C": 30, "feature_weights": {"chars": 2.0},
+              "sentence_vector": {"weight": 1.0, "confident": 0.9, "max_chars": 256}}
+    classifier = component(TfidfLogisticRegressionClassifier, config, pipeline["storage"], "vector")
+    classifier.train(pipeline["data"])
+    loaded = TfidfLogisticRegressionClassifier.load(
+        {**TfidfLogisticRegressionClassifier.get_default_config(), **config}, pipeline["storage"],
+        Resource("vector"), ExecutionContext(GraphSchema({})))
+    return classifier, loaded
+
+
+def sparse_probabilities(classifier, message):
+    cols, vals = classifier._vector(message)
+    scores = classifier.coef[:, cols] @ vals + classifier.intercept
+    return np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+
+
+def test_a_sure_message_is_answered_without_the_sentence_vector(pipeline, with_vector):
+    _, loaded = with_vector
+    [message] = featurize(pipeline, ["谢谢"])
+    sure = sparse_probabilities(loaded, message)
+    assert sure.max() >= 0.9
+    calls = loaded.vector_calls
+    np.testing.assert_allclose(loaded.predict(message), sure)
+    assert loaded.vector_calls == calls
+
+
+def test_an_unsure_message_is_answered_by_the_model_with_the_vector(pipeline, with_vector):
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.nlu.sentence_embedding import shared_encoder
+
+    trained, _ = with_vector
+    # Loaded with a bar no message reaches: every message is unsure.
+    loaded = TfidfLogisticRegressionClassifier.load(
+        {**TfidfLogisticRegressionClassifier.get_default_config(), "C": 30,
+         "sentence_vector": {"weight": 1.0, "confident": 1.01, "max_chars": 256}},
+        pipeline["storage"], Resource("vector"), ExecutionContext(GraphSchema({})))
+    [message] = featurize(pipeline, ["cheers, that was helpful"])
+    calls = loaded.vector_calls
+    ours = loaded.predict(message)
+    assert loaded.vector_calls == calls + 1
+    assert not np.allclose(ours, sparse_probabilities(loaded, message))
+    # scikit-learn's own model on the sparse features and the vector side by side
+    examples = pipeline["data"].intent_examples
+    encoder = shared_encoder(256)
+
+    def features(messages):
+        vectors = np.vstack([encoder.vector(m.get("text")) for m in messages])
+        return np.hstack([trained._matrix(messages).toarray(), vectors])
+
+    y = [m.get("intent") for m in examples]
+    clf = LogisticRegression(C=30, max_iter=3000, tol=1e-4, random_state=42, multi_class="multinomial",
+                             class_weight={c: 1.0 for c in set(y)}).fit(features(examples), y)
+    np.testing.assert_allclose(ours, clf.predict_proba(features([message]))[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("text", BLANK)
+def test_the_vector_does_not_make_an_unknown_message_known(pipeline, with_vector, text):
+    _, loaded = with_vector
+    [message] = featurize(pipeline, [text])
+    assert loaded.predict(message) is None

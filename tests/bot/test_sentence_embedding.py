@@ -1,55 +1,47 @@
-"""The E5 sentence featurizer (bot/nlu/sentence_embedding.py): one dense sentence vector per
-message, none for a message without words, the same vector for a long message as for its start,
-and vectors that place paraphrases in either language near each other."""
+"""The sentence encoder (bot/nlu/sentence_embedding.py): one normalised vector per text, none for a
+text without words, the same vector for a long message as for its start, a bounded cache, and
+vectors that place paraphrases in either language near each other."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.sentence_embedding import SentenceEmbeddingFeaturizer
+from bot.nlu.sentence_embedding import DIM, SentenceEncoder
 
 
 @pytest.fixture(scope="module")
-def featurizer(tmp_path_factory):
-    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
-    context = ExecutionContext(GraphSchema({}), node_name="e5_node")
-    return SentenceEmbeddingFeaturizer.create({"alias": "e5", "max_chars": 64}, storage,
-                                              Resource("e5"), context)
-
-
-def vector(featurizer, text):
-    [message] = featurizer.process([Message(data={"text": text})])
-    features = [f for f in message.features if f.attribute == "text"]
-    if not features:
-        return None
-    [feature] = features
-    assert feature.type == "sentence" and feature.origin == "e5"
-    return np.asarray(feature.features).reshape(-1)
+def encoder():
+    return SentenceEncoder(max_chars=64, cache_size=3)
 
 
 @pytest.mark.parametrize("text", ["how do I renew my passport", "护照过期了怎么换", "護照過期了怎麼換",
                                   "my 身份证 is lost"])
-def test_a_message_gets_one_normalised_sentence_vector(featurizer, text):
-    v = vector(featurizer, text)
-    assert v.shape == (384,)
+def test_a_text_gets_one_normalised_vector(encoder, text):
+    v = encoder.vector(text)
+    assert v.shape == (DIM,)
     assert np.isclose(np.linalg.norm(v), 1.0, atol=1e-3)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u3000\n", "？？！", "😡😡😡", "..."])
-def test_a_message_without_words_gets_no_vector(featurizer, text):
-    assert vector(featurizer, text) is None
+def test_a_text_without_words_gets_no_vector(encoder, text):
+    assert encoder.vector(text) is None
 
 
-def test_only_the_start_of_a_long_message_is_embedded(featurizer):
+def test_only_the_start_of_a_long_message_is_embedded(encoder):
     long_text = "我要投诉：徐汇区漕溪北路上的烧烤店每天半夜还在营业，油烟和噪音让整栋楼的居民都睡不好觉" + \
         "，已经持续三个月了" * 200
-    assert np.allclose(vector(featurizer, long_text), vector(featurizer, long_text[:64]))
-    assert not np.allclose(vector(featurizer, long_text), vector(featurizer, long_text[:40]))
+    assert np.allclose(encoder.vector(long_text), encoder.vector(long_text[:64]))
+    assert not np.allclose(encoder.vector(long_text), encoder.vector(long_text[:40]))
+
+
+def test_a_batch_keeps_its_order_and_the_cache_stays_bounded(encoder):
+    texts = ["你好", "!!!", "thanks", "你好", "where is the Xuhui centre", "bye"]
+    batch = encoder.vectors(texts)
+    assert batch[1] is None
+    for text, v in zip(texts, batch):
+        if v is not None:
+            assert np.allclose(v, encoder.vector(text))
+    assert len(encoder._cache) <= 3
 
 
 @pytest.mark.parametrize("query, near, far", [
@@ -58,16 +50,6 @@ def test_only_the_start_of_a_long_message_is_embedded(featurizer):
     ("我家楼下烧烤店天天半夜噪音扰民", "the restaurant downstairs is noisy every night",
      "what are the opening hours of the service centre"),
 ])
-def test_paraphrases_across_languages_are_near(featurizer, query, near, far):
-    q, n, f = (vector(featurizer, t) for t in (query, near, far))
+def test_paraphrases_across_languages_are_near(encoder, query, near, far):
+    q, n, f = (encoder.vector(t) for t in (query, near, far))
     assert q @ n > q @ f
-
-
-def test_training_data_is_featurized_like_messages(featurizer):
-    data = TrainingData([Message(data={"text": "你好", "intent": "greet"}),
-                         Message(data={"text": "!!!", "intent": "greet"})])
-    featurizer.process_training_data(data)
-    with_vector = [bool(m.features) for m in data.training_examples]
-    assert with_vector == [True, False]
-    assert np.allclose(np.asarray(data.training_examples[0].features[0].features).reshape(-1),
-                       vector(featurizer, "你好"))
