@@ -53,3 +53,14 @@ def test_a_batch_keeps_its_order_and_the_cache_stays_bounded(encoder):
 def test_paraphrases_across_languages_are_near(encoder, query, near, far):
     q, n, f = (encoder.vector(t) for t in (query, near, far))
     assert q @ n > q @ f
+
+
+def test_a_large_batch_split_over_handles_gives_the_vectors_of_one_handle(encoder):
+    from bot.nlu.sentence_embedding import PARALLEL_BATCH
+
+    texts = [f"第{i}号 request about the residence permit" for i in range(PARALLEL_BATCH + 5)]
+    fresh = SentenceEncoder(max_chars=64, cache_size=1000)
+    batch = fresh.vectors(texts)
+    assert len(fresh._models) == fresh._workers
+    for text, v in zip(texts, batch):
+        assert np.allclose(v, encoder._models[0].query(text))
