@@ -147,7 +147,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         self.coef, self.intercept = coef, intercept
         # the second model's (coef, intercept): sparse columns first, then the sentence vector's
         self.with_vector = with_vector
-        self.vector_calls = 0  # how many messages needed the sentence vector
+        self.vector_calls = 0  # messages that needed the sentence vector (for benchmarks)
 
     def _encoder(self):
         from bot.nlu.sentence_embedding import shared_encoder
@@ -284,8 +284,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         if cols.size == 0:
             return None
         probs = _softmax(self.coef[:, cols] @ vals + self.intercept)
-        second = self.config["sentence_vector"]
-        if self.with_vector is None or not second or probs.max() >= second["confident"]:
+        if self.with_vector is None or probs.max() >= self.config["sentence_vector"]["confident"]:
             return probs
         vector = self._encoder().vector(message.get(TEXT) or "")
         if vector is None:
