@@ -147,7 +147,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         self.coef, self.intercept = coef, intercept
         # the second model's (coef, intercept): sparse columns first, then the sentence vector's
         self.with_vector = with_vector
-        self.vector_calls = 0  # messages that needed the sentence vector (for benchmarks)
+        self.vector_calls = 0  # how many messages needed the sentence vector (tests read it)
 
     def _encoder(self):
         from bot.nlu.sentence_embedding import shared_encoder
