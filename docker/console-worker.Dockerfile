@@ -44,6 +44,7 @@ RUN ldconfig \
 # components and data, and the held-out evaluation sets (never trained on).
 COPY config.yml /app/config.yml
 COPY privacy /app/privacy
+COPY sentence_vectors /app/sentence_vectors
 # DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
 COPY deployment_env /app/deployment_env
 COPY bot /app/bot

@@ -13,6 +13,7 @@ RUN pip install -r /app/dataservice/requirements.txt
 
 COPY dataservice /app/dataservice
 COPY privacy /app/privacy
+COPY sentence_vectors /app/sentence_vectors
 # DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
 COPY deployment_env /app/deployment_env
 # The shipped work-order classifier, trained from the corpus now so that start-up only loads it.

@@ -20,6 +20,7 @@ RUN pip install -r /app/bot/requirements.txt \
  && useradd --system --uid 1001 --home-dir /app --shell /usr/sbin/nologin rasa
 
 COPY privacy /app/privacy
+COPY sentence_vectors /app/sentence_vectors
 # DEPLOYMENT_ENV's one rule and the shared development secrets (the settings import it).
 COPY deployment_env /app/deployment_env
 # Checks the console's signature on what it asks the agent relay to deliver.

@@ -21,7 +21,7 @@ every training example has, such as the space the character featurizer pads each
 not count as known: 「😡😡😡」 has only that one.
 
 With `sentence_vector` set, a second logistic regression is fitted on the same features plus the
-message's multilingual-E5-small sentence vector (bot/nlu/sentence_embedding.py), and it answers the
+message's multilingual-E5-small sentence vector (sentence_vectors/encoder.py), and it answers the
 messages the sparse model is unsure of (top probability below `sentence_vector.confident`). The
 vector carries meaning the n-grams of our training lines miss (paraphrases, the other language's
 words), but costs about 1.5 ms of CPU per token; most chat messages ("yes", a district, a
@@ -58,7 +58,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
-from bot.nlu.sentence_embedding import DIM
+from sentence_vectors.encoder import DIM
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         self.vector_calls = 0  # how many messages needed the sentence vector (tests read it)
 
     def _encoder(self):
-        from bot.nlu.sentence_embedding import shared_encoder
+        from sentence_vectors.encoder import shared_encoder
 
         return shared_encoder(int(self.config["sentence_vector"].get("max_chars", 256)))
 

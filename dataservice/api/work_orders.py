@@ -122,9 +122,12 @@ async def classify_text(body: ClassifyIn, request: Request):
         raise ApiError(503, "classifier_unavailable",
                        "The work-order classifier is not loaded; see /readyz.")
     locations, names = _locations(request.app.state)
-    # A few milliseconds of CPU under the GIL: computed inline, a thread hop would only add to it.
-    return json_response(classify(state.model, locations, load_taxonomy(), names, body.text,
-                                  body.lang))
+    args = (state.model, locations, load_taxonomy(), names, body.text, body.lang)
+    if state.model.vectors is None:
+        # A few milliseconds of CPU under the GIL: computed inline, a thread hop would only add to it.
+        return json_response(classify(*args))
+    # A sentence vector takes tens of milliseconds (the encoder releases the GIL): off the loop.
+    return json_response(await run_in_threadpool(classify, *args))
 
 
 async def start(app) -> None:

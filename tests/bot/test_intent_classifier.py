@@ -152,7 +152,7 @@ def test_a_sure_message_is_answered_without_the_sentence_vector(pipeline, with_v
 def test_an_unsure_message_is_answered_by_the_model_with_the_vector(pipeline, with_vector):
     from sklearn.linear_model import LogisticRegression
 
-    from bot.nlu.sentence_embedding import shared_encoder
+    from sentence_vectors.encoder import shared_encoder
 
     trained, _ = with_vector
     # Loaded with a bar no message reaches: every message is unsure.

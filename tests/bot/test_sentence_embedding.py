@@ -1,4 +1,4 @@
-"""The sentence encoder (bot/nlu/sentence_embedding.py): one normalised vector per text, none for a
+"""The sentence encoder (sentence_vectors/encoder.py): one normalised vector per text, none for a
 text without words, the same vector for a long message as for its start, a bounded cache, and
 vectors that place paraphrases in either language near each other."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.nlu.sentence_embedding import DIM, SentenceEncoder
+from sentence_vectors.encoder import DIM, SentenceEncoder
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_paraphrases_across_languages_are_near(encoder, query, near, far):
 
 
 def test_a_large_batch_split_over_handles_gives_the_vectors_of_one_handle(encoder):
-    from bot.nlu.sentence_embedding import PARALLEL_BATCH
+    from sentence_vectors.encoder import PARALLEL_BATCH
 
     texts = [f"第{i}号 request about the residence permit" for i in range(PARALLEL_BATCH + 5)]
     fresh = SentenceEncoder(max_chars=64, cache_size=1000)

@@ -1,4 +1,5 @@
-"""Sentence vectors of messages: multilingual-E5-small embeddings, for the intent classifier.
+"""Sentence vectors of messages: multilingual-E5-small embeddings, for the intent classifier and
+the work-order classifier.
 
 The sparse word and character views know only the words our training lines use; citizens
 paraphrase. A pretrained multilingual sentence encoder places "my passport ran out, how do I get a
