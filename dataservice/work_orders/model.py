@@ -16,6 +16,10 @@ messages from the negatives on those same out-of-fold scores. Prediction compute
 the dot products with numpy directly from the fitted vocabulary, IDF and weights: the same numbers
 as `transform` + `decision_function` (a test checks it) without scikit-learn's per-call validation,
 which costs several milliseconds per message and would dominate the latency budget.
+
+A city's model may also carry a sentence-vector view of the first level (`vectors.py`,
+`train-classifier --sentence-vectors`), asked only for in-scope messages the n-grams are unsure of;
+whether a text is in scope stays the n-grams' call (`confident`).
 """
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def blend(level1: dict[str, float], vector: dict[str, float]) -> dict[str, float
 
 
 def _sample(texts: list[str], labels: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """At most MAX_ROWS rows, the same share of every class (at least one row each)."""
+    """About MAX_ROWS rows: the same share of every class, and at least one row of each."""
     if len(texts) <= MAX_ROWS:
         return texts, labels
     rng = np.random.default_rng(SEED)
