@@ -65,13 +65,23 @@ class VectorHead:
                    regression.intercept_.astype(np.float32), x.astype(np.float16),
                    np.searchsorted(regression.classes_, y).astype(np.int32))
 
+    def _neighbours32(self) -> np.ndarray:
+        """The neighbours as float32, converted once per process: numpy has no fast float16
+        product, and converting on every unsure message copied the whole table each time."""
+        if "_float32" not in self.__dict__:
+            self.__dict__["_float32"] = self.neighbours.astype(np.float32)
+        return self.__dict__["_float32"]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_float32"}  # the file keeps float16
+
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """Class -> probability for one message's vector: the regression and the neighbours' vote,
         averaged."""
         scores = vector @ self.weights + self.bias
         regression = np.exp(scores - scores.max())
         regression /= regression.sum()
-        similarity = self.neighbours.astype(np.float32) @ vector
+        similarity = self._neighbours32() @ vector
         nearest = np.argpartition(-similarity, min(NEIGHBOURS, len(similarity)) - 1)[:NEIGHBOURS]
         weight = np.exp((similarity[nearest] - similarity[nearest].max()) / TEMPERATURE)
         votes = np.bincount(self.labels[nearest], weights=weight, minlength=len(self.classes))
