@@ -46,8 +46,8 @@ INTERRUPTING_INTENTS = frozenset({
     "deny", "help", "ask_office_hours", "ask_service_fee", "ask_service_requirements",
     "ask_processing_time", "book_appointment", "cancel_appointment", "check_application_status",
     "report_issue", "check_ticket_status", "check_utility_bill", "check_transport_card",
-    "ask_garbage_sorting", "request_human", "change_language", "bot_challenge", "goodbye",
-    "out_of_scope",
+    "ask_garbage_sorting", "ask_hotline", "request_human", "change_language", "bot_challenge",
+    "goodbye", "out_of_scope",
 })
 # "不是浦东，是徐汇" may come as `deny`: with one of these entities it is a correction, not a stop.
 CORRECTION_ENTITIES = frozenset({"service", "district", "date", "center_id", "slot_id",

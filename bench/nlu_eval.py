@@ -33,7 +33,7 @@ REJECT = {"out_of_scope", "nlu_fallback"}
 DOC = ROOT / "docs" / "nlu-evaluation.md"
 # Dialogue acts: a city matter read as one of these is misread, not handled.
 DIALOGUE_ACTS = {"inform", "affirm", "deny", "greet", "goodbye", "thank", "bot_challenge", "help",
-                 "request_human", "change_language"}
+                 "request_human", "change_language", "ask_hotline"}
 CITIZEN_MESSAGES = ROOT.parent / "shared" / "evaldata" / "citizen-messages"
 OOS_ZH = ROOT / "tests" / "nlu_heldout" / "heldout_out_of_scope_zh.yml"
 WORK_ORDER_EVAL = ROOT / "bench" / "work_order_eval.py"
