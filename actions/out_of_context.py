@@ -25,6 +25,11 @@ confident, the message is the 12345 report's description. When the message names
 service the catalogue knows (「我想办居住证」, 「社保卡丢了怎么补」: the service is clear, the question
 is not) and no form is waiting, the citizen gets that service's menu instead of "I didn't quite
 understand"; such a turn is not counted as a misunderstanding (actions/handoff.py).
+
+action_acknowledge_without_context: `affirm` or `deny` with no form or question waiting, "anything
+else?". A complaint the NLU misread as one (「不对，工资少发了」, "no, nobody fixed the streetlight":
+`deny`, report_issue close behind) starts the 12345 report on the same terms as an unsure message:
+`report_issue` close behind and the classifier confident.
 """
 from __future__ import annotations
 
@@ -66,6 +71,16 @@ def answer_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[di
     return start_report(text)
 
 
+async def report_instead(dispatcher: CollectingDispatcher, tracker: Tracker
+                         ) -> list[dict[str, Any]] | None:
+    """The report for a message that tells of danger, or that the NLU ranked as a report too and
+    the classifier places; None otherwise."""
+    answer = answer_danger(dispatcher, tracker)
+    if answer is None:
+        answer = await report_named(tracker, or_ranked=True)
+    return answer
+
+
 class ActionInformWithoutContext(Action):
     def name(self) -> str:
         return "action_inform_without_context"
@@ -105,11 +120,22 @@ class ActionAnswerUnclear(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        answer = answer_danger(dispatcher, tracker)
-        if answer is None:  # unsure, with a report close behind: the classifier decides
-            answer = await report_named(tracker, or_ranked=True)
+        answer = await report_instead(dispatcher, tracker)  # with a report close behind
         if answer is not None:
             return answer
         if tracker.active_loop_name or not offer_service_menu(dispatcher, tracker):
             dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionAcknowledgeWithoutContext(Action):
+    def name(self) -> str:
+        return "action_acknowledge_without_context"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        answer = await report_instead(dispatcher, tracker)
+        if answer is not None:
+            return answer
+        dispatcher.utter_message(response="utter_anything_else")
         return []

@@ -16,7 +16,7 @@ from actions.api.gateway import get_gateway
 from actions.hotline import ValidateReportIssueForm
 from actions.report_category import ActionAskIssueCategory
 from actions.report_submit import ActionAskReportConfirmed, ActionSubmitReportIssue
-from actions.out_of_context import ActionInformWithoutContext
+from actions.out_of_context import ActionAcknowledgeWithoutContext, ActionInformWithoutContext
 from actions.work_orders import OTHER
 from tests.actions.conftest import entity, make_tracker, slot_events, texts
 
@@ -282,10 +282,11 @@ async def test_a_bare_fragment_in_a_fresh_conversation_is_refused(text, dispatch
     assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
 
 
-def half_read(text: str, report_issue: float, entities=None):
-    """The NLU's reading of an address-heavy report: inform first, report_issue behind it."""
-    tracker = make_tracker(text, entities=entities)
-    tracker.latest_message["intent_ranking"] = [{"name": "inform", "confidence": 1 - report_issue},
+def half_read(text: str, report_issue: float, entities=None, intent: str = "inform"):
+    """The NLU's reading of a report it misread (an address-heavy one as inform, 「不对，…」 as deny):
+    `intent` first, report_issue behind it."""
+    tracker = make_tracker(text, intent, entities=entities)
+    tracker.latest_message["intent_ranking"] = [{"name": intent, "confidence": 1 - report_issue},
                                                 {"name": "report_issue", "confidence": report_issue}]
     return tracker
 
@@ -304,6 +305,28 @@ async def test_a_fragment_is_refused_even_with_report_issue_behind_it(text, disp
     """The classifier must agree: out-of-scope fragments get no confident category."""
     events = await ActionInformWithoutContext().run(dispatcher, half_read(text, 0.3), DOMAIN)
     assert events == [] and [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
+@pytest.mark.parametrize("intent,text", [
+    ("deny", "不对，工资少发了"),
+    ("affirm", "对的，我家楼下烧烤店天天半夜噪音扰民"),
+    ("deny", "no, nobody fixed the streetlight"),
+])
+async def test_a_complaint_read_as_yes_or_no_starts_the_12345_report(intent, text, dispatcher):
+    tracker = half_read(text, 0.3, intent=intent)
+    events = await ActionAcknowledgeWithoutContext().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {"issue_description": text}
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["report_issue_form"]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("intent,text", [("affirm", "好的"), ("deny", "不用了"),
+                                         ("affirm", "yes please"), ("deny", "no thanks")])
+async def test_a_bare_yes_or_no_gets_anything_else(intent, text, dispatcher):
+    """Even with report_issue behind it: the classifier must place the message."""
+    tracker = half_read(text, 0.3, intent=intent)
+    events = await ActionAcknowledgeWithoutContext().run(dispatcher, tracker, DOMAIN)
+    assert events == [] and [m.get("response") for m in dispatcher.messages] == ["utter_anything_else"]
 
 
 async def test_a_bare_service_name_gets_what_about_it(dispatcher):
