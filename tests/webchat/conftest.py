@@ -45,8 +45,13 @@ def launched(module: str, tmp: Path) -> Iterator[dict]:
             pytest.fail(f"the backend did not start:\n{log.read_text()[-3000:]}")
         yield json.loads(line)
     finally:
+        # Closing stdin makes the launcher stop its stack and exit. A SIGTERM sent meanwhile would
+        # cut that stop short and leave its last processes (the data service) running.
         proc.stdin.close()
-        stop([proc])
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stop([proc])
 
 
 class Harness:
