@@ -21,6 +21,7 @@ neighbours kept in the model file (float16, 768 bytes a row).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -65,15 +66,14 @@ class VectorHead:
                    regression.intercept_.astype(np.float32), x.astype(np.float16),
                    np.searchsorted(regression.classes_, y).astype(np.int32))
 
+    @cached_property
     def _neighbours32(self) -> np.ndarray:
         """The neighbours as float32, converted once per process: numpy has no fast float16
         product, and converting on every unsure message copied the whole table each time."""
-        if "_float32" not in self.__dict__:
-            self.__dict__["_float32"] = self.neighbours.astype(np.float32)
-        return self.__dict__["_float32"]
+        return self.neighbours.astype(np.float32)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_float32"}  # the file keeps float16
+        return {k: v for k, v in self.__dict__.items() if k != "_neighbours32"}  # file keeps float16
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """Class -> probability for one message's vector: the regression and the neighbours' vote,
@@ -81,7 +81,7 @@ class VectorHead:
         scores = vector @ self.weights + self.bias
         regression = np.exp(scores - scores.max())
         regression /= regression.sum()
-        similarity = self._neighbours32() @ vector
+        similarity = self._neighbours32 @ vector
         nearest = np.argpartition(-similarity, min(NEIGHBOURS, len(similarity)) - 1)[:NEIGHBOURS]
         weight = np.exp((similarity[nearest] - similarity[nearest].max()) / TEMPERATURE)
         votes = np.bincount(self.labels[nearest], weights=weight, minlength=len(self.classes))
