@@ -64,6 +64,19 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _level1_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    from dataservice.work_orders.taxonomy import load_taxonomy  # a YAML file: read when set only
+
+    first_level = sorted(c.code for c in load_taxonomy().categories if c.level == 1)
+    unknown = [code for code in codes if code not in first_level]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} not first-level work-order codes "
+                         f"({', '.join(first_level)})")
+    if len(set(codes)) < 2:
+        raise ValueError("must list at least two first-level codes (comma-separated)")
+    return tuple(sorted(set(codes)))
+
+
 def _some_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
     if not keys:
         raise ValueError("must list at least one key (comma-separated)")
@@ -88,6 +101,8 @@ class _Environment(BaseModel):
     DATASERVICE_HOST: str = "127.0.0.1"
     DATASERVICE_PORT: Annotated[int, Field(ge=1, le=65535)] = 8000
     TICKET_CLASSIFIER_MODEL: str | None = None
+    TICKET_CLASSES: Annotated[tuple[str, ...], BeforeValidator(_csv),
+                              AfterValidator(_level1_codes)] | None = None
     DEPLOYMENT_ENV: str = DEVELOPMENT  # read by deployment_env's rule (Settings.from_env)
 
 
@@ -125,6 +140,8 @@ class Settings:
     # A city's own work-order classifier (`python -m dataservice train-classifier`); unset: shipped.
     ticket_classifier_model: str | None = None
     classifier_dir: Path = DEFAULT_CLASSIFIER_DIR
+    # The first-level classes the city files work orders under; unset: all of the taxonomy's.
+    ticket_classes: tuple[str, ...] | None = None
     using_dev_key: bool = field(default=False, compare=False)
     deployment_env: str = DEVELOPMENT
 
@@ -175,6 +192,7 @@ class Settings:
             host=e.DATASERVICE_HOST,
             port=e.DATASERVICE_PORT,
             ticket_classifier_model=e.TICKET_CLASSIFIER_MODEL,
+            ticket_classes=e.TICKET_CLASSES,
             using_dev_key=e.DATASERVICE_API_KEYS is None,
             deployment_env=deployed_as,
         )

@@ -47,12 +47,22 @@ def load_classifier(settings) -> ClassifierState:
     """Called once at start-up (in a worker thread: the shipped model may need training)."""
     try:
         model = load_model(settings.ticket_classifier_model, settings.classifier_dir)
+        if settings.ticket_classes:
+            model = _choosing_among(model, settings.ticket_classes)
     except (ModelLoadError, OSError) as exc:
         log.error("work-order classifier not loaded, the service is not ready: %s", exc)
         return ClassifierState(None, str(exc))
-    log.info("work-order classifier loaded (%s, %s examples)", model.meta.get("source", "?"),
-             model.meta.get("examples", "?"))
+    log.info("work-order classifier loaded (%s, %s examples; first-level classes: %s)",
+             model.meta.get("source", "?"), model.meta.get("examples", "?"),
+             ", ".join(sorted(model.choices)) if model.choices else "all")
     return ClassifierState(model, None)
+
+
+def _choosing_among(model: WorkOrderModel, codes: tuple[str, ...]) -> WorkOrderModel:
+    try:
+        return model.choosing_among(codes)
+    except ModelLoadError as exc:  # the log line names the variable to fix
+        raise ModelLoadError(f"TICKET_CLASSES: {exc}") from None
 
 
 _locations_lock = threading.Lock()

@@ -20,9 +20,15 @@ which costs several milliseconds per message and would dominate the latency budg
 A city's model may also carry a sentence-vector view of the first level (`vectors.py`,
 `train-classifier --sentence-vectors`), asked only for in-scope messages the n-grams are unsure of;
 whether a text is in scope stays the n-grams' call (`confident`).
+
+A city that files work orders under only some first-level classes (a message board with seven, a
+district hotline) gets a view of the model that chooses among those (`choosing_among`,
+TICKET_CLASSES): a message about another class goes to the nearest class the city has, as the city's
+own staff would file it. Whether the text is a city matter at all is still judged on every class.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -122,6 +128,9 @@ class WorkOrderModel:
     threshold: float = DEFAULT_THRESHOLD
     meta: dict = field(default_factory=dict)
     vectors: VectorHead | None = None  # the sentence-vector view (vectors.py), when trained with it
+    # The first-level classes the city files under (`choosing_among`); None: every class trained.
+    # Not trained: set on the loaded model, so a model file works for any city's choice.
+    choices: frozenset[str] | None = None
 
     # -- training -----------------------------------------------------------------------------
 
@@ -194,6 +203,8 @@ class WorkOrderModel:
             vector = vectors.encoder().vector(text)
             if vector is not None:
                 p1 = vectors.blend(p1, self.vectors.probabilities(vector))
+        if self.choices is not None:  # probabilities kept as they are: the score stays the model's
+            p1 = {code: p for code, p in p1.items() if code in self.choices}
         level1 = sorted(p1.items(), key=lambda kv: -kv[1])
         kinds: list[tuple[str, float]] = []
         stated = message_type.cue(normalized)
@@ -203,6 +214,17 @@ class WorkOrderModel:
             kinds = sorted(pt.items(), key=lambda kv: -kv[1])
         return Prediction(level1, self._candidates(index, values, level1), kinds, known, stated,
                           in_scope)
+
+    def choosing_among(self, codes) -> "WorkOrderModel":
+        """This model, choosing the first level among `codes` only (the model itself is shared).
+        ModelLoadError when fewer than two of them are classes the model was trained on."""
+        known = frozenset(codes) & (frozenset(self.level1.classes) - {NONE})
+        if len(known) < 2:
+            raise ModelLoadError(
+                f"only {len(known)} of the classes chosen ({', '.join(sorted(codes))}) are first-level "
+                f"classes of this model ({', '.join(sorted(set(self.level1.classes) - {NONE}))}); "
+                "at least two are needed")
+        return dataclasses.replace(self, choices=known)
 
     def confident(self, prediction: Prediction) -> bool:
         """Whether the text is a city matter the model knows: in-scope evidence over the threshold."""
@@ -227,8 +249,8 @@ class WorkOrderModel:
         classes = self.level2.classes
         best_l1 = level1[0][0]
         in_best = [i for i, code in enumerate(parents) if code == best_l1]
-        top = np.argsort(-joint, kind="stable")[:MAX_CANDIDATES].tolist()
-        ranked = [(parents[i], classes[i], float(joint[i])) for i in top]
+        chosen = [i for i in np.argsort(-joint, kind="stable").tolist() if parents[i] in p1]
+        ranked = [(parents[i], classes[i], float(joint[i])) for i in chosen[:MAX_CANDIDATES]]
         ranked = sorted([*ranked, *childless], key=lambda t: -t[2])[:MAX_CANDIDATES]
         if in_best:
             i = max(in_best, key=lambda k: joint[k])

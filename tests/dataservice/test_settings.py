@@ -29,6 +29,9 @@ ENV_EXAMPLE = REPO_ROOT / "dataservice" / ".env.example"
     ("REDIS_URL", "http://user:secret@127.0.0.1:6379", False),
     ("DATABASE_URL", "user:secret@db", False),
     ("DATASERVICE_API_KEYS", " , ", False),
+    ("TICKET_CLASSES", "01,99", True),
+    ("TICKET_CLASSES", "0101,04", True),
+    ("TICKET_CLASSES", "04, 04", True),
 ])
 def test_a_malformed_value_is_refused_naming_the_variable(variable, value, shown):
     with pytest.raises(ConfigurationError, match=variable) as refused:
@@ -45,6 +48,8 @@ def test_values_are_parsed_to_their_types():
     assert s.database_url == "postgresql+psycopg://u@h/db"
     assert s.redis_url == "redis://127.0.0.1:6379/2"
     assert s.pepper == DEV_PEPPER and s.using_dev_pepper and not s.using_dev_key
+    assert Settings.from_env({"TICKET_CLASSES": "15, 01,04"}).ticket_classes == ("01", "04", "15")
+    assert Settings.from_env({"TICKET_CLASSES": " "}).ticket_classes is None
 
 
 def test_a_misspelt_deployment_is_refused_as_insecure():

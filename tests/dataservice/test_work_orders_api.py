@@ -255,3 +255,50 @@ def test_a_city_model_that_cannot_load_fails_readiness(settings, tmp_path, caplo
     assert classify.json()["error"]["code"] == "classifier_unavailable"
     assert any("work-order classifier not loaded" in r.getMessage() and str(path) in r.getMessage()
                for r in caplog.records)
+
+
+# -- a city that files under some first-level classes only (TICKET_CLASSES) ------------------
+
+BOARD = ("01", "04", "06", "11", "12", "14", "15")  # a message board's seven classes
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("zh", "小区门口每天晚上有人聚众赌博，打了110也没人来管"),
+    ("en", "people gamble in the lane outside my building every night and the police never come"),
+])
+def test_a_city_with_fewer_classes_gets_the_nearest_of_its_own(settings, client: TestClient,
+                                                                lang, text):
+    everything = _classify(client, text, lang).json()
+    assert everything["category"]["level1"]["code"] not in BOARD, everything  # 政法 otherwise
+    with TestClient(create_app(replace(settings, ticket_classes=BOARD)),
+                    headers={"X-API-Key": API_KEY}) as c:
+        assert c.get("/readyz").status_code == 200
+        chosen = _classify(c, text, lang).json()
+        unchanged = _classify(c, "隔壁化工厂每天晚上偷偷排放废气，整个小区都是刺鼻的味道").json()
+    assert chosen["category"]["level1"]["code"] in BOARD
+    assert chosen["category"]["level2"]["code"].startswith(chosen["category"]["level1"]["code"])
+    assert {a["level1"]["code"] for a in chosen["alternatives"]} <= set(BOARD)
+    # Whether it is a city matter is judged as before; the score is the model's, not inflated.
+    assert chosen["confident"] is everything["confident"] is True
+    assert chosen["score"] <= everything["score"]
+    assert unchanged["category"]["level1"]["name"] == "环境保护"
+
+
+def test_classes_the_city_model_does_not_have_fail_readiness(settings, tmp_path, caplog):
+    from dataservice.work_orders.corpus import Example
+    from dataservice.work_orders.model import WorkOrderModel
+    from dataservice.work_orders.taxonomy import load_taxonomy
+
+    path = tmp_path / "city.joblib"
+    rows = [Example(f"{place}{matter}", level1) for place in ("徐汇区", "闵行区", "浦东新区", "杨浦区")
+            for level1, matter in (("01", "路灯不亮"), ("01", "马路有坑"), ("04", "河水发臭"),
+                                   ("04", "工地扬尘"))]
+    WorkOrderModel.train(rows, load_taxonomy()).save(path)
+    caplog.set_level(logging.ERROR, logger="dataservice.classifier")
+    city = replace(settings, ticket_classifier_model=str(path), ticket_classes=("04", "15"))
+    with TestClient(create_app(city), headers={"X-API-Key": API_KEY}) as c:
+        ready = c.get("/readyz")
+    assert ready.status_code == 503
+    assert "only 1 of the classes chosen (04, 15)" in ready.json()["checks"]["classifier"]
+    assert any(r.getMessage().startswith("work-order classifier not loaded, the service is not "
+                                         "ready: TICKET_CLASSES:") for r in caplog.records)
