@@ -21,8 +21,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=None)
     train = sub.add_parser("train-classifier",
                            help="train the work-order classifier on a city's own export")
-    train.add_argument("--input", required=True, type=Path,
-                       help="CSV (header row) or JSONL: text, level1, [level2], [type]")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path,
+                        help="CSV (header row) or JSONL: text, level1, [level2], [type]")
+    source.add_argument("--shipped-corpus", action="store_true",
+                        help="the project's own corpus, as the shipped model (for a city without "
+                             "a history that wants --sentence-vectors)")
     train.add_argument("--out", type=Path, default=REPO_ROOT / "var" / "city-classifier.joblib")
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     train.add_argument("--sentence-vectors", action="store_true",
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         from dataservice.work_orders.corpus import CorpusError
 
         try:
+            if args.shipped_corpus:
+                return training.main_shipped_corpus(args.out, args.sentence_vectors)
             return training.main(args.input, args.out, args.folds, args.sentence_vectors)
         except (CorpusError, OSError) as exc:
             print(f"train-classifier: {exc}", file=sys.stderr)

@@ -3,6 +3,8 @@
 The export's rows are the city's classes; our out-of-scope negatives are added so that chit-chat
 still scores low; message types come from the export when it has them, else from our corpus.
 Before writing the model, 5-fold cross-validation on the export says how well it will do.
+A city without a history can train the shipped corpus the same way (`--shipped-corpus`), to add the
+sentence-vector view the shipped model does without.
 """
 from __future__ import annotations
 
@@ -118,5 +120,21 @@ def main(input_path: Path, out: Path, folds: int = FOLDS, sentence_vectors: bool
     model.save(Path(out))
     print(f"NB-SVM regularisation C={model.meta['c']}, interpolation β={model.meta['beta']} "
           "(chosen by 3-fold cross-validation)")
+    print(f"model written to {out}; use it with TICKET_CLASSIFIER_MODEL={out}")
+    return 0
+
+
+def train_shipped_corpus(sentence_vectors: bool = False) -> WorkOrderModel:
+    """The shipped model's training (our corpus, its settings), optionally with the vector view."""
+    source = "shipped corpus" + (" with sentence vectors" if sentence_vectors else "")
+    return WorkOrderModel.train(read_corpus(), load_taxonomy(), meta={"source": source},
+                                sentence_vectors=sentence_vectors)
+
+
+def main_shipped_corpus(out: Path, sentence_vectors: bool = False) -> int:
+    model = train_shipped_corpus(sentence_vectors)
+    model.save(Path(out))
+    print(f"{model.meta['examples']} examples of the shipped corpus"
+          + (", with the sentence-vector view" if sentence_vectors else ""))
     print(f"model written to {out}; use it with TICKET_CLASSIFIER_MODEL={out}")
     return 0

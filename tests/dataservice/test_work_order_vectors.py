@@ -157,3 +157,20 @@ def test_the_endpoint_serves_a_model_with_vectors(settings, city_model, tmp_path
     assert en.json()["category"]["level1"]["name"] in {
         "Urban and rural construction", "Environmental protection", "Labour and social security"}
     assert chat.json()["confident"] is False
+
+
+def test_the_shipped_corpus_trained_with_sentence_vectors(tmp_path, capsys, monkeypatch):
+    from dataservice.work_orders import training
+    from dataservice.work_orders.corpus import read_export
+
+    corpus = read_export(_write_csv(tmp_path / "corpus.csv", _export_rows(n_per_class=12)))
+    monkeypatch.setattr(training, "read_corpus", lambda **_kw: corpus)  # the real one: minutes
+    out = tmp_path / "shipped-vectors.joblib"
+    assert cli(["train-classifier", "--shipped-corpus", "--sentence-vectors", "--out", str(out)]) == 0
+    model = WorkOrderModel.load(out)
+    assert model.vectors is not None and model.meta["source"] == "shipped corpus with sentence vectors"
+    assert model.meta["examples"] == len(corpus) == 36
+    assert "36 examples of the shipped corpus, with the sentence-vector view" in capsys.readouterr().out
+    # One source only: a city's export or the shipped corpus.
+    with pytest.raises(SystemExit):
+        cli(["train-classifier", "--shipped-corpus", "--input", str(tmp_path / "corpus.csv")])
