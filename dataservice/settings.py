@@ -8,6 +8,7 @@ its meaning, is listed in dataservice/.env.example.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -65,13 +66,12 @@ def _csv(value: str) -> tuple[str, ...]:
 
 
 def _level1_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
-    from dataservice.work_orders.taxonomy import load_taxonomy  # a YAML file: read when set only
-
-    first_level = sorted(c.code for c in load_taxonomy().categories if c.level == 1)
-    unknown = [code for code in codes if code not in first_level]
-    if unknown:
-        raise ValueError(f"{', '.join(unknown)} not first-level work-order codes "
-                         f"({', '.join(first_level)})")
+    # The format only: whether the classifier has these classes is checked when it loads
+    # (dataservice/api/work_orders.py), where the taxonomy and the model are at hand.
+    malformed = [code for code in codes if not re.fullmatch(r"\d{2}", code)]
+    if malformed:
+        raise ValueError(f"must be two-digit first-level work-order codes such as 01, not "
+                         f"{', '.join(malformed)}")
     if len(set(codes)) < 2:
         raise ValueError("must list at least two first-level codes (comma-separated)")
     return tuple(sorted(set(codes)))

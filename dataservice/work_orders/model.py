@@ -218,14 +218,14 @@ class WorkOrderModel:
 
     def choosing_among(self, codes) -> "WorkOrderModel":
         """This model, choosing the first level among `codes` only (the model itself is shared).
-        ModelLoadError when fewer than two of them are classes the model was trained on."""
-        known = frozenset(codes) & (frozenset(self.level1.classes) - {NONE})
-        if len(known) < 2:
+        ModelLoadError when a code is not a first-level class of the model, or fewer than two."""
+        classes = sorted(set(self.level1.classes) - {NONE})
+        missing = sorted(set(codes) - set(classes))
+        if missing or len(set(codes)) < 2:
             raise ModelLoadError(
-                f"only {len(known)} of the classes chosen ({', '.join(sorted(codes))}) are first-level "
-                f"classes of this model ({', '.join(sorted(set(self.level1.classes) - {NONE}))}); "
-                "at least two are needed")
-        return dataclasses.replace(self, choices=known)
+                f"{', '.join(missing) or 'fewer than two codes'}: the model's first-level classes "
+                f"are {', '.join(classes)}, and at least two of them are needed")
+        return dataclasses.replace(self, choices=frozenset(codes))
 
     def confident(self, prediction: Prediction) -> bool:
         """Whether the text is a city matter the model knows: in-scope evidence over the threshold."""
@@ -302,9 +302,9 @@ class WorkOrderModel:
 
 
 def _among(p1: dict[str, float], choices: frozenset[str]) -> dict[str, float]:
-    """The first-level probabilities given that the text is one of the city's classes: a matter
-    the model puts under another class gets the city's nearest class, with a score that says how
-    near (the model's own probability for it would be about 0 and offer nothing to choose by)."""
+    """The first-level probabilities given that the text is one of the city's classes (for a matter
+    the model puts under another class, its own probabilities of the city's classes are all about 0
+    and would offer the citizen nothing to choose by)."""
     kept = {code: p for code, p in p1.items() if code in choices}
     total = sum(kept.values())
     return {code: p / total for code, p in kept.items()} if total > 0 else kept

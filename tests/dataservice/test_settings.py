@@ -29,7 +29,7 @@ ENV_EXAMPLE = REPO_ROOT / "dataservice" / ".env.example"
     ("REDIS_URL", "http://user:secret@127.0.0.1:6379", False),
     ("DATABASE_URL", "user:secret@db", False),
     ("DATASERVICE_API_KEYS", " , ", False),
-    ("TICKET_CLASSES", "01,99", True),
+    ("TICKET_CLASSES", "01,4", True),
     ("TICKET_CLASSES", "0101,04", True),
     ("TICKET_CLASSES", "04, 04", True),
 ])

@@ -286,21 +286,29 @@ def test_a_city_with_fewer_classes_gets_the_nearest_of_its_own(settings, client:
     assert unchanged["category"]["level1"]["name"] == "环境保护" and unchanged["score"] >= 0.5
 
 
-def test_classes_the_city_model_does_not_have_fail_readiness(settings, tmp_path, caplog):
+@pytest.mark.parametrize("city_model,classes,missing", [
+    (True, ("04", "15"), "15"),  # the city's model was trained on 01 and 04 only
+    (False, ("01", "99"), "99"),  # no such class in the taxonomy
+])
+def test_classes_the_model_does_not_have_fail_readiness(settings, tmp_path, caplog, city_model,
+                                                         classes, missing):
     from dataservice.work_orders.corpus import Example
     from dataservice.work_orders.model import WorkOrderModel
     from dataservice.work_orders.taxonomy import load_taxonomy
 
-    path = tmp_path / "city.joblib"
-    rows = [Example(f"{place}{matter}", level1) for place in ("徐汇区", "闵行区", "浦东新区", "杨浦区")
-            for level1, matter in (("01", "路灯不亮"), ("01", "马路有坑"), ("04", "河水发臭"),
-                                   ("04", "工地扬尘"))]
-    WorkOrderModel.train(rows, load_taxonomy()).save(path)
+    city = replace(settings, ticket_classes=classes)
+    if city_model:
+        path = tmp_path / "city.joblib"
+        rows = [Example(f"{place}{matter}", level1) for place in ("徐汇区", "闵行区", "浦东新区", "杨浦区")
+                for level1, matter in (("01", "路灯不亮"), ("01", "马路有坑"), ("04", "河水发臭"),
+                                       ("04", "工地扬尘"))]
+        WorkOrderModel.train(rows, load_taxonomy()).save(path)
+        city = replace(city, ticket_classifier_model=str(path))
     caplog.set_level(logging.ERROR, logger="dataservice.classifier")
-    city = replace(settings, ticket_classifier_model=str(path), ticket_classes=("04", "15"))
     with TestClient(create_app(city), headers={"X-API-Key": API_KEY}) as c:
         ready = c.get("/readyz")
-    assert ready.status_code == 503
-    assert "only 1 of the classes chosen (04, 15)" in ready.json()["checks"]["classifier"]
+        classify = _classify(c, "路灯坏了")
+    assert ready.status_code == 503 and classify.status_code == 503
+    assert ready.json()["checks"]["classifier"].startswith(f"unavailable: TICKET_CLASSES: {missing}:")
     assert any(r.getMessage().startswith("work-order classifier not loaded, the service is not "
                                          "ready: TICKET_CLASSES:") for r in caplog.records)
