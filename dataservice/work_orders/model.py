@@ -223,8 +223,8 @@ class WorkOrderModel:
         missing = sorted(set(codes) - set(classes))
         if missing or len(set(codes)) < 2:
             raise ModelLoadError(
-                f"{', '.join(missing) or 'fewer than two codes'}: the model's first-level classes "
-                f"are {', '.join(classes)}, and at least two of them are needed")
+                f"{', '.join(missing) or 'fewer than two codes'}: not among the model's first-level "
+                f"classes ({', '.join(classes)}); name at least two of those")
         return dataclasses.replace(self, choices=frozenset(codes))
 
     def confident(self, prediction: Prediction) -> bool:
