@@ -250,8 +250,11 @@ class WorkOrderModel:
         classes = self.level2.classes
         best_l1 = level1[0][0]
         in_best = [i for i, code in enumerate(parents) if code == best_l1]
-        chosen = [i for i in np.argsort(-joint, kind="stable").tolist() if parents[i] in p1]
-        ranked = [(parents[i], classes[i], float(joint[i])) for i in chosen[:MAX_CANDIDATES]]
+        # Classes outside the city's choice have joint 0 and sort last: filtering the first few
+        # drops only those.
+        chosen = [i for i in np.argsort(-joint, kind="stable")[:MAX_CANDIDATES].tolist()
+                  if parents[i] in p1]
+        ranked = [(parents[i], classes[i], float(joint[i])) for i in chosen]
         ranked = sorted([*ranked, *childless], key=lambda t: -t[2])[:MAX_CANDIDATES]
         if in_best:
             i = max(in_best, key=lambda k: joint[k])

@@ -26,7 +26,8 @@ STAMP_FILE = "shipped.sha256"
 
 # The training code as this process imported it (read once: a process still running older code
 # must not stamp a model with the hash of newer code on disk).
-_CODE = b"".join(Path(m.__file__).read_bytes() for m in (model_module, nbsvm, message_type)).hex()
+_CODE = b"".join(Path(m.__file__).read_bytes()
+                 for m in (model_module, nbsvm, message_type)).hex() + Path(__file__).read_bytes().hex()
 
 
 def shipped_digest() -> str:
@@ -44,14 +45,20 @@ def ensure_shipped_model(directory: Path) -> Path:
     with (directory / ".train.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be training it right now
         if not _current(path, stamp, want):
-            examples = read_corpus()
-            log.info("training the work-order classifier on %d examples (corpus changed)", len(examples))
-            trained = WorkOrderModel.train(examples, load_taxonomy(), meta={"source": "shipped corpus",
-                                                                            "digest": want})
+            log.info("training the work-order classifier (corpus or code changed)")
+            trained = train_shipped_corpus(digest=want)
             trained.save(path)
             stamp.write_text(want + "\n")
             log.info("work-order classifier written to %s (threshold %.2f)", path, trained.threshold)
     return path
+
+
+def train_shipped_corpus(sentence_vectors: bool = False, **meta) -> WorkOrderModel:
+    """The shipped model's training: our corpus with the model's own settings. With
+    `sentence_vectors`, a model a city may train itself (`train-classifier --shipped-corpus`)."""
+    source = "shipped corpus" + (" with sentence vectors" if sentence_vectors else "")
+    return WorkOrderModel.train(read_corpus(), load_taxonomy(), meta={"source": source, **meta},
+                                sentence_vectors=sentence_vectors)
 
 
 def _current(path: Path, stamp: Path, want: str) -> bool:

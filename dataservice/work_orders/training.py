@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from dataservice.work_orders.corpus import NONE, Example, read_corpus, read_export
 from dataservice.work_orders.model import BETA, SEED, WorkOrderModel
+from dataservice.work_orders.shipped import train_shipped_corpus
 from dataservice.work_orders.taxonomy import Taxonomy, load_taxonomy
 
 FOLDS = 5
@@ -122,13 +123,6 @@ def main(input_path: Path, out: Path, folds: int = FOLDS, sentence_vectors: bool
           "(chosen by 3-fold cross-validation)")
     print(f"model written to {out}; use it with TICKET_CLASSIFIER_MODEL={out}")
     return 0
-
-
-def train_shipped_corpus(sentence_vectors: bool = False) -> WorkOrderModel:
-    """The shipped model's training (our corpus, its settings), optionally with the vector view."""
-    source = "shipped corpus" + (" with sentence vectors" if sentence_vectors else "")
-    return WorkOrderModel.train(read_corpus(), load_taxonomy(), meta={"source": source},
-                                sentence_vectors=sentence_vectors)
 
 
 def main_shipped_corpus(out: Path, sentence_vectors: bool = False) -> int:

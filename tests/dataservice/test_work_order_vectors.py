@@ -160,11 +160,11 @@ def test_the_endpoint_serves_a_model_with_vectors(settings, city_model, tmp_path
 
 
 def test_the_shipped_corpus_trained_with_sentence_vectors(tmp_path, capsys, monkeypatch):
-    from dataservice.work_orders import training
+    from dataservice.work_orders import shipped
     from dataservice.work_orders.corpus import read_export
 
     corpus = read_export(_write_csv(tmp_path / "corpus.csv", _export_rows(n_per_class=12)))
-    monkeypatch.setattr(training, "read_corpus", lambda **_kw: corpus)  # the real one: minutes
+    monkeypatch.setattr(shipped, "read_corpus", lambda **_kw: corpus)  # the real one: minutes
     out = tmp_path / "shipped-vectors.joblib"
     assert cli(["train-classifier", "--shipped-corpus", "--sentence-vectors", "--out", str(out)]) == 0
     model = WorkOrderModel.load(out)
