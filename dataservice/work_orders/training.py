@@ -8,6 +8,8 @@ sentence-vector view the shipped model does without.
 """
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +30,15 @@ FOLDS = 5
 # one-vs-rest classes, first-level accuracy fell steeply below it (the paper's 0.25 was for two).
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 BETA_GRID = (0.5, 0.75, 1.0)
+# A long work order's first sentence is also trained as a row of its own: a citizen's first chat
+# message, like a board's title, reads like the sentence a description opens with. Chosen by 3-fold
+# cross-validation inside the evaluation's simulated city history (70% of the real messages, never
+# the 30% it is tested on): titles 88.7 -> 89.1% with the sentence-vector view, 87.4 -> 87.5%
+# without; full texts unchanged (-0.1).
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.\s")
+FIRST_SENTENCE_MIN = 6  # characters: shorter openings ("您好！") say nothing
+FIRST_SENTENCE_MAX = 60
+FIRST_SENTENCE_REST = 20  # only texts that go on this much after it are descriptions
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,21 @@ def train_city_model(examples: Sequence[Example], taxonomy: Taxonomy | None = No
     has_types = sum(1 for e in examples if e.type) >= len(examples) / 2
     c, beta = choose_settings(examples) if settings is None else settings
     return WorkOrderModel.train(
-        [*examples, *negatives], taxonomy, c=c, beta=beta,
+        [*with_first_sentences(examples), *negatives], taxonomy, c=c, beta=beta,
         type_examples=None if has_types else shipped,
         meta={"source": source, "city_examples": len(examples), "c": c, "beta": beta},
         sentence_vectors=sentence_vectors)
+
+
+def with_first_sentences(examples: Sequence[Example]) -> list[Example]:
+    """The rows, and the first sentence of every long one as a row of the same classes."""
+    out = list(examples)
+    for example in examples:
+        text = example.text.strip()
+        first = _SENTENCE_END.split(text, maxsplit=1)[0].strip()[:FIRST_SENTENCE_MAX]
+        if len(first) >= FIRST_SENTENCE_MIN and len(text) >= len(first) + FIRST_SENTENCE_REST:
+            out.append(dataclasses.replace(example, text=first))
+    return out
 
 
 def choose_settings(examples: Sequence[Example]) -> tuple[float, float]:

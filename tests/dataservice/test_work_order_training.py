@@ -14,11 +14,12 @@ import yaml
 
 from dataservice.__main__ import main as cli
 from dataservice.seed import DATA_DIR
-from dataservice.work_orders.corpus import CorpusError, read_export
+from dataservice.work_orders.corpus import CorpusError, Example, read_export
 from dataservice.work_orders.location import LocationExtractor
 from dataservice.work_orders.message_type import cue
 from dataservice.work_orders.model import ModelLoadError, WorkOrderModel, normalize
 from dataservice.work_orders.shipped import load_model
+from dataservice.work_orders.training import with_first_sentences
 
 # A small generated export: three first-level classes, each with its own vocabulary.
 TOPICS = {
@@ -65,6 +66,22 @@ def test_train_classifier_command_writes_a_model_the_service_can_load(tmp_path, 
     assert model.predict("今天天气怎么样").level1[0][1] < model.threshold
     # No types in the export: the types come from the project's corpus.
     assert model.predict("我要投诉，工厂排放废气").type[0][0] == "complaint"
+
+
+def test_a_long_work_order_also_trains_its_first_sentence():
+    rows = [
+        Example("浦东新区张江路的路灯坏了一个多月了。晚上走路很危险，老人小孩都摔过，希望尽快派人来修。",
+                "01", "0102", "complaint"),
+        Example("Street light broken on Zhangjiang Road. It has been dark for a month and people "
+                "trip over the kerb at night.", "01", "0102"),
+        Example("路灯不亮找谁修？", "01"),  # a title: nothing to add
+        Example("您好！我想反映一下我们小区门口的路灯已经坏了一个多月，晚上很黑。", "01"),  # a greeting
+    ]
+    assert with_first_sentences(rows) == [
+        *rows,
+        Example("浦东新区张江路的路灯坏了一个多月了", "01", "0102", "complaint"),
+        Example("Street light broken on Zhangjiang Road", "01", "0102"),
+    ]
 
 
 def test_export_in_jsonl_by_code_or_english_name(tmp_path):
