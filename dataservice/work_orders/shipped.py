@@ -26,8 +26,8 @@ STAMP_FILE = "shipped.sha256"
 
 # The training code as this process imported it (read once: a process still running older code
 # must not stamp a model with the hash of newer code on disk).
-_CODE = b"".join(Path(m.__file__).read_bytes()
-                 for m in (model_module, nbsvm, message_type)).hex() + Path(__file__).read_bytes().hex()
+_CODE = b"".join(Path(f).read_bytes() for f in (model_module.__file__, nbsvm.__file__,
+                                                 message_type.__file__, __file__)).hex()
 
 
 def shipped_digest() -> str:
