@@ -160,16 +160,20 @@ def record_reply(session: Session, handoff: Handoff, agent: User, text: str, rep
     The reply is delivered before it is stored, so the event consumer may store Rasa's copy of
     it (the same key), or the conversation's first events, while this runs: a conflict on either
     is taken as theirs, never as an error."""
-    key = reply_key(reply_id)
-    try:
-        message = _insert_reply(session, handoff, agent, text, key, now)
-    except IntegrityError:
-        stored = session.scalars(select(Message).where(Message.event_key == key)).one_or_none()
-        # Rasa's copy, stored by the consumer, is the reply; else the consumer created the
-        # conversation meanwhile, and a second insert finds it.
-        message = stored or _insert_reply(session, handoff, agent, text, key, now)
+    # Written first: on SQLite this takes the write lock before the savepoint reads, so a consumer
+    # writing meanwhile waits for us; otherwise its commit leaves our read snapshot stale and the
+    # insert fails at once with "database is locked".
     handoff.agent_active_at = now
-    return message
+    session.flush()
+    key = reply_key(reply_id)
+    for _ in range(2):  # the second conflict can only be Rasa's copy, stored meanwhile
+        try:
+            return _insert_reply(session, handoff, agent, text, key, now)
+        except IntegrityError:
+            stored = session.scalars(select(Message).where(Message.event_key == key)).one_or_none()
+            if stored is not None:
+                return stored
+    raise RuntimeError(f"reply {reply_id} conflicts with nothing stored")
 
 
 def _insert_reply(session: Session, handoff: Handoff, agent: User, text: str, key: str,

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from console.handoff import queue
 from console.ingest.store import store_events
@@ -182,6 +183,57 @@ def test_a_reply_stored_between_the_consumers_check_and_insert_is_stored_once(
     assert len(looks) == 2
     assert _stored_replies(sessions, "web:a") == [("bot", "您好，我是客服", agent_id),
                                                    ("user", "好的谢谢", None)]
+
+
+def test_a_reply_is_stored_while_the_consumer_stores_the_conversations_first_events(
+        desk_app, rasa, sessions):
+    """The consumer stores the citizen's first events between the desk's look for the conversation
+    and its insert. On SQLite a commit there left the desk's read stale: "database is locked", a
+    500 for a reply the citizen had already received."""
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    citizen = {"event": "user", "sender_id": "web:a", "text": "我要转人工", "timestamp": 1.8e9,
+               "input_channel": "socketio"}
+    consumer = threading.Thread(target=_consume_as_the_consumer_does, args=(sessions, [citizen]))
+
+    def consumer_meanwhile(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO conversations") and consumer.ident is None:
+            consumer.start()
+            consumer.join(timeout=3)  # on SQLite it waits for the desk's write lock instead
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", consumer_meanwhile)
+    try:
+        response = agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "您好，我是客服"})
+    finally:
+        event.remove(engine, "before_cursor_execute", consumer_meanwhile)
+    consumer.join(timeout=60)
+    assert consumer.ident is not None and not consumer.is_alive()
+    assert response.status_code == 200, response.text
+    assert sorted(_stored_replies(sessions, "web:a"), key=lambda m: m[0]) == [
+        ("bot", "您好，我是客服", _agent_id(sessions, "agent1")), ("user", "我要转人工", None)]
+
+
+def _consume_as_the_consumer_does(sessions, events: list[dict]) -> None:
+    """Store, trying again while the database is busy, as console/ingest/consumer.py does (on
+    SQLite a writer whose read went stale is refused at once, not made to wait)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with sessions() as s, s.begin():
+                store_events(s, events)
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _agent_id(sessions, username: str) -> int:
+    with sessions() as s:
+        return s.scalar(select(User.id).where(User.username == username))
 
 
 def test_two_agents_cannot_take_the_same_conversation(desk_app):
