@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from console import audit
@@ -29,6 +31,7 @@ from console.web.context import SESSION_COOKIE, Operator, render, require
 from console.web.i18n import translate
 from console.web.roles import at_least
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/desk")
 MAX_BODY = 16 * 1024
 TICK_SECONDS = 1.0
@@ -88,7 +91,8 @@ def _error(key: str, status: int, language: str, detail: str = "") -> JSONRespon
 
 async def _act(request: Request, action: Callable[..., Any]) -> JSONResponse | dict:
     """Runs `action(session, op, services, now, body)` in one transaction, for a logged-in agent
-    whose CSRF token came along; HandoffError becomes a JSON error."""
+    whose CSRF token came along; HandoffError, a refused delivery and a database that is away become
+    JSON errors."""
     raw = await request.body()
     app = request.app
     token = request.headers.get("x-csrf-token", "")
@@ -119,6 +123,10 @@ async def _act(request: Request, action: Callable[..., Any]) -> JSONResponse | d
             except RelayError:
                 session.rollback()
                 return _error("delivery_failed", 502, language)
+            except OperationalError as exc:  # the database away or busy: nothing was stored
+                logger.warning("desk action failed on the database (%s)", type(exc.orig).__name__)
+                session.rollback()
+                return _error("database_busy", 503, language)
             except TicketRefused as exc:
                 session.rollback()
                 return _error(exc.key, 400 if exc.key == "ticket_invalid" else 503, language,

@@ -208,6 +208,8 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "reply_too_long": ("回复过长（最多 2000 字符）。", "The reply is too long (2,000 characters at most)."),
     "delivery_failed": ("消息未能送达市民（助手服务暂不可用），请稍后重试。",
                         "The message could not be delivered (the assistant's server did not take it). Try again."),
+    "database_busy": ("控制台数据库暂时不可用，未能保存，请稍后重试。",
+                      "The console's database is unavailable; nothing was saved. Try again."),
     "ticket_invalid": ("工单信息不完整或有误：", "The ticket is incomplete or invalid:"),
     "ticket_unavailable": ("工单系统暂不可用，请稍后重试。", "The ticket system is unavailable; try again later."),
 }

@@ -77,6 +77,15 @@ def ask(app, conversation_id: str, language: str = "zh", reason: str = "asked", 
                                       "language": language, "reason": reason})
 
 
+def held_by_agent1(desk_app, conversation_id: str, language: str = "zh") -> tuple[Agent, int]:
+    """agent1, available, holding the conversation the citizen just asked a person for."""
+    agent = Agent(desk_app, "agent1")
+    agent.post("/desk/presence", {"available": True})
+    handoff_id = ask(desk_app, conversation_id, language).json()["handoff_id"]
+    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    return agent, handoff_id
+
+
 def test_no_available_agent_means_12345_is_offered(desk_app):
     assert ask(desk_app, "web:a").json() == {"status": "unavailable", "reason": "no_agent"}
 
@@ -139,12 +148,8 @@ def _stored_replies(sessions, conversation_id: str) -> list[tuple[str, str, int 
 
 def test_a_reply_the_consumer_stored_first_is_stored_once(desk_app, rasa, sessions):
     """The desk delivers a reply before storing it: the consumer may store Rasa's copy first."""
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
-    with sessions() as s:
-        agent_id = s.scalar(select(User.id).where(User.username == "agent1"))
+    agent, handoff_id = held_by_agent1(desk_app, "web:a", "en")
+    agent_id = _agent_id(sessions, "agent1")
 
     def consumer_first(reply: dict) -> None:
         with sessions() as s, s.begin():
@@ -160,13 +165,9 @@ def test_a_reply_the_consumer_stored_first_is_stored_once(desk_app, rasa, sessio
 
 def test_a_reply_stored_between_the_consumers_check_and_insert_is_stored_once(
         desk_app, rasa, sessions, monkeypatch):
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a")
     assert agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "您好，我是客服"}).status_code == 200
-    with sessions() as s:
-        agent_id = s.scalar(select(User.id).where(User.username == "agent1"))
+    agent_id = _agent_id(sessions, "agent1")
     # The consumer looked for the batch's keys just before the desk committed its reply.
     from console.ingest import store
     looks, real = [], store.taken_keys
@@ -190,10 +191,7 @@ def test_a_reply_is_stored_while_the_consumer_stores_the_conversations_first_eve
     """The consumer stores the citizen's first events between the desk's look for the conversation
     and its insert. On SQLite a commit there left the desk's read stale: "database is locked", a
     500 for a reply the citizen had already received."""
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a")
     citizen = {"event": "user", "sender_id": "web:a", "text": "我要转人工", "timestamp": 1.8e9,
                "input_channel": "socketio"}
     consumer = threading.Thread(target=_consume_as_the_consumer_does, args=(sessions, [citizen]))
@@ -236,6 +234,22 @@ def _agent_id(sessions, username: str) -> int:
         return s.scalar(select(User.id).where(User.username == username))
 
 
+def test_a_database_error_during_an_action_is_a_json_error_and_changes_nothing(
+        desk_app, rasa, sessions, monkeypatch):
+    agent, handoff_id = held_by_agent1(desk_app, "web:a")
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("UPDATE handoffs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(queue, "end", locked)
+    response = agent.post(f"/desk/handoffs/{handoff_id}/end")
+    assert response.status_code == 503
+    assert response.json()["error"] == {
+        "code": "database_busy", "message": "控制台数据库暂时不可用，未能保存，请稍后重试。"}
+    with sessions() as s:
+        assert s.get(Handoff, handoff_id).status == "active"
+
+
 def test_two_agents_cannot_take_the_same_conversation(desk_app):
     one, two = Agent(desk_app, "agent1"), Agent(desk_app, "agent2")
     one.post("/desk/presence", {"available": True})
@@ -271,10 +285,7 @@ def test_bad_replies_get_clear_errors_and_nothing_is_sent(desk_app, rasa, sessio
 
 
 def test_a_reply_rasa_did_not_take_is_an_error_and_not_stored(desk_app, rasa, sessions):
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a")
     rasa.down = True
     response = agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "hello"})
     assert response.status_code == 502 and response.json()["error"]["code"] == "delivery_failed"
@@ -331,10 +342,7 @@ def test_an_agent_who_keeps_replying_keeps_the_conversation(sessions):
 
 
 def test_a_citizen_who_leaves_is_shown_and_nothing_is_lost(desk_app, sessions):
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a")
     with sessions() as s, s.begin():
         store_events(s, [{"event": "user", "sender_id": "web:a", "text": "<script>x</script>等一下",
                           "timestamp": 1.8e9, "input_channel": "socketio"}])
@@ -378,10 +386,7 @@ def test_outside_working_hours_or_without_the_calendar_12345_is_offered(desk_app
 
 
 def test_an_agent_files_a_12345_ticket_from_the_desk(desk_app, data, sessions):
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a", "en")
     path = f"/desk/handoffs/{handoff_id}/ticket"
     filed = agent.post(path, {"description": "Streetlight out on Fuxing Road", "location":
                               "Fuxing Road 100", "district": "huangpu"})
@@ -421,10 +426,7 @@ def test_the_desk_streams_a_new_conversation_as_it_arrives(desk_app):
 
 
 def test_the_transcript_page_marks_agent_replies(desk_app, sessions):
-    agent = Agent(desk_app, "agent1")
-    agent.post("/desk/presence", {"available": True})
-    handoff_id = ask(desk_app, "web:a", "en").json()["handoff_id"]
-    agent.post(f"/desk/handoffs/{handoff_id}/accept")
+    agent, handoff_id = held_by_agent1(desk_app, "web:a", "en")
     agent.post(f"/desk/handoffs/{handoff_id}/reply", {"text": "<script>alert(1)</script>hi"})
     page = agent.client.get("/conversations/web:a").text
     assert "人工客服 #" in page and "&lt;script&gt;alert(1)&lt;/script&gt;hi" in page
