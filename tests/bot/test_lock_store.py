@@ -43,7 +43,14 @@ def test_messages_of_one_conversation_run_one_at_a_time_in_order_across_workers(
     """Two workers (two stores, two connection pools) take turns on one conversation; each
     message enters in the order its ticket was issued, and none overlaps another."""
     workers = [store(prefix), store(prefix)]
-    entered, running = [], []
+    entered, running, issued = [], [], []
+    for worker in workers:
+        async def recording(conversation_id, op, token, lifetime=0, step=worker._step):
+            result = await step(conversation_id, op, token, lifetime)
+            if op == "issue":
+                issued.append(token)
+            return result
+        worker._step = recording
 
     async def message(number: int):
         async with workers[number % 2].lock("web:citizen"):
@@ -57,7 +64,10 @@ def test_messages_of_one_conversation_run_one_at_a_time_in_order_across_workers(
         tasks = []
         for number in range(12):
             tasks.append(asyncio.create_task(message(number)))
-            await asyncio.sleep(0.003)  # issued in this order
+            # The next message comes once this one holds its ticket: issued in this order
+            # however loaded the machine (a fixed pause let a slow round trip swap two).
+            while len(issued) <= number:
+                await asyncio.sleep(0.001)
         await asyncio.gather(*tasks)
 
     asyncio.run(main())
