@@ -7,7 +7,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """`writer`: for a process whose every transaction writes (the console's event consumer). On
+    SQLite its transactions take the write lock as they begin, so it waits for another writer (the
+    busy timeout) instead of failing at once: a transaction that read and then finds another's
+    commit newer than its read cannot become a writer ("database is locked")."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -22,6 +26,15 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        if writer:
+            @event.listens_for(engine, "connect")
+            def _no_implicit_begin(dbapi_conn, _record):  # pragma: no cover - trivial
+                dbapi_conn.isolation_level = None  # the begin hook below says BEGIN itself
+
+            @event.listens_for(engine, "begin")
+            def _begin_immediate(conn):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

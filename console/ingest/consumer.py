@@ -16,7 +16,7 @@ RETRY_SECONDS = 2.0
 
 
 def consume(settings: Settings, stop: threading.Event) -> None:
-    sessions = make_sessionmaker(make_engine(settings.database_url))
+    sessions = make_sessionmaker(make_engine(settings.database_url, writer=True))
     source = source_for(settings.broker_url, settings.broker_queue)
     while not stop.is_set():
         try:

@@ -113,3 +113,30 @@ def test_sqlite_consumer_catches_up_with_500_events_once(sessions, tmp_path):
 
 def test_sqlite_source_waits_for_rasa_to_create_its_table(sessions, tmp_path):
     assert SqliteSource(f"sqlite:///{tmp_path / 'none.sqlite3'}").poll_once(sessions) == 0
+
+
+def test_on_sqlite_the_consumer_waits_for_another_writer_instead_of_failing(tmp_path):
+    """The agent desk holds the console database's write lock (storing a reply) while the consumer
+    stores a batch: the consumer waits for its commit, as it would on PostgreSQL."""
+    from console.migrate import upgrade
+    from dataservice.db import make_engine, make_sessionmaker
+    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    upgrade(url)
+    desk = make_engine(url)
+    held, done = threading.Event(), threading.Event()
+
+    def desk_writes_for_a_moment() -> None:
+        with desk.begin() as conn:
+            conn.execute(text("INSERT INTO conversations (id, channel, started_at, last_event_at) "
+                              "VALUES ('web:desk', 'socketio', '2026-12-06', '2026-12-06')"))
+            held.set()
+            done.wait(timeout=0.5)
+
+    writer = threading.Thread(target=desk_writes_for_a_moment)
+    writer.start()
+    held.wait(timeout=10)
+    consumer = make_sessionmaker(make_engine(url, writer=True))
+    with consumer() as s, s.begin():
+        assert store_events(s, many(3)) == 3
+    writer.join()
+    assert _count(consumer, Message) == 3 and _count(consumer, Conversation) == 4
