@@ -215,8 +215,8 @@ def test_a_reply_is_stored_while_the_consumer_stores_the_conversations_first_eve
 
 
 def _consume_as_the_consumer_does(sessions, events: list[dict]) -> None:
-    """Store, trying again while the database is busy, as console/ingest/consumer.py does (on
-    SQLite a writer whose read went stale is refused at once, not made to wait)."""
+    """Store, trying again while the database is busy, on the test's plain engine (on SQLite a
+    transaction whose read went stale is refused at once; the real consumer's engine waits)."""
     deadline = time.monotonic() + 30
     while True:
         try:
