@@ -21,6 +21,9 @@ from bot.channels.inputs import conversation_id as channel_conversation_id
 RETRY_FOR_S = 400  # a message still failing after this long counts as lost
 FINAL = {"zh": "谢谢", "en": "thanks"}
 DYING_S = 1.0  # a SIGKILLed process's listening socket can take a moment to go
+# Below the balancer's `timeout http-keep-alive` (docker/haproxy/haproxy.cfg, 10 s): a request sent
+# on a connection the balancer is closing just then loses it (status 0) on a live replica.
+CLIENT_KEEPALIVE_S = 5.0
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Attempt:
     started: float
     ended: float
     polite: bool = False  # a non-200 whose body names the 12345 hotline
+    error: str = ""  # status 0: the client's exception (connection lost, timeout)
 
 
 @dataclass
@@ -65,7 +69,7 @@ async def send(session: aiohttp.ClientSession, topo: Topology, sender: str, text
     while True:
         attempt += 1
         started = time.monotonic()
-        status, polite = 0, False
+        status, polite, error = 0, False, ""
         try:
             async with session.post(topo.webhook, json={"sender": sender, "message": text,
                                                         "message_id": message_id},
@@ -74,9 +78,10 @@ async def send(session: aiohttp.ClientSession, topo: Topology, sender: str, text
                 status = resp.status
                 body = await resp.text()
                 polite = status != 200 and "12345" in body
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
-        run.attempts.append(Attempt(message_id, attempt, status, started, time.monotonic(), polite))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = type(exc).__name__
+        run.attempts.append(Attempt(message_id, attempt, status, started, time.monotonic(), polite,
+                                    error))
         if status == 200 or time.monotonic() > give_up:
             return
         await asyncio.sleep(1.0)
@@ -127,8 +132,8 @@ async def run_failover(topo: Topology, conversations: int, turns: int, kill_shar
     back = asyncio.Event()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=0)) as session:
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=CLIENT_KEEPALIVE_S)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         kill = asyncio.create_task(fault(topo, run, kill_after, back))
         await asyncio.gather(*(citizen(session, topo, s, script, run, back)
                                for s, script in run.scripts.items()), kill)

@@ -8,12 +8,13 @@ Runs in the Rasa environment after training (make test-topology):
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 
 import pytest
 
-from bench.failover import conversation_id, in_flight_on_victim, run_failover
-from bench.topology import Topology
+from bench.failover import CLIENT_KEEPALIVE_S, conversation_id, in_flight_on_victim, run_failover
+from bench.topology import HAPROXY_DIR, Topology
 
 CONVERSATIONS = 30
 TURNS = 3  # then a thank-you once the killed replica is back: 4 messages per conversation
@@ -64,7 +65,9 @@ def test_only_requests_in_flight_on_the_killed_replica_failed(outcome):
     failed = [a for a in run.attempts if a.status != 200]
     assert failed, "no client request failed although requests were in flight on the killed replica"
     assert {a.message_id for a in failed} <= victims, \
-        [(a.message_id, a.attempt, a.status) for a in failed if a.message_id not in victims]
+        [(a.message_id, a.attempt, a.status, a.error, f"sent {a.started - run.killed_at:+.2f} s "
+          f"after the kill, {a.started - run.restarted_at:+.2f} s after the restart")
+         for a in failed if a.message_id not in victims]
     # An answer the citizen sees is the polite bilingual reply, never a bare error. (A request
     # whose replica died mid-answer may also just lose its connection: status 0.)
     assert all(a.polite for a in failed if a.status), \
@@ -89,3 +92,11 @@ def test_the_restarted_replica_serves_again(outcome):
     finals = [e for e in lb_log if e["replica"] == run.killed and e["status"] == 200
               and e["attempt"].rsplit(".", 1)[0].endswith(f"-m{TURNS}")]
     assert finals, "no message reached the restarted replica"
+
+
+def test_the_citizens_drop_idle_connections_before_the_balancer_does():
+    """Otherwise a message sent on a connection the balancer closes at that moment fails on a live
+    replica (status 0), which the failover checks would blame on the kill."""
+    config = (HAPROXY_DIR / "haproxy.cfg").read_text()
+    balancer_s = int(re.search(r"^\s*timeout http-keep-alive (\d+)s$", config, re.M).group(1))
+    assert CLIENT_KEEPALIVE_S < balancer_s
