@@ -26,12 +26,10 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-
-        if writer:
-            @event.listens_for(engine, "connect")
-            def _no_implicit_begin(dbapi_conn, _record):  # pragma: no cover - trivial
+            if writer:
                 dbapi_conn.isolation_level = None  # the begin hook below says BEGIN itself
 
+        if writer:
             @event.listens_for(engine, "begin")
             def _begin_immediate(conn):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
