@@ -16,3 +16,11 @@ def test_no_answered_message_is_lost_or_duplicated_under_faults():
         assert tally.answered == 40, f"{fault}\n{report}"
     # An outage longer than the store's retries is answered 503, not 200 from memory.
     assert results["postgres-outage"].retryable[503] > 0, report
+
+
+def test_the_citizens_drop_idle_connections_before_rasa_does():
+    from rasa.server import create_app
+
+    from bench.fault_runs import CLIENT_KEEPALIVE_S
+
+    assert CLIENT_KEEPALIVE_S < create_app().config.KEEP_ALIVE_TIMEOUT
