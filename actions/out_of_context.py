@@ -10,6 +10,11 @@ report_issue close behind) the 12345 report, when the work-order classifier is c
 else the polite refusal (what the assistant can do, plus 12345).
 
 action_answer_out_of_scope: `out_of_scope`, the polite refusal (what the assistant can do, plus 12345).
+A short city matter the NLU takes for small talk (「菜市场缺斤少两怎么办」: out_of_scope, report_issue
+close behind) starts the 12345 report on the same terms as an unsure message: `report_issue` close
+behind and the work-order classifier confident. The classifier's threshold was fitted on our
+out-of-scope negatives, so an everyday request the NLU half-reads as a report still needs its
+agreement.
 
 A message that says outright it is a complaint, praise or a report of wrongdoing starts the 12345
 report instead, whatever the NLU made of it (actions/report_detection.py).
@@ -105,9 +110,7 @@ class ActionAnswerOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        answer = answer_danger(dispatcher, tracker)
-        if answer is None:
-            answer = await report_named(tracker)
+        answer = await report_instead(dispatcher, tracker)
         if answer is not None:
             return answer
         dispatcher.utter_message(response="utter_out_of_scope")

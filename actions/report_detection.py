@@ -42,24 +42,29 @@ async def report_named(tracker: Tracker, *, or_ranked: bool = False) -> list[dic
         return None
     text = tracker.latest_message.get("text") or ""
     result = await work_orders.classify_or_none(text, lang_of(tracker))
+    return start_report(text) if reads_as_report(tracker.latest_message, result,
+                                                 or_ranked=or_ranked) else None
+
+
+def reads_as_report(message: dict, result: dict | None, *, or_ranked: bool) -> bool:
+    """The rule of `report_named` for one parsed message (the NLU's intent ranking and entities)
+    and the classifier's result; bench/nlu_eval.py applies it too."""
     named = work_orders.stated_type(result) in STATED_REPORT_TYPES
-    ranked, placed = _looks_like_a_report(tracker), work_orders.confident(result)
-    if (named and (placed or ranked)) or (or_ranked and ranked and placed):
-        return start_report(text)
-    return None
+    ranked, placed = _looks_like_a_report(message), work_orders.confident(result)
+    return (named and (placed or ranked)) or (or_ranked and ranked and placed)
 
 
-def _ranking(tracker: Tracker) -> dict[str, float]:
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    return {i.get("name"): i.get("confidence") or 0 for i in ranking}
+def _ranking(message: dict) -> dict[str, float]:
+    return {i.get("name"): i.get("confidence") or 0 for i in message.get("intent_ranking") or []}
 
 
-def _looks_like_a_report(tracker: Tracker) -> bool:
-    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-    return _ranking(tracker).get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
+def _looks_like_a_report(message: dict) -> bool:
+    named = {e.get("entity") for e in message.get("entities") or []}
+    return _ranking(message).get("report_issue", 0) >= REPORT_RUNNER_UP or "issue_type" in named
 
 
 def _asks_after_a_report(tracker: Tracker) -> bool:
     """「我的投诉到哪个环节了」 names a complaint too: it asks after one already filed."""
-    return (tracker.latest_message.get("intent") or {}).get("name") == "check_ticket_status" or \
-        _ranking(tracker).get("check_ticket_status", 0) >= REPORT_RUNNER_UP
+    message = tracker.latest_message
+    return (message.get("intent") or {}).get("name") == "check_ticket_status" or \
+        _ranking(message).get("check_ticket_status", 0) >= REPORT_RUNNER_UP

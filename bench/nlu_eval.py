@@ -12,6 +12,11 @@
 - The work-order classifier's figures (bench/work_order_eval.py, run with the data service's
   Python), included as it prints them.
 
+Refusal and handling are also given as the citizen meets them: a message the NLU refuses or reads
+as a dialogue act still starts the 12345 report when the assistant's second opinion says so
+(actions/report_detection.py: report_issue close behind in the ranking and the shipped work-order
+classifier confident, or a complaint named outright), as actions/out_of_context.py does.
+
     .venv/rasa/bin/python bench/nlu_eval.py [--model models] [--write-doc]
         [--citizen-messages DIR]
 """
@@ -38,6 +43,9 @@ CITIZEN_MESSAGES = ROOT.parent / "shared" / "evaldata" / "citizen-messages"
 OOS_ZH = ROOT / "tests" / "nlu_heldout" / "heldout_out_of_scope_zh.yml"
 WORK_ORDER_EVAL = ROOT / "bench" / "work_order_eval.py"
 DS_PYTHON = ROOT / ".venv" / "dataservice" / "bin" / "python"
+# The intents whose actions ask the work-order classifier for a second opinion
+# (actions/out_of_context.py); a bare `inform` naming a service gets its menu first.
+SECOND_OPINION = {"out_of_scope", "nlu_fallback", "inform", "affirm", "deny"}
 
 
 def load_heldout(lang: str) -> list[tuple[str, str]]:
@@ -63,7 +71,7 @@ async def predict(model_path: str, texts: list[str]) -> list[tuple[str, float]]:
         # The classifier's own top intent, before the FallbackClassifier replaced it.
         raw = next((r for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"),
                    parsed["intent"])
-        out.append((parsed["intent"]["name"], raw.get("confidence", 0.0), raw["name"]))
+        out.append((parsed["intent"]["name"], raw.get("confidence", 0.0), raw["name"], parsed))
     return out
 
 
@@ -93,11 +101,37 @@ async def parse_all(model_path: str, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(text) for text in texts]
 
 
+def _names_a_service(parsed: dict) -> bool:
+    return any(e.get("entity") == "service" for e in parsed.get("entities") or [])
+
+
+def second_opinions(parsed: list[dict]) -> list[bool]:
+    """Whether each parsed message starts the 12345 report after all in a fresh conversation
+    (actions/report_detection.py's rule, with the shipped classifier's verdicts from the data
+    service's Python). All False when that Python is missing."""
+    from actions.report_detection import reads_as_report
+
+    asked = [i for i, p in enumerate(parsed) if p["intent"]["name"] in SECOND_OPINION and
+             not (p["intent"]["name"] == "inform" and _names_a_service(p))]
+    out = [False] * len(parsed)
+    if not asked or not DS_PYTHON.exists():
+        return out
+    done = subprocess.run([str(DS_PYTHON), str(WORK_ORDER_EVAL), "--classify"], cwd=ROOT,
+                          input=json.dumps([parsed[i].get("text") or "" for i in asked]),
+                          capture_output=True, text=True, check=True)
+    for i, verdict in zip(asked, json.loads(done.stdout)):
+        out[i] = reads_as_report(parsed[i], verdict, or_ranked=True)
+    return out
+
+
 def handled_share(parsed: list[dict]) -> dict:
     intents = Counter(p["intent"]["name"] for p in parsed)
     n = len(parsed)
     handled = sum(c for name, c in intents.items() if name not in REJECT | DIALOGUE_ACTS)
-    return {"n": n, "handled": handled / n, "report_issue": intents["report_issue"] / n,
+    rescued = sum(r and p["intent"]["name"] in REJECT | DIALOGUE_ACTS
+                  for p, r in zip(parsed, second_opinions(parsed)))
+    return {"n": n, "handled": (handled + rescued) / n, "handled_nlu": handled / n,
+            "report_issue": intents["report_issue"] / n,
             "rejected": sum(intents[i] for i in REJECT) / n,
             "dialogue_act": sum(intents[i] for i in DIALOGUE_ACTS) / n,
             "intents": dict(intents.most_common(8))}
@@ -106,13 +140,14 @@ def handled_share(parsed: list[dict]) -> dict:
 def refusal_share(parsed: list[dict]) -> dict:
     """Refused by the NLU (out_of_scope / nlu_fallback); and in a fresh conversation, as the
     citizen hears it: out_of_scope, and a bare `inform` or an `nlu_fallback` without a service span
-    (with one, action_inform_without_context / action_answer_unclear offer the service's menu)."""
+    (with one, action_inform_without_context / action_answer_unclear offer the service's menu),
+    unless the second opinion starts the 12345 report."""
     n = len(parsed)
     nlu = sum(p["intent"]["name"] in REJECT for p in parsed)
-    fresh = sum(p["intent"]["name"] == "out_of_scope" or
-                (p["intent"]["name"] in ("inform", "nlu_fallback") and
-                 not any(e.get("entity") == "service" for e in p.get("entities") or []))
-                for p in parsed)
+    fresh = sum(not report and (p["intent"]["name"] == "out_of_scope" or
+                                (p["intent"]["name"] in ("inform", "nlu_fallback") and
+                                 not _names_a_service(p)))
+                for p, report in zip(parsed, second_opinions(parsed)))
     return {"n": n, "nlu": nlu / n, "dialogue": fresh / n}
 
 
@@ -147,7 +182,9 @@ def citizen_lines(c: dict, figures: str | None) -> list[str]:
     lines = ["", "## Real citizens' messages and Chinese out-of-scope requests", "",
              "Handled: the assistant takes the message into a task (report_issue, or another task "
              "intent), neither refusing it (out_of_scope, nlu_fallback) nor misreading it as a "
-             "dialogue act (inform, affirm, deny, greet...). The real messages (a public message "
+             "dialogue act (inform, affirm, deny, greet...), counting a message the NLU refused or "
+             "misread that the classifier's second opinion takes into the 12345 report "
+             "(actions/report_detection.py). The real messages (a public message "
              "board, evaluation only, no licence: never copied into this repository) are read from "
              "`--citizen-messages` (default `../shared/evaldata/citizen-messages`).", "",
              "| measure | value | target |", "|---|---:|---:|"]
@@ -155,7 +192,7 @@ def citizen_lines(c: dict, figures: str | None) -> list[str]:
         o = c["oos_zh"]
         lines += [f"| Chinese out-of-scope refused in a fresh conversation (n={o['n']}; "
                   "a bare `inform` gets the refusal; `inform` or `nlu_fallback` naming a service, "
-                  "the service's menu) | "
+                  "the service's menu; the classifier's second opinion may start the report) | "
                   f"{o['dialogue']:.1%} | ≥ 90% |",
                   f"| Chinese out-of-scope refused by the NLU alone (out_of_scope / nlu_fallback) | "
                   f"{o['nlu']:.1%} | |"]
@@ -169,6 +206,7 @@ def citizen_lines(c: dict, figures: str | None) -> list[str]:
             v = c[name]
             lines += [f"| real citizens' message {label} handled (n={v['n']}) | {v['handled']:.1%} "
                       "| ≥ 90% |",
+                      f"| … handled by the NLU alone | {v['handled_nlu']:.1%} | |",
                       f"| … of which report_issue / refused / read as a dialogue act | "
                       f"{v['report_issue']:.1%} / {v['rejected']:.1%} / {v['dialogue_act']:.1%} | |"]
     lines += ["", "## Work-order classifier (bench/work_order_eval.py)", ""]
@@ -213,8 +251,11 @@ def evaluate(model_path: str, with_heldout: bool = True) -> dict:
         result["languages"][lang] = {"n": len(rows), "accuracy": correct / len(rows)}
     for split in ("oos_val", "val_out_of_scope_for_us"):
         n = len(clinc[split])
-        rejected = sum(p[0] in REJECT for p in preds[i:i + n])
-        result[split] = {"n": n, "recall": rejected / n,
+        chunk = preds[i:i + n]
+        rejected = sum(p[0] in REJECT for p in chunk)
+        reports = second_opinions([p[3] for p in chunk])
+        heard = sum(p[0] in REJECT and not report for p, report in zip(chunk, reports))
+        result[split] = {"n": n, "recall": rejected / n, "refused_heard": heard / n,
                          "raw": [(p[2], p[1]) for p in preds[i:i + n]]}
         i += n
     result["in_scope_rejected"] = in_scope_rejected / in_scope_total if in_scope_total else None
@@ -247,6 +288,8 @@ def write_doc(r: dict, extra: list[str] | None = None) -> None:
         lines.append(f"| intent accuracy, held-out {lang} (n={v['n']}) | {v['accuracy']:.1%} | ≥ 95% |")
     lines += [f"| out-of-scope recall, CLINC150 oos_val (n={r['oos_val']['n']}) | "
               f"{r['oos_val']['recall']:.1%} | ≥ 90% |",
+              f"| … refused as the citizen meets it (the classifier's second opinion may start the "
+              f"12345 report) | {r['oos_val']['refused_heard']:.1%} | |",
               f"| out-of-scope recall, CLINC150 val, intents out of scope for us "
               f"(n={r['val_out_of_scope_for_us']['n']}) | {r['val_out_of_scope_for_us']['recall']:.1%} | |",
               f"| in-scope held-out messages rejected | {r['in_scope_rejected']:.1%} | ≤ 3% |", "",

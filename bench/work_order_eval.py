@@ -14,6 +14,8 @@
   (train-classifier --shipped-corpus --sentence-vectors).
 
     .venv/dataservice/bin/python bench/work_order_eval.py [--markdown] [--citizen-messages DIR]
+    # the shipped model's verdict on each text of a JSON list on stdin, for bench/nlu_eval.py
+    .venv/dataservice/bin/python bench/work_order_eval.py --classify < texts.json
 """
 from __future__ import annotations
 
@@ -90,6 +92,21 @@ def refused(model: WorkOrderModel, texts: list[str]) -> float:
 
 def _confident(model: WorkOrderModel, text: str) -> bool:
     return model.confident(model.predict(text))
+
+
+def verdicts(model: WorkOrderModel, texts: list[str]) -> list[dict]:
+    """What the assistant reads of a classification (`actions/work_orders.py`: the category, whether
+    it is confident, the type and whether the text named it), in the API's shape."""
+    out = []
+    for text in texts:
+        p = model.predict(text)
+        level1, level2, _ = p.candidates[0]
+        kind = p.type[0][0] if p.type else None
+        out.append({"category": {"level1": {"code": level1},
+                                 "level2": {"code": level2} if level2 else None},
+                    "confident": model.confident(p),
+                    "type": {"code": kind, "stated": kind is not None and kind == p.stated}})
+    return out
 
 
 def citizen_messages(directory: Path) -> dict[str, list[dict]] | None:
@@ -282,9 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-city-history", action="store_true",
                         help="skip the city-history simulation and the shipped corpus with "
                              "sentence vectors (the slow parts)")
+    parser.add_argument("--classify", action="store_true",
+                        help="print the shipped model's verdict (JSON) on each text of a JSON list "
+                             "read from stdin, and nothing else")
     args = parser.parse_args(argv)
 
     model = WorkOrderModel.load(ensure_shipped_model(DEFAULT_CLASSIFIER_DIR))
+    if args.classify:
+        print(json.dumps(verdicts(model, json.load(sys.stdin)), ensure_ascii=False))
+        return 0
     own = own_figures(model)
     oos = {lang: (len(t), refused(model, t)) for lang, t in out_of_scope_texts().items() if t}
     messages = citizen_messages(args.citizen_messages)

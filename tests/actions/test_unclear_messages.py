@@ -127,6 +127,30 @@ async def test_out_of_scope_is_refused_politely(dispatcher, lang, text):
     assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
 
 
+def out_of_scope(text: str, lang: str, report_issue: float):
+    return ranked(make_tracker(text, intent="out_of_scope", slots={"language": lang}),
+                  ("out_of_scope", 1 - report_issue), ("report_issue", report_issue))
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("zh", "菜市场缺斤少两怎么办"),
+    ("en", "the vegetable stall at my wet market keeps cheating people on the scales"),
+])
+async def test_out_of_scope_with_a_report_close_behind_is_the_report(dispatcher, lang, text):
+    """Short city matters the NLU took for small talk were refused; the classifier places them."""
+    events = await ActionAnswerOutOfScope().run(dispatcher, out_of_scope(text, lang, 0.32), {})
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_issue_form"]
+    assert [e["value"] for e in events if e.get("name") == "issue_description"] == [text]
+    assert await ActionAnswerOutOfScope().run(dispatcher, out_of_scope(text, lang, 0.05), {}) == []
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "帮我放首周杰伦的歌"), ("en", "play some jazz")])
+async def test_out_of_scope_half_read_as_a_report_still_needs_the_classifier(dispatcher, lang, text):
+    tracker = out_of_scope(text, lang, 0.32)
+    assert await ActionAnswerOutOfScope().run(dispatcher, tracker, {}) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
 # -- a complaint or praise said outright, whatever the NLU made of it ------------------------------
 
 @pytest.mark.parametrize("action, intent", [(ActionAnswerOutOfScope, "out_of_scope"),

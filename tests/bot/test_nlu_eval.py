@@ -14,8 +14,11 @@ nlu_eval = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(nlu_eval)
 
 
-def parsed(intent: str, entities: list[str] = ()) -> dict:
-    return {"intent": {"name": intent}, "entities": [{"entity": e} for e in entities]}
+def parsed(intent: str, entities: list[str] = (), text: str = "", report_issue: float = 0.0
+           ) -> dict:
+    return {"text": text, "intent": {"name": intent}, "entities": [{"entity": e} for e in entities],
+            "intent_ranking": [{"name": intent, "confidence": 1 - report_issue},
+                               {"name": "report_issue", "confidence": report_issue}]}
 
 
 def test_handled_means_a_task_not_a_refusal_nor_a_dialogue_act():
@@ -39,6 +42,20 @@ def test_a_fallback_naming_a_service_is_not_refused_in_the_dialogue():
     share = nlu_eval.refusal_share([parsed("nlu_fallback"), parsed("nlu_fallback", ["service"])])
     assert share["nlu"] == 2 / 2
     assert share["dialogue"] == 1 / 2
+
+
+def test_the_classifier_s_second_opinion_counts_as_the_assistant_acts_on_it():
+    """A short city matter the NLU took for small talk, report_issue close behind and the work-order
+    classifier confident, starts the 12345 report (actions/out_of_context.py); the same ranking on
+    an everyday request, or a city matter with the report far behind, is still refused."""
+    messages = [parsed("out_of_scope", text="菜市场缺斤少两怎么办", report_issue=0.32),
+                parsed("out_of_scope", text="帮我放首周杰伦的歌", report_issue=0.32),
+                parsed("out_of_scope", text="菜市场缺斤少两怎么办", report_issue=0.05),
+                parsed("inform", text="the street light outside my building has been off for weeks",
+                       report_issue=0.3)]
+    share = nlu_eval.handled_share(messages)
+    assert share["handled_nlu"] == 0 and share["handled"] == 2 / 4
+    assert nlu_eval.refusal_share(messages) == {"n": 4, "nlu": 3 / 4, "dialogue": 2 / 4}
 
 
 def test_real_messages_are_read_only_when_present(tmp_path):
