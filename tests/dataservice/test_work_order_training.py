@@ -143,6 +143,35 @@ def test_prediction_matches_scikit_learn(tmp_path):
     assert np.allclose(ours, theirs, atol=1e-4)
 
 
+def test_the_first_level_takes_half_from_the_second_level_classes(tmp_path):
+    """Half of a first-level class's probability is its second-level classes' (summed); a class
+    the export gives no second level keeps its own, and the in-scope total is unchanged."""
+    from dataservice.work_orders.corpus import NONE
+    from dataservice.work_orders.model import LEVEL2_SHARE
+    from dataservice.work_orders.taxonomy import load_taxonomy
+
+    rows = _export_rows()
+    for row in rows:
+        if row["level1"] == "劳动和社会保障":
+            row["level2"] = ""
+    model = WorkOrderModel.train(read_export(_write_csv(tmp_path / "e.csv", rows)), load_taxonomy())
+    probe = "浦东新区河水发黑发臭，路灯不亮，还有人拖欠工资"
+    index, values = model.features(normalize(probe))
+    head = dict(zip(model.level1.classes, model.level1.probabilities(index, values).tolist()))
+    head.pop(NONE, None)
+    children = dict.fromkeys(head, 0.0)
+    for code, q in zip(model.level2.classes, model.level2.probabilities(index, values).tolist()):
+        children[model.parents[code]] += q
+    childless = [code for code in head if children[code] == 0]
+    assert len(childless) == 1 and LEVEL2_SHARE == 0.5
+    mass = sum(p for code, p in head.items() if code not in childless)
+    blended = dict(model.predict(probe).level1)
+    assert blended[childless[0]] == pytest.approx(head[childless[0]])
+    for code in set(head) - set(childless):
+        assert blended[code] == pytest.approx(0.5 * head[code] + 0.5 * mass * children[code])
+    assert sum(blended.values()) == pytest.approx(sum(head.values()))
+
+
 @pytest.fixture(scope="module")
 def locations() -> LocationExtractor:
     rows = yaml.safe_load((DATA_DIR / "districts.yaml").read_text(encoding="utf-8"))
