@@ -61,10 +61,20 @@ def load_clinc() -> dict[str, list[str]]:
             "val_out_of_scope_for_us": [t for t, _ in d["val_out_of_scope_for_us"]]}
 
 
-async def predict(model_path: str, texts: list[str]) -> list[tuple[str, float]]:
-    from rasa.core.agent import Agent
+def load_agent(model_path: str):
+    """The trained assistant, with Rasa's structured log at warnings: unconfigured (no `rasa` command
+    set it up), it prints every parsed message at debug level, real citizens' messages included."""
+    import logging
 
-    agent = Agent.load(model_path)
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    return Agent.load(model_path)
+
+
+async def predict(model_path: str, texts: list[str]) -> list[tuple[str, float]]:
+    agent = load_agent(model_path)
     out = []
     for text in texts:
         parsed = await agent.parse_message(text)
@@ -95,9 +105,7 @@ def load_oos_zh() -> list[str]:
 
 
 async def parse_all(model_path: str, texts: list[str]) -> list[dict]:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(model_path)
+    agent = load_agent(model_path)
     return [await agent.parse_message(text) for text in texts]
 
 

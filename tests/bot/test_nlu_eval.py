@@ -2,6 +2,7 @@
 real citizens' messages read only when they are there."""
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 from pathlib import Path
@@ -66,6 +67,18 @@ def test_real_messages_are_read_only_when_present(tmp_path):
     assert nlu_eval.load_citizen_messages(tmp_path) == {"titles": ["路灯不亮"]}
     lines = nlu_eval.citizen_lines({"citizen_dir_present": False}, None)
     assert any("real citizens' messages handled | not present" in line for line in lines)
+
+
+def test_the_evaluation_does_not_print_the_messages_it_parses(capfd):
+    """Rasa logs every parsed text at debug level unless its command configured the log; the
+    evaluation parses real citizens' messages, which must not end up in its output."""
+    from tests.bot.conftest import latest_model
+
+    text = "漕宝路的路灯坏了三天 the street lights are out"
+    parsed = asyncio.run(nlu_eval.parse_all(str(latest_model()), [text]))
+    assert parsed[0]["text"] == text  # it was parsed
+    out, err = capfd.readouterr()
+    assert "漕宝路的路灯" not in out + err
 
 
 def _examples(path: Path) -> set[str]:
