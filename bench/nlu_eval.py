@@ -74,10 +74,8 @@ def load_agent(model_path: str):
 
 
 async def predict(model_path: str, texts: list[str]) -> list[tuple[str, float]]:
-    agent = load_agent(model_path)
     out = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
+    for parsed in await parse_all(model_path, texts):
         # The classifier's own top intent, before the FallbackClassifier replaced it.
         raw = next((r for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"),
                    parsed["intent"])
