@@ -29,8 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dataservice.seed.context import read_yaml  # noqa: E402
 from dataservice.settings import DEFAULT_CLASSIFIER_DIR  # noqa: E402
+from dataservice.work_orders.classify import classify  # noqa: E402
 from dataservice.work_orders.corpus import Example  # noqa: E402
+from dataservice.work_orders.location import LocationExtractor  # noqa: E402
 from dataservice.work_orders.model import WorkOrderModel  # noqa: E402
 from dataservice.work_orders.shipped import ensure_shipped_model  # noqa: E402
 from dataservice.work_orders.taxonomy import load_taxonomy  # noqa: E402
@@ -95,18 +98,14 @@ def _confident(model: WorkOrderModel, text: str) -> bool:
 
 
 def verdicts(model: WorkOrderModel, texts: list[str]) -> list[dict]:
-    """What the assistant reads of a classification (`actions/work_orders.py`: the category, whether
-    it is confident, the type and whether the text named it), in the API's shape."""
-    out = []
-    for text in texts:
-        p = model.predict(text)
-        level1, level2, _ = p.candidates[0]
-        kind = p.type[0][0] if p.type else None
-        out.append({"category": {"level1": {"code": level1},
-                                 "level2": {"code": level2} if level2 else None},
-                    "confident": model.confident(p),
-                    "type": {"code": kind, "stated": kind is not None and kind == p.stated}})
-    return out
+    """The data service's answer on each text, as POST /v1/tickets/classify gives it (`classify()`,
+    with the seeded districts): what the assistant reads of it (`actions/work_orders.py`)."""
+    taxonomy = load_taxonomy()
+    districts = [(d["code"], d["name_zh"], d["name_en"], d.get("aliases", []))
+                 for d in read_yaml("districts.yaml")]
+    names = {code: {"zh": zh, "en": en} for code, zh, en, _aliases in districts}
+    locations = LocationExtractor(districts)
+    return [classify(model, locations, taxonomy, names, text, "zh") for text in texts]
 
 
 def citizen_messages(directory: Path) -> dict[str, list[dict]] | None:
