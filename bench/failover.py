@@ -1,5 +1,6 @@
 """A replica's death under load: concurrent scripted conversations through the load balancer; one
-Rasa replica is SIGKILLed once a share of the messages is answered, then restarted.
+Rasa replica is SIGKILLed once a share of the messages is answered and the balancer has a request
+on it, then restarted.
 
 Each citizen sends its script one message at a time with a `message_id` per message, and retries
 a failed request with the same `message_id` (what the integrator guide asks of integrators) until it
@@ -99,6 +100,7 @@ async def killer(topo: Topology, run: Run, kill_after: int, back: asyncio.Event)
     try:
         while run.answered() < kill_after:
             await asyncio.sleep(0.05)
+        await until_busy(topo, run.killed)
         run.killed_at = time.monotonic()
         topo.kill_replica(run.killed)
         await asyncio.sleep(2)  # a dead node is noticed, not restarted at once
@@ -106,6 +108,15 @@ async def killer(topo: Topology, run: Run, kill_after: int, back: asyncio.Event)
         run.restarted_at = time.monotonic()
     finally:
         back.set()  # never leave the citizens waiting, even if the restart failed
+
+
+async def until_busy(topo: Topology, name: str, seconds: float = 15.0) -> None:
+    """Until the balancer has a request on the replica, for at most `seconds`: the kill must cut
+    one off (what the failover checks are about), and between two messages a replica can be idle
+    at the moment the answered count is reached."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not await asyncio.to_thread(topo.requests_on, name):
+        await asyncio.sleep(0.01)
 
 
 async def redis_outage(topo: Topology, run: Run, after: int, back: asyncio.Event,

@@ -215,6 +215,16 @@ class Topology:
             time.sleep(0.25)
         raise RuntimeError(f"the balancer did not put {names} in within {seconds}s")
 
+    def requests_on(self, name: str) -> int:
+        """The requests the balancer has on a Rasa replica now (its `scur` in `show stat`)."""
+        lines = self.haproxy_admin("show stat").splitlines()
+        fields = lines[0].lstrip("# ").split(",")
+        for line in lines[1:]:
+            row = dict(zip(fields, line.split(",")))
+            if row.get("pxname") == "rasa" and row.get("svname") == name:
+                return int(row.get("scur") or 0)
+        return 0
+
     def balance_over(self, active: int) -> None:
         """Send traffic to the first `active` replicas only (the others stay up, idle)."""
         for i, name in enumerate(self.rasa_ports):
