@@ -208,22 +208,23 @@ class Topology:
         """Until the balancer's health checks have put these replicas in (rise 2, every second)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            rows = [line.split(",") for line in self.haproxy_admin("show stat").splitlines()]
-            up = {row[1] for row in rows if len(row) > 17 and row[0] == "rasa" and row[17] == "UP"}
+            up = {name for name, row in self._replica_stats().items() if row.get("status") == "UP"}
             if set(names) <= up:
                 return
             time.sleep(0.25)
         raise RuntimeError(f"the balancer did not put {names} in within {seconds}s")
 
     def requests_on(self, name: str) -> int:
-        """The requests the balancer has on a Rasa replica now (its `scur` in `show stat`)."""
+        """The requests the balancer has on a Rasa replica now (its `scur`)."""
+        return int(self._replica_stats().get(name, {}).get("scur") or 0)
+
+    def _replica_stats(self) -> dict[str, dict[str, str]]:
+        """`show stat` of the Rasa backend's servers, by name, each row by its CSV header's fields."""
         lines = self.haproxy_admin("show stat").splitlines()
-        fields = lines[0].lstrip("# ").split(",")
-        for line in lines[1:]:
-            row = dict(zip(fields, line.split(",")))
-            if row.get("pxname") == "rasa" and row.get("svname") == name:
-                return int(row.get("scur") or 0)
-        return 0
+        fields = lines[0].lstrip("# ").split(",") if lines else []
+        rows = (dict(zip(fields, line.split(","))) for line in lines[1:])
+        return {row["svname"]: row for row in rows
+                if row.get("pxname") == "rasa" and row.get("svname") not in (None, "BACKEND")}
 
     def balance_over(self, active: int) -> None:
         """Send traffic to the first `active` replicas only (the others stay up, idle)."""

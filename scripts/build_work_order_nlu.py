@@ -110,8 +110,10 @@ def sample(rows: list[dict], per_class: int) -> list[dict]:
         group = sorted(groups[key], key=lambda r: r["text"])
         rng.shuffle(group)
         group.sort(key=lambda r: r["generated"])  # stable: the shuffled order within each kind
-        chosen += [r for r in group if is_short_report(r)]
-        chosen += [r for r in group if not is_short_report(r)][:per_class]
+        short, rest = [], []
+        for row in group:
+            (short if is_short_report(row) else rest).append(row)
+        chosen += short + rest[:per_class]
     return chosen
 
 
